@@ -1,0 +1,208 @@
+//! A bot's lifecycle, as one pure transition function.
+//!
+//! Users ask (start, stop, restart, delete) and the runtime layer confirms (provisioned,
+//! started, stopped, deleted) or reports a failure. Every legal step is listed in
+//! [`BotStatus::after`]; anything else is a Conflict on `status`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::DomainError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BotStatus {
+    /// Created; the runtime is preparing its container, pod or process.
+    Creating,
+    Stopped,
+    Starting,
+    Running,
+    Stopping,
+    /// Something failed; see the bot's last error. It can be started, updated or deleted.
+    Error,
+    Deleting,
+    Deleted,
+}
+
+/// A step in a bot's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BotAction {
+    ConfirmProvisioned,
+    Update,
+    Start,
+    ConfirmStarted,
+    Stop,
+    ConfirmStopped,
+    Restart,
+    Fail,
+    Delete,
+    ConfirmDeleted,
+}
+
+impl BotStatus {
+    pub const ALL: [Self; 8] = [
+        Self::Creating,
+        Self::Stopped,
+        Self::Starting,
+        Self::Running,
+        Self::Stopping,
+        Self::Error,
+        Self::Deleting,
+        Self::Deleted,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Creating => "creating",
+            Self::Stopped => "stopped",
+            Self::Starting => "starting",
+            Self::Running => "running",
+            Self::Stopping => "stopping",
+            Self::Error => "error",
+            Self::Deleting => "deleting",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    /// The status after `action`, or a Conflict on `status` naming the status from which
+    /// the action is not allowed.
+    ///
+    /// Deleting a running or starting bot is two steps, stop then delete: `Delete` itself
+    /// is only allowed once nothing runs.
+    pub fn after(self, action: BotAction) -> Result<Self, DomainError> {
+        use BotAction::*;
+        use BotStatus::*;
+        let next = match (self, action) {
+            (Creating, ConfirmProvisioned) => Some(Stopped),
+            (Stopped | Error, Update) => Some(self),
+            (Stopped | Error, Start) => Some(Starting),
+            (Starting, ConfirmStarted) => Some(Running),
+            (Running | Starting, Stop) => Some(Stopping),
+            (Stopping, ConfirmStopped) => Some(Stopped),
+            (Running, Restart) => Some(Starting),
+            (Deleted, Fail) => None,
+            (_, Fail) => Some(Error),
+            (Creating | Stopped | Stopping | Error, Delete) => Some(Deleting),
+            (Deleting, ConfirmDeleted) => Some(Deleted),
+            _ => None,
+        };
+        next.ok_or_else(|| {
+            let verb = match action {
+                ConfirmProvisioned => "confirm provisioning of",
+                Update => "update",
+                Start => "start",
+                ConfirmStarted => "confirm the start of",
+                Stop => "stop",
+                ConfirmStopped => "confirm the stop of",
+                Restart => "restart",
+                Fail => "report a failure of",
+                Delete => "delete",
+                ConfirmDeleted => "confirm the deletion of",
+            };
+            let hint = match action {
+                Update => "stop the bot first: ",
+                _ => "",
+            };
+            DomainError::conflict(
+                "status",
+                format!("{hint}cannot {verb} a bot that is {}", self.as_str()),
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for BotStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use BotAction::*;
+    use BotStatus::*;
+
+    /// The whole table, written out once more so a change to `after` is deliberate.
+    const ALLOWED: &[(BotStatus, BotAction, BotStatus)] = &[
+        (Creating, ConfirmProvisioned, Stopped),
+        (Stopped, Update, Stopped),
+        (Error, Update, Error),
+        (Stopped, Start, Starting),
+        (Error, Start, Starting),
+        (Starting, ConfirmStarted, Running),
+        (Running, Stop, Stopping),
+        (Starting, Stop, Stopping),
+        (Stopping, ConfirmStopped, Stopped),
+        (Running, Restart, Starting),
+        (Creating, Fail, Error),
+        (Stopped, Fail, Error),
+        (Starting, Fail, Error),
+        (Running, Fail, Error),
+        (Stopping, Fail, Error),
+        (Error, Fail, Error),
+        (Deleting, Fail, Error),
+        (Creating, Delete, Deleting),
+        (Stopped, Delete, Deleting),
+        (Stopping, Delete, Deleting),
+        (Error, Delete, Deleting),
+        (Deleting, ConfirmDeleted, Deleted),
+    ];
+
+    const ACTIONS: [BotAction; 10] = [
+        ConfirmProvisioned,
+        Update,
+        Start,
+        ConfirmStarted,
+        Stop,
+        ConfirmStopped,
+        Restart,
+        Fail,
+        Delete,
+        ConfirmDeleted,
+    ];
+
+    #[test]
+    fn every_transition_is_as_listed() {
+        for from in BotStatus::ALL {
+            for action in ACTIONS {
+                let expected = ALLOWED
+                    .iter()
+                    .find(|(f, a, _)| *f == from && *a == action)
+                    .map(|(_, _, to)| *to);
+                match expected {
+                    Some(to) => assert_eq!(from.after(action), Ok(to), "{from:?} {action:?}"),
+                    None => {
+                        let error = from.after(action).expect_err("not allowed");
+                        assert_eq!(error.field(), Some("status"), "{from:?} {action:?}");
+                        assert!(
+                            error
+                                .reason()
+                                .ends_with(&format!("a bot that is {}", from.as_str())),
+                            "{}",
+                            error.reason()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn update_tells_to_stop_first() {
+        assert_eq!(
+            Running.after(Update),
+            Err(DomainError::conflict(
+                "status",
+                "stop the bot first: cannot update a bot that is running"
+            ))
+        );
+    }
+
+    #[test]
+    fn serializes_as_snake_case() {
+        assert_eq!(
+            serde_json::to_value(Deleting).ok(),
+            Some(serde_json::json!("deleting"))
+        );
+    }
+}

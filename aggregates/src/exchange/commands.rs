@@ -1,0 +1,40 @@
+//! What can be asked of an exchange. Inputs are raw (as the API received them) and parsed
+//! in `handle`, so every bad input becomes a [`DomainError`](crate::DomainError).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::secret::SealedSecret;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ExchangeCommand {
+    /// `name` is an [`ExchangeName`](crate::values::ExchangeName); `config` a JSON object
+    /// of non-secret settings (rate limits, ccxt options).
+    CreateExchange {
+        exchange_id: Uuid,
+        name: String,
+        test_mode: bool,
+        config: Value,
+    },
+    /// Fields left `None` stay as they are; `config` replaces the whole object.
+    UpdateExchange {
+        test_mode: Option<bool>,
+        config: Option<Value>,
+    },
+    /// Stores a new secret; its name must not be taken on this exchange.
+    AddExchangeSecret {
+        name: String,
+        value: SealedSecret,
+    },
+    /// Replaces the value of an existing secret.
+    RotateExchangeSecret {
+        name: String,
+        value: SealedSecret,
+    },
+    RemoveExchangeSecret {
+        name: String,
+    },
+    /// Refused while bots still trade on the exchange.
+    DeleteExchange,
+}

@@ -1,0 +1,53 @@
+//! What happened to an exchange. Events carry parsed values only.
+
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::secret::SealedSecret;
+use crate::values::{ConfigObject, ExchangeName, SecretName};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ExchangeEvent {
+    ExchangeCreated {
+        exchange_id: Uuid,
+        name: ExchangeName,
+        test_mode: bool,
+        config: ConfigObject,
+    },
+    /// Only the settings that changed are `Some`.
+    ExchangeUpdated {
+        test_mode: Option<bool>,
+        config: Option<ConfigObject>,
+    },
+    ExchangeSecretAdded {
+        name: SecretName,
+        value: SealedSecret,
+    },
+    ExchangeSecretRotated {
+        name: SecretName,
+        value: SealedSecret,
+    },
+    ExchangeSecretRemoved {
+        name: SecretName,
+    },
+    ExchangeDeleted,
+}
+
+impl DomainEvent for ExchangeEvent {
+    fn event_type(&self) -> String {
+        match self {
+            Self::ExchangeCreated { .. } => "ExchangeCreated",
+            Self::ExchangeUpdated { .. } => "ExchangeUpdated",
+            Self::ExchangeSecretAdded { .. } => "ExchangeSecretAdded",
+            Self::ExchangeSecretRotated { .. } => "ExchangeSecretRotated",
+            Self::ExchangeSecretRemoved { .. } => "ExchangeSecretRemoved",
+            Self::ExchangeDeleted => "ExchangeDeleted",
+        }
+        .to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_owned()
+    }
+}

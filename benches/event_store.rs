@@ -1,0 +1,246 @@
+//! Append throughput and latency of single-event commands, next to a raw single-row
+//! INSERT into the same table (same shape, same durability) measured in the same run.
+//!
+//! Run with `scripts/bench event_store` (it starts PostgreSQL when DATABASE_URL does not
+//! answer). Settings: `BENCH_SECONDS` per phase (default 10).
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anytrade::db;
+use anytrade::store::{CommandBus, CommandMetadata, EventLog};
+use anytrade_aggregates::exchange::{Exchange, ExchangeCommand};
+use anytrade_aggregates::{DomainError, ExchangeFacts, Lookup, StrategyFacts};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgPool};
+use uuid::Uuid;
+
+/// The bench creates exchanges only, so nothing else exists to look up.
+struct EmptyFleet;
+
+#[async_trait::async_trait]
+impl Lookup for EmptyFleet {
+    async fn exchange(&self, _: Uuid) -> Result<Option<ExchangeFacts>, DomainError> {
+        Ok(None)
+    }
+    async fn strategy(&self, _: Uuid) -> Result<Option<StrategyFacts>, DomainError> {
+        Ok(None)
+    }
+    async fn strategy_named(&self, _: &str) -> Result<Option<Uuid>, DomainError> {
+        Ok(None)
+    }
+    async fn bots_using_exchange(&self, _: Uuid) -> Result<u64, DomainError> {
+        Ok(0)
+    }
+    async fn bots_using_strategy(&self, _: Uuid) -> Result<u64, DomainError> {
+        Ok(0)
+    }
+}
+
+fn create_exchange() -> (String, ExchangeCommand) {
+    let id = Uuid::now_v7();
+    let command = ExchangeCommand::CreateExchange {
+        exchange_id: id,
+        name: "binance".into(),
+        test_mode: true,
+        config: serde_json::json!({ "ccxt_config": { "enableRateLimit": true } }),
+    };
+    (id.to_string(), command)
+}
+
+const RAW_INSERT: &str = "INSERT INTO events
+    (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+    VALUES ('Exchange', $1, 1, 'ExchangeCreated', '1.0', $2, $3)";
+
+/// One append the way a hand-written store would do it: a single autocommit INSERT.
+async fn raw_append(pool: &PgPool) {
+    let id = Uuid::now_v7();
+    let payload = serde_json::json!({ "ExchangeCreated": { "exchange_id": id, "name": "binance",
+        "test_mode": true, "config": { "ccxt_config": { "enableRateLimit": true } } } });
+    let metadata = serde_json::to_value(CommandMetadata::issued_by("bench").to_map())
+        .expect("metadata serializes");
+    sqlx::query(RAW_INSERT)
+        .bind(id.to_string())
+        .bind(payload)
+        .bind(metadata)
+        .execute(pool)
+        .await
+        .expect("raw insert");
+}
+
+async fn command_append(bus: &CommandBus<Exchange>) {
+    let (id, command) = create_exchange();
+    bus.execute(&id, command, &CommandMetadata::issued_by("bench"))
+        .await
+        .expect("command");
+}
+
+struct Run {
+    per_second: f64,
+    latencies: Vec<Duration>,
+}
+
+/// Runs `op` in `writers` closed loops for `seconds`.
+async fn closed_loop<F, Fut>(writers: usize, seconds: u64, op: F) -> Run
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let start = Instant::now();
+    let end = start + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..writers)
+        .map(|_| {
+            let op = op.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < end {
+                    let t = Instant::now();
+                    op().await;
+                    latencies.push(t.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.expect("writer"));
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    Run {
+        per_second: latencies.len() as f64 / elapsed,
+        latencies,
+    }
+}
+
+/// Issues `rate` operations per second for `seconds` from `writers` tasks; latency is
+/// measured from each operation's scheduled start, so queueing counts.
+async fn open_loop<F, Fut>(writers: usize, rate: f64, seconds: u64, op: F) -> Run
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let interval = Duration::from_secs_f64(writers as f64 / rate);
+    let start = Instant::now();
+    let end = start + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let op = op.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut due = start + interval.mul_f64(w as f64 / writers as f64);
+                while due < end {
+                    tokio::time::sleep_until(due.into()).await;
+                    op().await;
+                    latencies.push(due.elapsed());
+                    due += interval;
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.expect("writer"));
+    }
+    Run {
+        per_second: latencies.len() as f64 / start.elapsed().as_secs_f64(),
+        latencies,
+    }
+}
+
+fn percentile(latencies: &mut [Duration], p: f64) -> f64 {
+    latencies.sort();
+    let index = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+    latencies
+        .get(index)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(f64::NAN)
+}
+
+async fn fresh_database(url: &str) -> PgPool {
+    let admin = PgConnectOptions::from_str(url).expect("DATABASE_URL parses");
+    let name = format!("anytrade_bench_{}", Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect_with(&admin)
+        .await
+        .expect("connect");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
+    let pool = db::connect(admin.database(&name), 16)
+        .await
+        .expect("connect bench database");
+    db::migrate(&pool).await.expect("migrate");
+    pool
+}
+
+#[tokio::main]
+async fn main() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL (use scripts/bench)");
+    let seconds: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let pool = fresh_database(&url).await;
+    let settings: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, setting FROM pg_settings WHERE name IN
+         ('fsync', 'synchronous_commit', 'wal_sync_method', 'server_version')",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("settings");
+    let lookup: Arc<dyn Lookup> = Arc::new(EmptyFleet);
+    let bus = Arc::new(CommandBus::<Exchange>::new(
+        pool.clone(),
+        EventLog::new(pool.clone()),
+        lookup,
+    ));
+
+    println!("PostgreSQL: {settings:?}; {seconds} s per phase\n");
+    println!(
+        "| writers | raw INSERT/s | command/s | ratio | raw p99 ms | command p50 ms | command p99 ms |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let mut max_rate = 0.0;
+    for writers in [1, 8] {
+        let raw_pool = pool.clone();
+        let mut raw = closed_loop(writers, seconds, move || {
+            let pool = raw_pool.clone();
+            async move { raw_append(&pool).await }
+        })
+        .await;
+        let command_bus = bus.clone();
+        let mut commands = closed_loop(writers, seconds, move || {
+            let bus = command_bus.clone();
+            async move { command_append(&bus).await }
+        })
+        .await;
+        max_rate = f64::max(max_rate, commands.per_second);
+        println!(
+            "| {writers} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            raw.per_second,
+            commands.per_second,
+            commands.per_second / raw.per_second,
+            percentile(&mut raw.latencies, 0.99),
+            percentile(&mut commands.latencies, 0.50),
+            percentile(&mut commands.latencies, 0.99),
+        );
+    }
+
+    let rate = max_rate / 2.0;
+    let command_bus = bus.clone();
+    let mut paced = open_loop(8, rate, seconds, move || {
+        let bus = command_bus.clone();
+        async move { command_append(&bus).await }
+    })
+    .await;
+    println!(
+        "\nAt half the maximum command rate ({rate:.0}/s offered, {:.0}/s done, 8 writers): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        paced.per_second,
+        percentile(&mut paced.latencies, 0.50),
+        percentile(&mut paced.latencies, 0.99),
+        percentile(&mut paced.latencies, 1.0),
+    );
+}

@@ -1,0 +1,1 @@
+//! AnyTrade read models.

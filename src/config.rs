@@ -1,0 +1,368 @@
+//! Configuration: built-in defaults, then an optional TOML file, then environment
+//! variables (`ANYTRADE_*`, plus `DATABASE_URL`). Anything invalid stops the start
+//! with the offending key and the reason.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Why the configuration was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {key}: {reason}")]
+pub struct ConfigError {
+    pub key: String,
+    pub reason: String,
+}
+
+/// A string that never prints (connection strings, keys).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Redacted(String);
+
+impl Redacted {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Which runtime runs bots and jobs when a bot does not name one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeChoice {
+    /// In a Kubernetes cluster → kubernetes; Docker reachable → docker; else local.
+    Auto,
+    Docker,
+    Kubernetes,
+    Local,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DockerSettings {
+    pub socket: String,
+    pub network: String,
+    pub data_path: Option<PathBuf>,
+}
+
+impl Default for DockerSettings {
+    fn default() -> Self {
+        Self {
+            socket: "unix:///var/run/docker.sock".into(),
+            network: "anytrade-network".into(),
+            data_path: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KubernetesSettings {
+    pub namespace: String,
+    pub kubeconfig: Option<PathBuf>,
+    pub storage_class: String,
+}
+
+impl Default for KubernetesSettings {
+    fn default() -> Self {
+        Self {
+            namespace: "anytrade".into(),
+            kubeconfig: None,
+            storage_class: "standard".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocalSettings {
+    /// Where bots' `user_data` live; defaults to `<data_dir>/local`.
+    pub data_path: Option<PathBuf>,
+    /// Where bots' logs go; defaults to `<data_dir>/local/logs`.
+    pub log_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeSettings {
+    pub default: RuntimeChoice,
+    pub docker: DockerSettings,
+    pub kubernetes: KubernetesSettings,
+    pub local: LocalSettings,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        Self {
+            default: RuntimeChoice::Auto,
+            docker: DockerSettings::default(),
+            kubernetes: KubernetesSettings::default(),
+            local: LocalSettings::default(),
+        }
+    }
+}
+
+/// The whole service configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// Everything AnyTrade keeps on disk: the embedded database, bot data.
+    pub data_dir: PathBuf,
+    /// An external PostgreSQL; when unset AnyTrade runs its own under `data_dir`.
+    pub database_url: Option<Redacted>,
+    /// Directory of `initdb`/`pg_ctl` for the embedded database; found when unset.
+    pub postgres_bin_dir: Option<PathBuf>,
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `anytrade=debug,sqlx=warn`.
+    pub log_level: String,
+    /// Base64 of 32 random bytes (`anytrade keygen`).
+    pub encryption_key: Option<Redacted>,
+    /// Older keys, comma-separated, still accepted for decryption after a rotation.
+    pub previous_encryption_keys: Option<Redacted>,
+    pub runtime: RuntimeSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: default_data_dir(),
+            database_url: None,
+            postgres_bin_dir: None,
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            encryption_key: None,
+            previous_encryption_keys: None,
+            runtime: RuntimeSettings::default(),
+        }
+    }
+}
+
+/// `/var/lib/anytrade` for root (a system service), else `~/.local/share/anytrade`.
+fn default_data_dir() -> PathBuf {
+    if nix::unistd::Uid::effective().is_root() {
+        return PathBuf::from("/var/lib/anytrade");
+    }
+    match std::env::var_os("XDG_DATA_HOME").or_else(|| {
+        std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/share").into_os_string())
+    }) {
+        Some(base) => Path::new(&base).join("anytrade"),
+        None => PathBuf::from("./data"),
+    }
+}
+
+/// Top-level keys that may come from `ANYTRADE_<KEY>`; nested keys use `__`
+/// (`ANYTRADE_RUNTIME__DOCKER__SOCKET`). `ANYTRADE_RUNTIME` alone sets `runtime.default`.
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "postgres_bin_dir",
+    "log_format",
+    "log_level",
+    "encryption_key",
+    "previous_encryption_keys",
+    "runtime",
+];
+
+impl Settings {
+    /// The configured previous keys, one string each.
+    pub fn previous_keys(&self) -> Vec<String> {
+        self.previous_encryption_keys
+            .as_ref()
+            .map(|keys| {
+                keys.expose()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Loads the configuration from `file` (if given) and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::from_figment(Self::figment(file))
+    }
+
+    fn figment(file: Option<&Path>) -> Figment {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment
+            .merge(
+                Env::prefixed("ANYTRADE_")
+                    .map(|key| match key.as_str().to_ascii_lowercase().as_str() {
+                        "runtime" => "runtime.default".into(),
+                        other => other.replace("__", ".").into(),
+                    })
+                    .filter(|key| {
+                        let top = key.as_str().split('.').next().unwrap_or_default();
+                        ENV_KEYS.contains(&top)
+                    })
+                    .split("."),
+            )
+            .merge(Env::raw().only(&["database_url"]))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment.extract().map_err(|e| {
+            let key = if e.path.is_empty() {
+                "(file)".to_owned()
+            } else {
+                e.path.join(".")
+            };
+            ConfigError {
+                key,
+                reason: e.kind.to_string(),
+            }
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log_level) {
+            return Err(ConfigError {
+                key: "log_level".into(),
+                reason: format!("not a tracing filter: {e}"),
+            });
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError {
+                key: "data_dir".into(),
+                reason: "must not be empty".into(),
+            });
+        }
+        if let Some(url) = &self.database_url
+            && !(url.expose().starts_with("postgres://")
+                || url.expose().starts_with("postgresql://"))
+        {
+            return Err(ConfigError {
+                key: "database_url".into(),
+                reason: "must start with postgres:// or postgresql://".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+// figment's `Jail` closures must return its (large) error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load_in(jail: &Jail, file: Option<&str>) -> Result<Settings, ConfigError> {
+        let _ = jail;
+        Settings::load(file.map(Path::new))
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            let settings = load_in(jail, None).expect("defaults are valid");
+            assert_eq!(settings.listen.port(), 8080);
+            assert_eq!(settings.runtime.default, RuntimeChoice::Auto);
+            assert!(settings.database_url.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file(
+                "anytrade.toml",
+                "listen = \"0.0.0.0:9000\"\nlog_format = \"json\"\n[runtime.docker]\nnetwork = \"fleet\"\n",
+            )?;
+            jail.set_env("ANYTRADE_LISTEN", "127.0.0.1:9100");
+            jail.set_env("ANYTRADE_RUNTIME", "local");
+            jail.set_env("ANYTRADE_RUNTIME__KUBERNETES__NAMESPACE", "bots");
+            jail.set_env("DATABASE_URL", "postgres://u:pw@db/anytrade");
+            let s = load_in(jail, Some("anytrade.toml")).expect("valid");
+            assert_eq!(s.listen, "127.0.0.1:9100".parse().unwrap());
+            assert_eq!(s.log_format, LogFormat::Json);
+            assert_eq!(s.runtime.default, RuntimeChoice::Local);
+            assert_eq!(s.runtime.docker.network, "fleet");
+            assert_eq!(s.runtime.kubernetes.namespace, "bots");
+            assert_eq!(
+                s.database_url.as_ref().map(Redacted::expose),
+                Some("postgres://u:pw@db/anytrade")
+            );
+            assert!(!format!("{s:?}").contains("pw@db"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn invalid_values_name_the_key() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("ANYTRADE_RUNTIME", "podman");
+            let e = load_in(jail, None).unwrap_err();
+            assert_eq!(e.key, "runtime.default");
+            assert!(e.reason.contains("podman"), "{}", e.reason);
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("ANYTRADE_LISTEN", "not-an-address");
+            assert_eq!(load_in(jail, None).unwrap_err().key, "listen");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("ANYTRADE_LOG_LEVEL", "info,[[[");
+            assert_eq!(load_in(jail, None).unwrap_err().key, "log_level");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("DATABASE_URL", "mysql://x");
+            assert_eq!(load_in(jail, None).unwrap_err().key, "database_url");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file("anytrade.toml", "[runtime.docker]\nsocekt = \"x\"\n")?;
+            let e = load_in(jail, Some("anytrade.toml")).unwrap_err();
+            assert!(e.reason.contains("socekt"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            assert!(load_in(jail, Some("nope.toml")).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,15 @@
+//! AnyTrade: the control plane for fleets of freqtrade bots.
+//!
+//! Commands from the API go to the domain aggregates (`anytrade-aggregates`), whose
+//! events land in the PostgreSQL event store ([`store`]); readers tail the ordered log
+//! to build read models and drive the runtimes.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod http;
+pub mod shutdown;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,211 @@
+//! The ordered event log: every committed event once, in an order a checkpoint can
+//! resume from without skipping anything.
+//!
+//! Positions are taken when a row is inserted, but transactions commit in any order:
+//! a reader that simply follows `position` would pass over an event whose transaction
+//! commits after a later position became visible. So the log is read in
+//! `(transaction_id, position)` order and only up to the oldest transaction still in
+//! flight (`pg_snapshot_xmin`). Transaction ids are handed out in the order in which
+//! transactions first write, so no transaction that could still commit can add an
+//! event before the reader's checkpoint. The order agrees with commit order for every
+//! pair of causally related events (a command that read another's result starts
+//! writing after that one committed); only truly concurrent transactions may be
+//! delivered in a different order than they committed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgPool, Row};
+use tokio::sync::Notify;
+
+/// Where a reader stands in the log; `LogPosition::START` is before the first event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct LogPosition {
+    pub transaction_id: i64,
+    pub position: i64,
+}
+
+impl LogPosition {
+    pub const START: LogPosition = LogPosition {
+        transaction_id: 0,
+        position: 0,
+    };
+}
+
+/// One committed event as the log delivers it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    pub position: i64,
+    pub transaction_id: i64,
+    pub committed_at: DateTime<Utc>,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+    pub metadata: Value,
+}
+
+impl LoggedEvent {
+    pub fn log_position(&self) -> LogPosition {
+        LogPosition {
+            transaction_id: self.transaction_id,
+            position: self.position,
+        }
+    }
+}
+
+const READ_AFTER: &str = "
+SELECT position, transaction_id::text::bigint AS transaction_id,
+       COALESCE(pg_xact_commit_timestamp(transaction_id::xid), recorded_at) AS committed_at,
+       aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata
+  FROM events
+ WHERE (transaction_id, position) > ($1::text::xid8, $2)
+   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY transaction_id, position
+ LIMIT $3";
+
+/// Reads the event log; cheap to clone, shared by every reader in the process.
+#[derive(Clone)]
+pub struct EventLog {
+    pool: PgPool,
+    appended: Arc<Notify>,
+    poll_interval: Duration,
+}
+
+impl EventLog {
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            appended: Arc::new(Notify::new()),
+            poll_interval: Duration::from_millis(100),
+        }
+    }
+
+    /// How long a tailing reader waits before looking again when nothing in this
+    /// process has signalled an append (writes from other processes, held-back xmin).
+    pub fn with_poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// Wakes tailing readers; the command bus calls it after each commit.
+    pub fn signal_append(&self) {
+        self.appended.notify_waiters();
+    }
+
+    /// Up to `limit` events after `after`, in log order.
+    pub async fn read_after(
+        &self,
+        after: LogPosition,
+        limit: i64,
+    ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+        let rows = sqlx::query(READ_AFTER)
+            .bind(after.transaction_id.to_string())
+            .bind(after.position)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    /// The log position of the event at a global `position`, so a client that only
+    /// kept the position it last saw can resume right after it.
+    pub async fn locate(&self, position: i64) -> Result<Option<LogPosition>, sqlx::Error> {
+        if position <= 0 {
+            return Ok(Some(LogPosition::START));
+        }
+        let row = sqlx::query(
+            "SELECT transaction_id::text::bigint AS transaction_id FROM events WHERE position = $1",
+        )
+        .bind(position)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(LogPosition {
+                transaction_id: row.try_get("transaction_id")?,
+                position,
+            })
+        })
+        .transpose()
+    }
+
+    /// The next batch after `after`, waiting until there is one. Never returns an
+    /// empty batch; cancel the future to stop waiting.
+    pub async fn next_batch(
+        &self,
+        after: LogPosition,
+        limit: i64,
+    ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+        loop {
+            // Register interest before reading, so an append that lands between the
+            // read and the wait still wakes us.
+            let appended = self.appended.notified();
+            tokio::pin!(appended);
+            appended.as_mut().enable();
+            let batch = self.read_after(after, limit).await?;
+            if !batch.is_empty() {
+                return Ok(batch);
+            }
+            tokio::select! {
+                _ = appended => {}
+                _ = tokio::time::sleep(self.poll_interval) => {}
+            }
+        }
+    }
+
+    /// The checkpoint a named reader saved, or the start of the log.
+    pub async fn checkpoint(&self, reader: &str) -> Result<LogPosition, sqlx::Error> {
+        let row =
+            sqlx::query("SELECT transaction_id, position FROM log_checkpoints WHERE reader = $1")
+                .bind(reader)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            None => Ok(LogPosition::START),
+            Some(row) => Ok(LogPosition {
+                transaction_id: row.try_get("transaction_id")?,
+                position: row.try_get("position")?,
+            }),
+        }
+    }
+
+    /// Saves a reader's checkpoint inside the caller's transaction, so the reader's own
+    /// writes and its checkpoint commit together.
+    pub async fn save_checkpoint(
+        tx: &mut sqlx::PgConnection,
+        reader: &str,
+        at: LogPosition,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO log_checkpoints (reader, transaction_id, position) VALUES ($1, $2, $3)
+             ON CONFLICT (reader) DO UPDATE
+               SET transaction_id = EXCLUDED.transaction_id, position = EXCLUDED.position,
+                   updated_at = now()",
+        )
+        .bind(reader)
+        .bind(at.transaction_id)
+        .bind(at.position)
+        .execute(tx)
+        .await?;
+        Ok(())
+    }
+}
+
+fn decode(row: &sqlx::postgres::PgRow) -> Result<LoggedEvent, sqlx::Error> {
+    Ok(LoggedEvent {
+        position: row.try_get("position")?,
+        transaction_id: row.try_get("transaction_id")?,
+        committed_at: row.try_get("committed_at")?,
+        aggregate_type: row.try_get("aggregate_type")?,
+        aggregate_id: row.try_get("aggregate_id")?,
+        sequence: row.try_get("sequence")?,
+        event_type: row.try_get("event_type")?,
+        event_version: row.try_get("event_version")?,
+        payload: row.try_get("payload")?,
+        metadata: row.try_get("metadata")?,
+    })
+}

@@ -1,0 +1,9 @@
+//! The event store: command execution (postgres-es) and the ordered log readers tail.
+
+mod command_bus;
+mod log;
+mod metadata;
+
+pub use command_bus::{CommandBus, CommandError};
+pub use log::{EventLog, LogPosition, LoggedEvent};
+pub use metadata::CommandMetadata;

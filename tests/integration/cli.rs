@@ -1,0 +1,176 @@
+//! The `anytrade` binary as a user runs it: `serve` with no DATABASE_URL brings up its
+//! own PostgreSQL and answers /healthz; bad keys and bad configuration stop it early.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anytrade::crypto::Keyring;
+
+fn anytrade() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_anytrade"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(Stdio::null());
+    command
+}
+
+/// A data directory the unprivileged PostgreSQL user can reach when tests run as root.
+fn data_dir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("anytrade-serve-")
+        .tempdir_in("/tmp")
+        .expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn get(url: &str) -> Option<(u16, String)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let response = reqwest::get(url).await.ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.text().await.ok()?))
+    })
+}
+
+#[test]
+fn serve_without_database_url_runs_its_own_postgres_and_stops_cleanly() {
+    let data = data_dir();
+    let port = free_port();
+    let mut server = anytrade()
+        .arg("serve")
+        .env("ANYTRADE_DATA_DIR", data.path())
+        .env("ANYTRADE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ANYTRADE_ENCRYPTION_KEY", Keyring::generate_key())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start anytrade serve");
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let healthz = loop {
+        if let Some(answer) = get(&format!("http://127.0.0.1:{port}/healthz")) {
+            break answer;
+        }
+        if let Ok(Some(status)) = server.try_wait() {
+            let output = server.wait_with_output().expect("output");
+            panic!(
+                "serve exited early ({status}): {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        assert!(Instant::now() < deadline, "serve did not answer in time");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(healthz, (200, "ok".to_owned()));
+    assert_eq!(
+        get(&format!("http://127.0.0.1:{port}/readyz")),
+        Some((200, "ready".to_owned()))
+    );
+    let cluster = data.path().join("postgres");
+    assert!(
+        cluster.join("PG_VERSION").exists(),
+        "cluster initialized in the data dir"
+    );
+    assert!(cluster.join("postmaster.pid").exists(), "cluster running");
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("send SIGTERM");
+    let output = server.wait_with_output().expect("wait");
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "serve failed on SIGTERM: {log}");
+    assert!(log.contains("SIGTERM received"), "{log}");
+    assert!(
+        !cluster.join("postmaster.pid").exists(),
+        "embedded PostgreSQL still running after shutdown"
+    );
+}
+
+fn serve_error(envs: &[(&str, &str)]) -> String {
+    let data = data_dir();
+    let mut command = anytrade();
+    command
+        .arg("serve")
+        .env("ANYTRADE_DATA_DIR", data.path())
+        .env("ANYTRADE_LISTEN", format!("127.0.0.1:{}", free_port()));
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    let output = command.output().expect("run anytrade");
+    assert!(
+        !output.status.success(),
+        "serve should have refused to start"
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn serve_refuses_a_missing_or_malformed_key_and_says_how_to_make_one() {
+    let missing = serve_error(&[]);
+    assert!(
+        missing.contains("ANYTRADE_ENCRYPTION_KEY is not set"),
+        "{missing}"
+    );
+    assert!(missing.contains("anytrade keygen"), "{missing}");
+    let malformed = serve_error(&[("ANYTRADE_ENCRYPTION_KEY", "dG9vIHNob3J0")]);
+    assert!(
+        malformed.contains("ANYTRADE_ENCRYPTION_KEY is malformed"),
+        "{malformed}"
+    );
+    assert!(
+        !malformed.contains("dG9vIHNob3J0"),
+        "the key must not be echoed"
+    );
+}
+
+#[test]
+fn serve_refuses_invalid_configuration_naming_the_key() {
+    let key = Keyring::generate_key();
+    let error = serve_error(&[
+        ("ANYTRADE_ENCRYPTION_KEY", &key),
+        ("ANYTRADE_RUNTIME", "podman"),
+    ]);
+    assert!(error.contains("runtime.default"), "{error}");
+    assert!(error.contains("podman"), "{error}");
+}
+
+#[test]
+fn keygen_prints_a_usable_key() {
+    let output = anytrade().arg("keygen").output().expect("keygen");
+    assert!(output.status.success());
+    let key = String::from_utf8(output.stdout).expect("utf8");
+    Keyring::from_base64(Some(key.trim()), &[]).expect("generated key loads");
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["keygen", "--help"],
+    ] {
+        let output = anytrade().args(args).output().expect("help");
+        assert!(output.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+}
