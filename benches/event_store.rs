@@ -76,27 +76,38 @@ async fn command_append(bus: &CommandBus<Exchange>) {
         .expect("command");
 }
 
+/// A single-event command on an existing exchange: a new config revision.
+async fn command_update(bus: &CommandBus<Exchange>, id: &str, revision: usize) {
+    let command = ExchangeCommand::UpdateExchange {
+        test_mode: None,
+        config: Some(serde_json::json!({ "revision": revision })),
+    };
+    bus.execute(id, command, &CommandMetadata::issued_by("bench"))
+        .await
+        .expect("command");
+}
+
 struct Run {
     per_second: f64,
     latencies: Vec<Duration>,
 }
 
-/// Runs `op` in `writers` closed loops for `seconds`.
+/// Runs `op(writer, iteration)` in `writers` closed loops for `seconds`.
 async fn closed_loop<F, Fut>(writers: usize, seconds: u64, op: F) -> Run
 where
-    F: Fn() -> Fut + Clone + Send + 'static,
+    F: Fn(usize, usize) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
     let start = Instant::now();
     let end = start + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..writers)
-        .map(|_| {
+        .map(|writer| {
             let op = op.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while Instant::now() < end {
                     let t = Instant::now();
-                    op().await;
+                    op(writer, latencies.len()).await;
                     latencies.push(t.elapsed());
                 }
                 latencies
@@ -199,34 +210,54 @@ async fn main() {
     ));
 
     println!("PostgreSQL: {settings:?}; {seconds} s per phase\n");
-    println!(
-        "| writers | raw INSERT/s | command/s | ratio | raw p99 ms | command p50 ms | command p99 ms |"
-    );
-    println!("|---|---|---|---|---|---|---|");
+    println!("| writers | operation | per second | ratio to raw INSERT | p50 ms | p99 ms |");
+    println!("|---|---|---|---|---|---|");
     let mut max_rate = 0.0;
     for writers in [1, 8] {
         let raw_pool = pool.clone();
-        let mut raw = closed_loop(writers, seconds, move || {
+        let mut raw = closed_loop(writers, seconds, move |_, _| {
             let pool = raw_pool.clone();
             async move { raw_append(&pool).await }
         })
         .await;
         let command_bus = bus.clone();
-        let mut commands = closed_loop(writers, seconds, move || {
+        let mut creates = closed_loop(writers, seconds, move |_, _| {
             let bus = command_bus.clone();
             async move { command_append(&bus).await }
         })
         .await;
-        max_rate = f64::max(max_rate, commands.per_second);
-        println!(
-            "| {writers} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",
-            raw.per_second,
-            commands.per_second,
-            commands.per_second / raw.per_second,
-            percentile(&mut raw.latencies, 0.99),
-            percentile(&mut commands.latencies, 0.50),
-            percentile(&mut commands.latencies, 0.99),
-        );
+        max_rate = f64::max(max_rate, creates.per_second);
+        // Each writer updates one exchange of its own, over and over.
+        let mut ids = Vec::new();
+        for _ in 0..writers {
+            let (id, command) = create_exchange();
+            bus.execute(&id, command, &CommandMetadata::issued_by("bench"))
+                .await
+                .expect("create");
+            ids.push(id);
+        }
+        let command_bus = bus.clone();
+        let ids = Arc::new(ids);
+        let mut updates = closed_loop(writers, seconds, move |writer, revision| {
+            let bus = command_bus.clone();
+            let ids = ids.clone();
+            async move { command_update(&bus, &ids[writer], revision + 1).await }
+        })
+        .await;
+        let baseline = raw.per_second;
+        for (name, run) in [
+            ("raw INSERT (baseline)", &mut raw),
+            ("command: create exchange", &mut creates),
+            ("command: update exchange", &mut updates),
+        ] {
+            println!(
+                "| {writers} | {name} | {:.0} | {:.2} | {:.2} | {:.2} |",
+                run.per_second,
+                run.per_second / baseline,
+                percentile(&mut run.latencies, 0.50),
+                percentile(&mut run.latencies, 0.99),
+            );
+        }
     }
 
     let rate = max_rate / 2.0;

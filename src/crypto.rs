@@ -16,6 +16,11 @@ use zeroize::Zeroizing;
 
 const KEY_LEN: usize = 32;
 
+/// The context an exchange secret is sealed under, so it opens only as that secret.
+pub fn exchange_secret_context(exchange_id: uuid::Uuid, name: &str) -> String {
+    format!("exchange:{exchange_id}:{name}")
+}
+
 /// Why keys could not be loaded or a value could not be opened. Never holds key or
 /// plaintext material.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -1,20 +1,38 @@
-//! Executes commands against one aggregate type: loads it from the event store,
-//! lets it decide, appends its events with the command's metadata, and wakes the
-//! log readers.
+//! Executes commands against one aggregate type: decides on the aggregate's state,
+//! appends the resulting events with the command's metadata, and wakes the log readers.
+//!
+//! State comes from postgres-es in event-store mode (rebuilt from the aggregate's
+//! events; no snapshots, so no double apply), with one shortcut: the state a command
+//! left behind is kept in memory, and the next command on that aggregate decides on it
+//! without reading the events again. A fresh id is assumed new. The shortcut is safe
+//! because the append checks it: the events are appended at the sequence that follows
+//! the assumed state, and if any other writer (another process, too) got there first,
+//! the primary key refuses the append, the state is read from the store and the command
+//! decided again. A command that is refused or changes nothing on assumed state is
+//! likewise decided again on the stored state before its answer counts.
 
-use cqrs_es::persist::PersistedEventStore;
-use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
-use postgres_es::{PostgresCqrs, PostgresEventRepository};
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventStore};
+use cqrs_es::{Aggregate, AggregateError, EventStore};
+use lru::LruCache;
 use sqlx::PgPool;
 
 use anytrade_aggregates::DomainError;
 
 use super::log::EventLog;
 use super::metadata::CommandMetadata;
+use super::repository::EventRepository;
 
 /// How often a command that lost an optimistic-concurrency race is retried against
 /// the fresh state before it is reported as a conflict.
 const CONFLICT_RETRIES: u32 = 3;
+
+/// How many aggregates' states each bus keeps in memory.
+const CACHED_AGGREGATES: usize = 10_000;
 
 /// Why a command was not carried out.
 #[derive(Debug, thiserror::Error)]
@@ -34,10 +52,19 @@ pub enum CommandError {
     Store(String),
 }
 
-/// The command side for aggregate `A`, backed by postgres-es in event-store mode
-/// (state is rebuilt from events on every command; no snapshots, so no double apply).
+/// An aggregate's state and the sequence of the last event it has seen.
+struct Known<A> {
+    aggregate: A,
+    sequence: usize,
+    /// Read from the store during this command, rather than assumed.
+    verified: bool,
+}
+
+/// The command side for aggregate `A`.
 pub struct CommandBus<A: Aggregate> {
-    cqrs: PostgresCqrs<A>,
+    store: PersistedEventStore<EventRepository, A>,
+    services: A::Services,
+    states: Mutex<LruCache<String, (A, usize)>>,
     log: EventLog,
 }
 
@@ -47,9 +74,11 @@ where
     A::Command: Clone,
 {
     pub fn new(pool: PgPool, log: EventLog, services: A::Services) -> Self {
-        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool));
+        let capacity = NonZeroUsize::new(CACHED_AGGREGATES).unwrap_or(NonZeroUsize::MIN);
         Self {
-            cqrs: CqrsFramework::new(store, Vec::new(), services),
+            store: PersistedEventStore::new_event_store(EventRepository::new(pool)),
+            services,
+            states: Mutex::new(LruCache::new(capacity)),
             log,
         }
     }
@@ -61,29 +90,100 @@ where
         command: A::Command,
         metadata: &CommandMetadata,
     ) -> Result<(), CommandError> {
-        let mut attempts = 0;
+        let mut known = self.remembered(id);
+        let mut conflicts = 0;
         loop {
-            attempts += 1;
-            let result = self
-                .cqrs
-                .execute_with_metadata(id, command.clone(), metadata.to_map())
+            let sink = EventSink::default();
+            let decided = known
+                .aggregate
+                .handle(command.clone(), &self.services, &sink)
                 .await;
-            match result {
+            let events = sink.collect().await;
+            match decided {
+                Ok(()) if !events.is_empty() => {
+                    match self.append(id, known.sequence, events, metadata).await {
+                        Ok(sequence) => {
+                            self.remember(id, known.aggregate, sequence);
+                            self.log.signal_append();
+                            return Ok(());
+                        }
+                        Err(AggregateError::AggregateConflict) => {
+                            conflicts += 1;
+                            if conflicts > CONFLICT_RETRIES {
+                                return Err(CommandError::Conflict {
+                                    aggregate: A::TYPE,
+                                    id: id.to_owned(),
+                                    attempts: conflicts,
+                                });
+                            }
+                        }
+                        Err(e) => return Err(CommandError::Store(e.to_string())),
+                    }
+                }
+                // Refused or no change, on assumed state: decide again on stored state.
+                _ if !known.verified => {}
                 Ok(()) => {
-                    self.log.signal_append();
+                    self.remember(id, known.aggregate, known.sequence);
                     return Ok(());
                 }
-                Err(AggregateError::AggregateConflict) if attempts <= CONFLICT_RETRIES => continue,
-                Err(AggregateError::AggregateConflict) => {
-                    return Err(CommandError::Conflict {
-                        aggregate: A::TYPE,
-                        id: id.to_owned(),
-                        attempts,
-                    });
-                }
-                Err(AggregateError::UserError(e)) => return Err(CommandError::Domain(e)),
-                Err(other) => return Err(CommandError::Store(other.to_string())),
+                Err(e) => return Err(CommandError::Domain(e)),
             }
+            known = self.load(id).await?;
         }
+    }
+
+    /// The state the last command left, or a new aggregate; either still to be checked.
+    fn remembered(&self, id: &str) -> Known<A> {
+        let cached = self
+            .states
+            .lock()
+            .ok()
+            .and_then(|mut states| states.pop(id));
+        let (aggregate, sequence) = cached.unwrap_or_default();
+        Known {
+            aggregate,
+            sequence,
+            verified: false,
+        }
+    }
+
+    fn remember(&self, id: &str, aggregate: A, sequence: usize) {
+        if let Ok(mut states) = self.states.lock() {
+            states.put(id.to_owned(), (aggregate, sequence));
+        }
+    }
+
+    async fn load(&self, id: &str) -> Result<Known<A>, CommandError> {
+        let context = self
+            .store
+            .load_aggregate(id)
+            .await
+            .map_err(|e| CommandError::Store(e.to_string()))?;
+        Ok(Known {
+            aggregate: context.aggregate,
+            sequence: context.current_sequence,
+            verified: true,
+        })
+    }
+
+    /// Appends `events` after `sequence`; returns the new last sequence.
+    async fn append(
+        &self,
+        id: &str,
+        sequence: usize,
+        events: Vec<A::Event>,
+        metadata: &CommandMetadata,
+    ) -> Result<usize, AggregateError<DomainError>> {
+        let count = events.len();
+        // In event-store mode the store reads only the id and sequence from the context.
+        let context = EventStoreAggregateContext {
+            aggregate_id: id.to_owned(),
+            aggregate: A::default(),
+            current_sequence: sequence,
+            current_snapshot: None,
+        };
+        let metadata: HashMap<String, String> = metadata.to_map();
+        self.store.commit(events, context, metadata).await?;
+        Ok(sequence + count)
     }
 }

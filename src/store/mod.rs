@@ -3,7 +3,9 @@
 mod command_bus;
 mod log;
 mod metadata;
+mod repository;
 
 pub use command_bus::{CommandBus, CommandError};
 pub use log::{EventLog, LogPosition, LoggedEvent};
 pub use metadata::CommandMetadata;
+pub use repository::EventRepository;

@@ -109,3 +109,89 @@ async fn racing_commands_on_one_aggregate_keep_its_sequence_gap_free() {
     .expect("sequences");
     assert_eq!(sequences, (1..=succeeded as i64).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn a_command_with_several_events_appends_them_together_in_sequence() {
+    let pool = fresh_database().await;
+    let bus: anytrade::store::CommandBus<anytrade_aggregates::Strategy> = CommandBus::new(
+        pool.clone(),
+        EventLog::new(pool.clone()),
+        anytrade_aggregates::testing::FakeLookup::new().services(),
+    );
+    let id = uuid::Uuid::now_v7();
+    let code = "from freqtrade.strategy import IStrategy\n\nclass AlwaysIn(IStrategy):\n    timeframe = '5m'\n";
+    bus.execute(
+        &id.to_string(),
+        anytrade_aggregates::StrategyCommand::CreateStrategy {
+            strategy_id: id,
+            name: "always in".into(),
+            description: String::new(),
+            code: code.into(),
+        },
+        &CommandMetadata::issued_by("user:alice"),
+    )
+    .await
+    .expect("create strategy");
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT sequence, event_type FROM events WHERE aggregate_id = $1 ORDER BY position",
+    )
+    .bind(id.to_string())
+    .fetch_all(&pool)
+    .await
+    .expect("events");
+    assert_eq!(
+        rows,
+        [
+            (1, "StrategyCreated".to_owned()),
+            (2, "StrategyVersionAdded".to_owned())
+        ]
+    );
+}
+
+/// Two buses on one database stand for two processes, each with its own memory of
+/// aggregate states; neither may act on a state the other has moved past.
+#[tokio::test]
+async fn a_state_remembered_by_another_process_is_never_trusted_blindly() {
+    let pool = fresh_database().await;
+    let first: CommandBus<Tally> = CommandBus::new(pool.clone(), EventLog::new(pool.clone()), ());
+    let second: CommandBus<Tally> = CommandBus::new(pool.clone(), EventLog::new(pool.clone()), ());
+    let meta = CommandMetadata::issued_by("test");
+
+    first
+        .execute("t", TallyCommand::Add(5), &meta)
+        .await
+        .expect("add");
+    second
+        .execute("t", TallyCommand::Add(5), &meta)
+        .await
+        .expect("add");
+    // `first` remembers a total of 5; the store holds 10. Refusing on the remembered
+    // state would be wrong: the command is decided again on the stored state.
+    first
+        .execute("t", TallyCommand::Take(8), &meta)
+        .await
+        .expect("take 8 of 10");
+    // `second` remembers 10; the store holds 2. Its append at the remembered sequence
+    // collides, so it re-reads and refuses.
+    let err = second
+        .execute("t", TallyCommand::Take(3), &meta)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CommandError::Domain(DomainError::Conflict { .. })),
+        "{err}"
+    );
+
+    let events: Vec<(i64, serde_json::Value)> = sqlx::query_as(
+        "SELECT sequence, payload FROM events WHERE aggregate_id = 't' ORDER BY sequence",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("events");
+    let expected = [
+        (1, serde_json::json!({ "Added": { "amount": 5 } })),
+        (2, serde_json::json!({ "Added": { "amount": 5 } })),
+        (3, serde_json::json!({ "Taken": { "amount": 8 } })),
+    ];
+    assert_eq!(events, expected);
+}

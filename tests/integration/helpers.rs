@@ -40,16 +40,22 @@ pub struct Tally {
 #[derive(Debug, Clone)]
 pub enum TallyCommand {
     Add(i64),
+    /// Refused when it would take more than the total.
+    Take(i64),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum TallyEvent {
     Added { amount: i64 },
+    Taken { amount: i64 },
 }
 
 impl DomainEvent for TallyEvent {
     fn event_type(&self) -> String {
-        "Added".into()
+        match self {
+            TallyEvent::Added { .. } => "Added".into(),
+            TallyEvent::Taken { .. } => "Taken".into(),
+        }
     }
     fn event_version(&self) -> String {
         "1.0".into()
@@ -69,16 +75,25 @@ impl Aggregate for Tally {
         _: &(),
         sink: &EventSink<Self>,
     ) -> Result<(), DomainError> {
-        let TallyCommand::Add(amount) = command;
+        let (TallyCommand::Add(amount) | TallyCommand::Take(amount)) = command;
         if amount <= 0 {
             return Err(DomainError::invalid("amount", "must be positive"));
         }
-        sink.write(TallyEvent::Added { amount }, self).await;
+        let event = match command {
+            TallyCommand::Add(_) => TallyEvent::Added { amount },
+            TallyCommand::Take(_) if amount > self.total => {
+                return Err(DomainError::conflict("amount", "more than the total"));
+            }
+            TallyCommand::Take(_) => TallyEvent::Taken { amount },
+        };
+        sink.write(event, self).await;
         Ok(())
     }
 
     fn apply(&mut self, event: TallyEvent) {
-        let TallyEvent::Added { amount } = event;
-        self.total += amount;
+        match event {
+            TallyEvent::Added { amount } => self.total += amount,
+            TallyEvent::Taken { amount } => self.total -= amount,
+        }
     }
 }

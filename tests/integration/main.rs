@@ -5,3 +5,4 @@ mod cli;
 mod command_bus;
 mod event_log;
 mod helpers;
+mod secrets;
