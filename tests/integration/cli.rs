@@ -46,36 +46,55 @@ fn get(url: &str) -> Option<(u16, String)> {
     })
 }
 
+fn spawn_serve(data: &std::path::Path, port: u16, key: &str) -> std::process::Child {
+    anytrade()
+        .arg("serve")
+        .env("ANYTRADE_DATA_DIR", data)
+        .env("ANYTRADE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ANYTRADE_ENCRYPTION_KEY", key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start anytrade serve")
+}
+
+/// Waits for `/healthz` to answer, failing with the server's log if it exits first.
+fn wait_healthy(server: &mut std::process::Child, port: u16) -> (u16, String) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(answer) = get(&format!("http://127.0.0.1:{port}/healthz")) {
+            return answer;
+        }
+        if let Ok(Some(status)) = server.try_wait() {
+            let mut log = String::new();
+            if let Some(mut stderr) = server.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut stderr, &mut log);
+            }
+            panic!("serve exited early ({status}): {log}");
+        }
+        assert!(Instant::now() < deadline, "serve did not answer in time");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn terminate(server: std::process::Child) -> String {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("send SIGTERM");
+    let output = server.wait_with_output().expect("wait");
+    let log = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "serve failed on SIGTERM: {log}");
+    log
+}
+
 #[test]
 fn serve_without_database_url_runs_its_own_postgres_and_stops_cleanly() {
     let data = data_dir();
     let port = free_port();
-    let mut server = anytrade()
-        .arg("serve")
-        .env("ANYTRADE_DATA_DIR", data.path())
-        .env("ANYTRADE_LISTEN", format!("127.0.0.1:{port}"))
-        .env("ANYTRADE_ENCRYPTION_KEY", Keyring::generate_key())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start anytrade serve");
-
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let healthz = loop {
-        if let Some(answer) = get(&format!("http://127.0.0.1:{port}/healthz")) {
-            break answer;
-        }
-        if let Ok(Some(status)) = server.try_wait() {
-            let output = server.wait_with_output().expect("output");
-            panic!(
-                "serve exited early ({status}): {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        assert!(Instant::now() < deadline, "serve did not answer in time");
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    assert_eq!(healthz, (200, "ok".to_owned()));
+    let mut server = spawn_serve(data.path(), port, &Keyring::generate_key());
+    assert_eq!(wait_healthy(&mut server, port), (200, "ok".to_owned()));
     assert_eq!(
         get(&format!("http://127.0.0.1:{port}/readyz")),
         Some((200, "ready".to_owned()))
@@ -87,18 +106,38 @@ fn serve_without_database_url_runs_its_own_postgres_and_stops_cleanly() {
     );
     assert!(cluster.join("postmaster.pid").exists(), "cluster running");
 
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(server.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .expect("send SIGTERM");
-    let output = server.wait_with_output().expect("wait");
-    let log = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "serve failed on SIGTERM: {log}");
+    let log = terminate(server);
     assert!(log.contains("SIGTERM received"), "{log}");
     assert!(
         !cluster.join("postmaster.pid").exists(),
         "embedded PostgreSQL still running after shutdown"
+    );
+}
+
+#[test]
+fn a_killed_server_leaves_its_cluster_running_and_the_next_start_reuses_it() {
+    let data = data_dir();
+    let key = Keyring::generate_key();
+    let port = free_port();
+    let mut first = spawn_serve(data.path(), port, &key);
+    wait_healthy(&mut first, port);
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reap");
+    let pid_file = data.path().join("postgres/postmaster.pid");
+    assert!(pid_file.exists(), "the cluster outlives a killed server");
+
+    let port = free_port();
+    let mut second = spawn_serve(data.path(), port, &key);
+    wait_healthy(&mut second, port);
+    assert_eq!(
+        get(&format!("http://127.0.0.1:{port}/readyz")),
+        Some((200, "ready".to_owned()))
+    );
+    let log = terminate(second);
+    assert!(log.contains("already running; reusing it"), "{log}");
+    assert!(
+        !pid_file.exists(),
+        "the reused cluster is stopped with the server"
     );
 }
 
