@@ -5,6 +5,7 @@
 //! to build read models and drive the runtimes.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -11,19 +11,18 @@
 //! decided again. A command that is refused or changes nothing on assumed state is
 //! likewise decided again on the stored state before its answer counts.
 
-use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventStore};
-use cqrs_es::{Aggregate, AggregateError, EventStore};
+use cqrs_es::persist::{PersistedEventStore, PersistenceError, SerializedEvent};
+use cqrs_es::{Aggregate, DomainEvent, EventStore};
 use lru::LruCache;
 use sqlx::PgPool;
 
 use anytrade_aggregates::DomainError;
+use anytrade_projections::{EventLog, LogPosition};
 
-use super::log::EventLog;
 use super::metadata::CommandMetadata;
 use super::repository::EventRepository;
 
@@ -62,7 +61,10 @@ struct Known<A> {
 
 /// The command side for aggregate `A`.
 pub struct CommandBus<A: Aggregate> {
+    /// Reads aggregates (postgres-es, event-store mode).
     store: PersistedEventStore<EventRepository, A>,
+    /// Appends their events.
+    appends: EventRepository,
     services: A::Services,
     states: Mutex<LruCache<String, (A, usize)>>,
     log: EventLog,
@@ -76,20 +78,22 @@ where
     pub fn new(pool: PgPool, log: EventLog, services: A::Services) -> Self {
         let capacity = NonZeroUsize::new(CACHED_AGGREGATES).unwrap_or(NonZeroUsize::MIN);
         Self {
-            store: PersistedEventStore::new_event_store(EventRepository::new(pool)),
+            store: PersistedEventStore::new_event_store(EventRepository::new(pool.clone())),
+            appends: EventRepository::new(pool),
             services,
             states: Mutex::new(LruCache::new(capacity)),
             log,
         }
     }
 
-    /// Runs `command` on the aggregate `id`. On success its events are committed.
+    /// Runs `command` on the aggregate `id`. On success its events are committed, and
+    /// the log position of the last one is returned (`None`: nothing changed).
     pub async fn execute(
         &self,
         id: &str,
         command: A::Command,
         metadata: &CommandMetadata,
-    ) -> Result<(), CommandError> {
+    ) -> Result<Option<LogPosition>, CommandError> {
         let mut known = self.remembered(id);
         let mut conflicts = 0;
         loop {
@@ -101,13 +105,14 @@ where
             let events = sink.collect().await;
             match decided {
                 Ok(()) if !events.is_empty() => {
+                    let count = events.len();
                     match self.append(id, known.sequence, events, metadata).await {
-                        Ok(sequence) => {
-                            self.remember(id, known.aggregate, sequence);
+                        Ok(position) => {
+                            self.remember(id, known.aggregate, known.sequence + count);
                             self.log.signal_append();
-                            return Ok(());
+                            return Ok(position);
                         }
-                        Err(AggregateError::AggregateConflict) => {
+                        Err(PersistenceError::OptimisticLockError) => {
                             conflicts += 1;
                             if conflicts > CONFLICT_RETRIES {
                                 return Err(CommandError::Conflict {
@@ -124,7 +129,7 @@ where
                 _ if !known.verified => {}
                 Ok(()) => {
                     self.remember(id, known.aggregate, known.sequence);
-                    return Ok(());
+                    return Ok(None);
                 }
                 Err(e) => return Err(CommandError::Domain(e)),
             }
@@ -166,24 +171,30 @@ where
         })
     }
 
-    /// Appends `events` after `sequence`; returns the new last sequence.
+    /// Appends `events` after `sequence`, each with the command's metadata.
     async fn append(
         &self,
         id: &str,
         sequence: usize,
         events: Vec<A::Event>,
         metadata: &CommandMetadata,
-    ) -> Result<usize, AggregateError<DomainError>> {
-        let count = events.len();
-        // In event-store mode the store reads only the id and sequence from the context.
-        let context = EventStoreAggregateContext {
-            aggregate_id: id.to_owned(),
-            aggregate: A::default(),
-            current_sequence: sequence,
-            current_snapshot: None,
-        };
-        let metadata: HashMap<String, String> = metadata.to_map();
-        self.store.commit(events, context, metadata).await?;
-        Ok(sequence + count)
+    ) -> Result<Option<LogPosition>, PersistenceError> {
+        let metadata = serde_json::to_value(metadata.to_map())?;
+        let serialized = events
+            .into_iter()
+            .zip(sequence + 1..)
+            .map(|(event, sequence)| {
+                Ok(SerializedEvent::new(
+                    id.to_owned(),
+                    sequence,
+                    A::TYPE.to_owned(),
+                    event.event_type(),
+                    event.event_version(),
+                    serde_json::to_value(&event)?,
+                    metadata.clone(),
+                ))
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        self.appends.append(&serialized).await
     }
 }

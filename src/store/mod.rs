@@ -1,11 +1,10 @@
 //! The event store: command execution (postgres-es) and the ordered log readers tail.
 
 mod command_bus;
-mod log;
 mod metadata;
 mod repository;
 
 pub use command_bus::{CommandBus, CommandError};
-pub use log::{EventLog, LogPosition, LoggedEvent};
+pub use anytrade_projections::{EventLog, LogPosition, LoggedEvent};
 pub use metadata::CommandMetadata;
 pub use repository::EventRepository;

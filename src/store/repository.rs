@@ -10,6 +10,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
 };
+use anytrade_projections::LogPosition;
 use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -18,7 +19,8 @@ const APPEND: &str = "
 INSERT INTO events
     (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                     $6::jsonb[], $7::jsonb[])";
+                     $6::jsonb[], $7::jsonb[])
+RETURNING transaction_id::text::bigint, position";
 
 /// The event repository every command bus uses.
 pub struct EventRepository {
@@ -34,14 +36,19 @@ impl EventRepository {
         }
     }
 
-    async fn append(&self, events: &[SerializedEvent]) -> Result<(), PersistenceError> {
+    /// Appends `events` atomically; returns where the last one sits in the log
+    /// (`None` when there was nothing to append).
+    pub async fn append(
+        &self,
+        events: &[SerializedEvent],
+    ) -> Result<Option<LogPosition>, PersistenceError> {
         if events.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let column = |f: fn(&SerializedEvent) -> String| events.iter().map(f).collect::<Vec<_>>();
         let json = |f: fn(&SerializedEvent) -> Value| events.iter().map(f).collect::<Vec<_>>();
         let sequences: Vec<i64> = events.iter().map(|e| e.sequence as i64).collect();
-        let result = sqlx::query(APPEND)
+        let result: Result<Vec<(i64, i64)>, sqlx::Error> = sqlx::query_as(APPEND)
             .bind(column(|e| e.aggregate_type.clone()))
             .bind(column(|e| e.aggregate_id.clone()))
             .bind(sequences)
@@ -49,10 +56,16 @@ impl EventRepository {
             .bind(column(|e| e.event_version.clone()))
             .bind(json(|e| e.payload.clone()))
             .bind(json(|e| e.metadata.clone()))
-            .execute(&self.pool)
+            .fetch_all(&self.pool)
             .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(rows) => Ok(rows
+                .into_iter()
+                .map(|(transaction_id, position)| LogPosition {
+                    transaction_id,
+                    position,
+                })
+                .max()),
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 Err(PersistenceError::OptimisticLockError)
             }
@@ -96,7 +109,7 @@ impl PersistedEventRepository for EventRepository {
     ) -> Result<(), PersistenceError> {
         match snapshot_update {
             // Event-store mode, the only mode AnyTrade uses.
-            None => self.append(events).await,
+            None => self.append(events).await.map(|_| ()),
             Some(_) => self.reads.persist::<A>(events, snapshot_update).await,
         }
     }

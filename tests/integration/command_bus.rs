@@ -19,13 +19,15 @@ async fn a_command_appends_its_event_with_who_when_and_why() {
     let log = EventLog::new(pool.clone());
     let bus: CommandBus<Tally> = CommandBus::new(pool.clone(), log.clone(), ());
     let metadata = CommandMetadata::issued_by("user:alice");
-    bus.execute("t1", TallyCommand::Add(5), &metadata)
+    let appended_at = bus
+        .execute("t1", TallyCommand::Add(5), &metadata)
         .await
         .expect("command succeeds");
 
     let events = log.next_batch(LogPosition::START, 10).await.expect("read");
     assert_eq!(events.len(), 1);
     let event = &events[0];
+    assert_eq!(appended_at, Some(event.log_position()));
     assert_eq!(event.aggregate_type, "Tally");
     assert_eq!(event.aggregate_id, "t1");
     assert_eq!(event.sequence, 1);
@@ -87,7 +89,7 @@ async fn racing_commands_on_one_aggregate_keep_its_sequence_gap_free() {
                         )
                         .await
                     {
-                        Ok(()) => outcomes.0 += 1,
+                        Ok(_) => outcomes.0 += 1,
                         Err(CommandError::Conflict { .. }) => outcomes.1 += 1,
                         Err(e) => panic!("unexpected error: {e}"),
                     }
