@@ -1,24 +1,42 @@
 //! Start-up and shut-down of the whole service, in the order things depend on each
 //! other: configuration, keys, database, migrations, HTTP.
 
+use std::sync::Arc;
+
 use anyhow::Context;
+use anytrade_projections::{EventLog, Projections, runner};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
+use crate::auth::{self, AuthState, TokenKeys};
 use crate::config::Settings;
 use crate::crypto::Keyring;
 use crate::db::{self, embedded::EmbeddedPostgres};
+use crate::lookup::PgLookup;
+use crate::store::Commands;
+
+/// Who stops the embedded cluster when the database is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership {
+    /// The service: it stops the cluster when it stops, also one a killed service left.
+    Service,
+    /// A one-shot command: it stops the cluster only if it started it, so a running
+    /// service keeps its database.
+    OneShot,
+}
 
 /// The database the service uses, and the embedded cluster behind it if it owns one.
 pub struct Database {
     pub pool: PgPool,
+    /// The embedded cluster to stop on close.
     embedded: Option<EmbeddedPostgres>,
 }
 
 impl Database {
     /// Connects to `DATABASE_URL`, or starts the embedded cluster when it is unset;
     /// then applies migrations.
-    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+    pub async fn open(settings: &Settings, ownership: Ownership) -> anyhow::Result<Self> {
         let (options, embedded) = match &settings.database_url {
             Some(url) => (db::options_from_url(url.expose())?, None),
             None => {
@@ -26,8 +44,9 @@ impl Database {
                     &settings.data_dir,
                     settings.postgres_bin_dir.as_deref(),
                 )?;
-                let options = embedded.start().await?;
-                (options, Some(embedded))
+                let (options, started) = embedded.start().await?;
+                let stop_on_close = started || ownership == Ownership::Service;
+                (options, stop_on_close.then_some(embedded))
             }
         };
         let database = async {
@@ -62,6 +81,11 @@ pub struct Application {
     listener: TcpListener,
     database: Database,
     keyring: Keyring,
+    token_keys: TokenKeys,
+    commands: Arc<Commands>,
+    projections: Projections,
+    background: Vec<tokio::task::JoinHandle<()>>,
+    stop_background: watch::Sender<bool>,
 }
 
 impl Application {
@@ -71,15 +95,49 @@ impl Application {
             settings.encryption_key.as_ref().map(|k| k.expose()),
             &settings.previous_keys(),
         )?;
-        let database = Database::open(settings).await?;
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let token_keys = TokenKeys::from_settings(settings)?;
+        let database = Database::open(settings, Ownership::Service).await?;
+        if let Err(e) = auth::ensure_first_admin(&database.pool, settings).await {
+            database.close().await?;
+            return Err(e.into());
+        }
+        let listener = match TcpListener::bind(settings.listen).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                database.close().await?;
+                return Err(e).with_context(|| format!("cannot listen on {}", settings.listen));
+            }
+        };
+        let pool = database.pool.clone();
+        let log = EventLog::new(pool.clone());
+        let commands = Arc::new(Commands::new(
+            &pool,
+            &log,
+            Arc::new(PgLookup::new(pool.clone())),
+        ));
+        let (stop_background, stopped) = watch::channel(false);
+        let (projections, background) =
+            runner::spawn(pool, log, anytrade_projections::all(), stopped).await?;
         Ok(Self {
             listener,
             database,
             keyring,
+            token_keys,
+            commands,
+            projections,
+            background,
+            stop_background,
         })
+    }
+
+    /// The command side, shared by the API handlers.
+    pub fn commands(&self) -> &Arc<Commands> {
+        &self.commands
+    }
+
+    /// How far each read model has applied the log.
+    pub fn projections(&self) -> &Projections {
+        &self.projections
     }
 
     /// The keys secrets are sealed with; loaded at start so a bad key stops the start.
@@ -96,11 +154,19 @@ impl Application {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let router = crate::http::router(self.database.pool.clone());
+        let pool = self.database.pool.clone();
+        let router = crate::http::router(pool.clone()).merge(auth::router(AuthState {
+            pool,
+            keys: self.token_keys.clone(),
+        }));
         tracing::info!(address = %self.listener.local_addr()?, "AnyTrade is serving");
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(stop)
             .await;
+        self.stop_background.send_replace(true);
+        for task in self.background {
+            let _ = task.await;
+        }
         self.database.close().await?;
         served.context("HTTP server failed")
     }

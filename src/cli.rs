@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::{Application, Database};
+use crate::app::{Application, Database, Ownership};
 use crate::config::Settings;
 use crate::crypto::Keyring;
 
@@ -28,6 +28,19 @@ pub enum Command {
     Migrate,
     /// Print a new encryption key to use as ANYTRADE_ENCRYPTION_KEY.
     Keygen,
+    /// Manage the read models built from the event log.
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Empty a read model (or all of them) and rebuild it from the start of the log.
+    /// Queries keep seeing the old rows until the new ones are complete.
+    Rebuild {
+        /// exchanges, strategies, bots, backtests or hyperopts; all when omitted.
+        name: Option<String>,
+    },
 }
 
 /// Runs the parsed command line; errors end the process with a message.
@@ -44,8 +57,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped(crate::shutdown::signal()).await
         }
         Command::Migrate => {
-            let database = Database::open(&settings).await?;
+            let database = Database::open(&settings, Ownership::OneShot).await?;
             tracing::info!("migrations applied");
+            database.close().await
+        }
+        Command::Projections(ProjectionsCommand::Rebuild { name }) => {
+            let projectors: Vec<_> = anytrade_projections::all()
+                .into_iter()
+                .filter(|p| name.as_deref().is_none_or(|n| n == p.name()))
+                .collect();
+            if projectors.is_empty() {
+                let known: Vec<_> = anytrade_projections::all()
+                    .iter()
+                    .map(|p| p.name())
+                    .collect();
+                anyhow::bail!(
+                    "no read model named {:?}; known: {}",
+                    name.unwrap_or_default(),
+                    known.join(", ")
+                );
+            }
+            let database = Database::open(&settings, Ownership::OneShot).await?;
+            for projector in projectors {
+                let events =
+                    anytrade_projections::runner::rebuild(&database.pool, projector.as_ref())
+                        .await?;
+                println!("{}: rebuilt from {events} events", projector.name());
+            }
             database.close().await
         }
         Command::Keygen => Ok(()),

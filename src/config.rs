@@ -2,6 +2,7 @@
 //! variables (`ANYTRADE_*`, plus `DATABASE_URL`). Anything invalid stops the start
 //! with the offending key and the reason.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,12 @@ pub struct Redacted(String);
 impl Redacted {
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+impl From<String> for Redacted {
+    fn from(value: String) -> Self {
+        Self(value)
     }
 }
 
@@ -136,6 +143,14 @@ pub struct Settings {
     pub encryption_key: Option<Redacted>,
     /// Older keys, comma-separated, still accepted for decryption after a rotation.
     pub previous_encryption_keys: Option<Redacted>,
+    /// Name of the first admin user, created on the first start (no users yet).
+    pub admin_username: String,
+    /// Password of that first admin; needed only while there are no users, and stored
+    /// only as an argon2 hash.
+    pub admin_password: Option<Redacted>,
+    /// Base64 of at least 32 bytes that signs login tokens (HS256). When unset, a key is
+    /// derived from `encryption_key`, so tokens survive restarts with nothing to add.
+    pub jwt_secret: Option<Redacted>,
     pub runtime: RuntimeSettings,
 }
 
@@ -150,6 +165,9 @@ impl Default for Settings {
             log_level: "info".into(),
             encryption_key: None,
             previous_encryption_keys: None,
+            admin_username: "admin".into(),
+            admin_password: None,
+            jwt_secret: None,
             runtime: RuntimeSettings::default(),
         }
     }
@@ -170,6 +188,7 @@ fn default_data_dir() -> PathBuf {
 
 /// Top-level keys that may come from `ANYTRADE_<KEY>`; nested keys use `__`
 /// (`ANYTRADE_RUNTIME__DOCKER__SOCKET`). `ANYTRADE_RUNTIME` alone sets `runtime.default`.
+/// Those also in [`SECRET_KEYS`] are read as exact strings by [`secret_env`].
 const ENV_KEYS: &[&str] = &[
     "listen",
     "data_dir",
@@ -178,8 +197,33 @@ const ENV_KEYS: &[&str] = &[
     "log_level",
     "encryption_key",
     "previous_encryption_keys",
+    "admin_username",
+    "admin_password",
+    "jwt_secret",
     "runtime",
 ];
+
+/// Keys whose values are secrets. Their environment variables are taken as exact
+/// strings (figment would read `0123…` as a number and drop the zero), and errors
+/// about them never quote the value.
+const SECRET_KEYS: &[&str] = &[
+    "database_url",
+    "encryption_key",
+    "previous_encryption_keys",
+    "admin_password",
+    "jwt_secret",
+];
+
+/// The secret settings present in the environment, as exact strings.
+fn secret_env() -> BTreeMap<String, String> {
+    Env::prefixed("ANYTRADE_")
+        .only(SECRET_KEYS)
+        .iter()
+        .filter(|(key, _)| ENV_KEYS.contains(&key.as_str()))
+        .chain(Env::raw().only(&["database_url"]).iter())
+        .map(|(key, value)| (key.as_str().to_owned(), value))
+        .collect()
+}
 
 impl Settings {
     /// The configured previous keys, one string each.
@@ -195,6 +239,16 @@ impl Settings {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The first admin's password, if one is configured (blank counts as unset).
+    pub fn admin_password(&self) -> Option<&str> {
+        non_blank(self.admin_password.as_ref())
+    }
+
+    /// The configured token signing secret in base64, if any (blank counts as unset).
+    pub fn jwt_secret(&self) -> Option<&str> {
+        non_blank(self.jwt_secret.as_ref())
     }
 
     /// Loads the configuration from `file` (if given) and the process environment.
@@ -216,11 +270,11 @@ impl Settings {
                     })
                     .filter(|key| {
                         let top = key.as_str().split('.').next().unwrap_or_default();
-                        ENV_KEYS.contains(&top)
+                        ENV_KEYS.contains(&top) && !SECRET_KEYS.contains(&top)
                     })
                     .split("."),
             )
-            .merge(Env::raw().only(&["database_url"]))
+            .merge(Serialized::defaults(secret_env()))
     }
 
     fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
@@ -230,10 +284,12 @@ impl Settings {
             } else {
                 e.path.join(".")
             };
-            ConfigError {
-                key,
-                reason: e.kind.to_string(),
-            }
+            let reason = if SECRET_KEYS.contains(&key.as_str()) {
+                "must be a string (the value is a secret, so it is not shown)".to_owned()
+            } else {
+                e.kind.to_string()
+            };
+            ConfigError { key, reason }
         })?;
         settings.validate()?;
         Ok(settings)
@@ -261,8 +317,33 @@ impl Settings {
                 reason: "must start with postgres:// or postgresql://".into(),
             });
         }
+        // The reasons below never quote the value: these are credentials.
+        if let Err(reason) = crate::auth::users::check_username(&self.admin_username) {
+            return Err(ConfigError {
+                key: "admin_username".into(),
+                reason,
+            });
+        }
+        if let Some(password) = self.admin_password()
+            && let Err(reason) = crate::auth::users::check_password(password)
+        {
+            return Err(ConfigError {
+                key: "admin_password".into(),
+                reason,
+            });
+        }
+        if let Some(secret) = self.jwt_secret() {
+            crate::auth::tokens::decode_secret(secret).map_err(|reason| ConfigError {
+                key: "jwt_secret".into(),
+                reason,
+            })?;
+        }
         Ok(())
     }
+}
+
+fn non_blank(value: Option<&Redacted>) -> Option<&str> {
+    value.map(Redacted::expose).filter(|v| !v.trim().is_empty())
 }
 
 #[cfg(test)]
@@ -342,6 +423,111 @@ mod tests {
             jail.clear_env();
             jail.set_env("DATABASE_URL", "mysql://x");
             assert_eq!(load_in(jail, None).unwrap_err().key, "database_url");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn auth_settings_default_to_an_admin_named_admin() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            let s = load_in(jail, None).expect("defaults are valid");
+            assert_eq!(s.admin_username, "admin");
+            assert!(s.admin_password().is_none());
+            assert!(s.jwt_secret().is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn auth_settings_come_from_the_environment_and_never_print() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            let secret = "c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cy1vbmx5IQ==";
+            jail.set_env("ANYTRADE_ADMIN_USERNAME", "root.ops");
+            // Looks like a number to figment; must stay the exact string.
+            jail.set_env("ANYTRADE_ADMIN_PASSWORD", "0012345678901234");
+            jail.set_env("ANYTRADE_JWT_SECRET", secret);
+            let s = load_in(jail, None).expect("valid");
+            assert_eq!(s.admin_username, "root.ops");
+            assert_eq!(s.admin_password(), Some("0012345678901234"));
+            assert_eq!(s.jwt_secret(), Some(secret));
+            let printed = format!("{s:?}");
+            assert!(!printed.contains("0012345678901234"), "{printed}");
+            assert!(!printed.contains(secret), "{printed}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            // Only the plain DATABASE_URL names the database.
+            jail.set_env("ANYTRADE_DATABASE_URL", "postgres://u:pw@db/x");
+            assert!(load_in(jail, None).expect("valid").database_url.is_none());
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file(
+                "anytrade.toml",
+                "admin_username = \"boss\"\nadmin_password = \"a long passphrase\"\n",
+            )?;
+            jail.set_env("ANYTRADE_JWT_SECRET", "");
+            let s = load_in(jail, Some("anytrade.toml")).expect("valid");
+            assert_eq!(s.admin_username, "boss");
+            assert_eq!(s.admin_password(), Some("a long passphrase"));
+            assert!(s.jwt_secret().is_none(), "blank is unset");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_type_is_not_quoted() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file("anytrade.toml", "admin_password = 987654321098765\n")?;
+            let e = load_in(jail, Some("anytrade.toml")).unwrap_err();
+            assert_eq!(e.key, "admin_password");
+            assert!(!e.to_string().contains("987654321098765"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn invalid_auth_settings_name_the_key_not_the_value() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("ANYTRADE_ADMIN_USERNAME", "no spaces please");
+            let e = load_in(jail, None).unwrap_err();
+            assert_eq!(e.key, "admin_username");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("ANYTRADE_ADMIN_PASSWORD", "hunter2");
+            let e = load_in(jail, None).unwrap_err();
+            assert_eq!(e.key, "admin_password");
+            assert!(e.reason.contains("at least 12"), "{e}");
+            assert!(!e.to_string().contains("hunter2"));
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            // 31 bytes: one short.
+            jail.set_env(
+                "ANYTRADE_JWT_SECRET",
+                "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MA==",
+            );
+            let e = load_in(jail, None).unwrap_err();
+            assert_eq!(e.key, "jwt_secret");
+            assert!(e.reason.contains("at least 32"), "{e}");
+            assert!(!e.to_string().contains("MDEyMzQ1"));
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("ANYTRADE_JWT_SECRET", "not base64 at all!");
+            let e = load_in(jail, None).unwrap_err();
+            assert_eq!(e.key, "jwt_secret");
+            assert!(!e.to_string().contains("not base64 at all"));
             Ok(())
         });
     }

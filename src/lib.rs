@@ -11,6 +11,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod http;
+pub mod lookup;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;

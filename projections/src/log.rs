@@ -103,13 +103,7 @@ impl EventLog {
         after: LogPosition,
         limit: i64,
     ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
-        let rows = sqlx::query(READ_AFTER)
-            .bind(after.transaction_id.to_string())
-            .bind(after.position)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(decode).collect()
+        read_after(&self.pool, after, limit).await
     }
 
     /// The log position of the event at a global `position`, so a client that only
@@ -159,10 +153,18 @@ impl EventLog {
 
     /// The checkpoint a named reader saved, or the start of the log.
     pub async fn checkpoint(&self, reader: &str) -> Result<LogPosition, sqlx::Error> {
+        Self::checkpoint_on(&self.pool, reader).await
+    }
+
+    /// [`EventLog::checkpoint`] through `executor`, e.g. inside the reader's transaction.
+    pub async fn checkpoint_on<'e>(
+        executor: impl sqlx::PgExecutor<'e>,
+        reader: &str,
+    ) -> Result<LogPosition, sqlx::Error> {
         let row =
             sqlx::query("SELECT transaction_id, position FROM log_checkpoints WHERE reader = $1")
                 .bind(reader)
-                .fetch_optional(&self.pool)
+                .fetch_optional(executor)
                 .await?;
         match row {
             None => Ok(LogPosition::START),
@@ -193,6 +195,22 @@ impl EventLog {
         .await?;
         Ok(())
     }
+}
+
+/// Up to `limit` events after `after`, in log order, read through `executor` (a pool, or
+/// the transaction of a rebuild).
+pub async fn read_after<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    after: LogPosition,
+    limit: i64,
+) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+    let rows = sqlx::query(READ_AFTER)
+        .bind(after.transaction_id.to_string())
+        .bind(after.position)
+        .bind(limit)
+        .fetch_all(executor)
+        .await?;
+    rows.iter().map(decode).collect()
 }
 
 fn decode(row: &sqlx::postgres::PgRow) -> Result<LoggedEvent, sqlx::Error> {

@@ -93,9 +93,10 @@ impl EmbeddedPostgres {
         &self.cluster_dir
     }
 
-    /// Initializes the cluster if needed, starts it unless it already runs (left over
-    /// from a crash), and returns how to connect to AnyTrade's database in it.
-    pub async fn start(&self) -> Result<PgConnectOptions, EmbeddedError> {
+    /// Initializes the cluster if needed, starts it unless it already runs (another
+    /// `anytrade` process, or one that was killed), and returns how to connect to
+    /// AnyTrade's database in it and whether this call started it.
+    pub async fn start(&self) -> Result<(PgConnectOptions, bool), EmbeddedError> {
         self.prepare_dir()?;
         if !self.cluster_dir.join("PG_VERSION").exists() {
             tracing::info!(dir = %self.cluster_dir.display(), "initializing the embedded PostgreSQL cluster");
@@ -114,7 +115,8 @@ impl EmbeddedPostgres {
             )
             .await?;
         }
-        if !self.is_running().await {
+        let started = !self.is_running().await;
+        if started {
             let dir = self.cluster_dir.to_string_lossy().into_owned();
             let options = format!(
                 "-c listen_addresses='' -k '{dir}' -p {PORT} -c unix_socket_permissions=0700 -c track_commit_timestamp=on"
@@ -153,7 +155,7 @@ impl EmbeddedPostgres {
                 .await?;
         }
         conn.close().await?;
-        Ok(self.connect_options())
+        Ok((self.connect_options(), started))
     }
 
     /// Stops the cluster, letting running queries end quickly.

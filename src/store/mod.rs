@@ -1,10 +1,12 @@
 //! The event store: command execution (postgres-es) and the ordered log readers tail.
 
 mod command_bus;
+mod commands;
 mod metadata;
 mod repository;
 
-pub use command_bus::{CommandBus, CommandError};
 pub use anytrade_projections::{EventLog, LogPosition, LoggedEvent};
+pub use command_bus::{CommandBus, CommandError};
+pub use commands::Commands;
 pub use metadata::CommandMetadata;
 pub use repository::EventRepository;

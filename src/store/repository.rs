@@ -6,11 +6,11 @@
 //! conflict), with one round trip to the database instead of three or more. Reads are
 //! postgres-es's own.
 
+use anytrade_projections::LogPosition;
 use cqrs_es::Aggregate;
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
 };
-use anytrade_projections::LogPosition;
 use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlx::PgPool;

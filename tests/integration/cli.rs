@@ -34,6 +34,23 @@ fn free_port() -> u16 {
         .port()
 }
 
+fn login(port: u16, password: &str) -> Option<(u16, serde_json::Value)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/auth/login"))
+            .json(&serde_json::json!({ "username": "admin", "password": password }))
+            .send()
+            .await
+            .ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.json().await.ok()?))
+    })
+}
+
 fn get(url: &str) -> Option<(u16, String)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -52,6 +69,7 @@ fn spawn_serve(data: &std::path::Path, port: u16, key: &str) -> std::process::Ch
         .env("ANYTRADE_DATA_DIR", data)
         .env("ANYTRADE_LISTEN", format!("127.0.0.1:{port}"))
         .env("ANYTRADE_ENCRYPTION_KEY", key)
+        .env("ANYTRADE_ADMIN_PASSWORD", "first-admin-password")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

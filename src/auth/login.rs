@@ -1,0 +1,122 @@
+//! `POST /auth/login`: `{"username", "password"}` → `{"token", "expiresAt", "role"}`.
+//!
+//! A wrong password and an unknown username get the same answer in about the same
+//! time, so the endpoint does not tell which usernames exist.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::SecondsFormat;
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::users::{self, MAX_PASSWORD_CHARS};
+use super::{AuthState, error_response, passwords};
+
+/// The one answer to every refused login.
+const REFUSED: &str = "invalid username or password";
+
+pub(crate) async fn login(State(state): State<AuthState>, body: Bytes) -> Response {
+    let (username, password) = match parse(&body) {
+        Ok(parsed) => parsed,
+        Err(invalid) => return invalid.into_response(),
+    };
+    match attempt(&state, &username, password).await {
+        Ok(Some(response)) => response,
+        Ok(None) => {
+            // Not the username: it may be a password typed into the wrong field.
+            tracing::info!("login refused");
+            error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", REFUSED, None)
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "login failed");
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+                None,
+            )
+            .into_response()
+        }
+    }
+}
+
+/// A malformed body: which field, and what is wrong with it (never its value).
+struct Invalid {
+    field: &'static str,
+    message: String,
+}
+
+impl IntoResponse for Invalid {
+    fn into_response(self) -> Response {
+        error_response(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION",
+            &self.message,
+            Some(self.field),
+        )
+        .into_response()
+    }
+}
+
+const SHAPE: &str = "the body must be a JSON object {\"username\", \"password\"}";
+
+/// The credentials from the body.
+fn parse(body: &[u8]) -> Result<(String, Zeroizing<String>), Invalid> {
+    let invalid = |field, message| Invalid { field, message };
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        invalid(
+            "body",
+            format!(
+                "{SHAPE}; it is not JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    let Value::Object(mut fields) = value else {
+        return Err(invalid("body", SHAPE.into()));
+    };
+    let mut text = |field: &'static str| match fields.remove(field) {
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(invalid(field, format!("{field} must be a string"))),
+        None => Err(invalid(field, format!("{field} is required"))),
+    };
+    let username = text("username")?;
+    let password = Zeroizing::new(text("password")?);
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(invalid(
+            "password",
+            format!("password must be at most {MAX_PASSWORD_CHARS} characters"),
+        ));
+    }
+    Ok((username, password))
+}
+
+/// The 200 response when the credentials match, `None` when they do not.
+async fn attempt(
+    state: &AuthState,
+    username: &str,
+    password: Zeroizing<String>,
+) -> anyhow::Result<Option<Response>> {
+    let found = users::find_credentials(&state.pool, username).await?;
+    let stored = found.as_ref().map(|c| c.password_hash.clone());
+    // Checked even when the user does not exist, against a dummy hash: same time.
+    let matched = passwords::verify(password, stored).await?;
+    let Some(user) = found.filter(|_| matched).map(|c| c.user) else {
+        return Ok(None);
+    };
+    let issued = state.keys.issue(user.id, &user.username, user.role)?;
+    tracing::info!(user_id = %user.id, username = %user.username, "logged in");
+    let body = serde_json::json!({
+        "token": issued.token,
+        "expiresAt": issued.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        "role": user.role,
+    });
+    Ok(Some(
+        ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response(),
+    ))
+}

@@ -1,0 +1,328 @@
+//! Users and their roles: plain rows in `users`, each with an argon2 password hash.
+//!
+//! The first start creates the first admin from the configuration
+//! ([`ensure_first_admin`]); later starts leave the table alone, so changing
+//! `admin_password` afterwards changes nothing.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::passwords;
+use crate::config::Settings;
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Queries and subscriptions only.
+    Viewer,
+}
+
+impl Role {
+    /// Whether this role may change anything (mutations).
+    pub fn can_mutate(self) -> bool {
+        match self {
+            Role::Admin => true,
+            Role::Viewer => false,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "viewer" => Ok(Role::Viewer),
+            _ => Err("must be admin or viewer".into()),
+        }
+    }
+}
+
+/// A user, without the password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Why a user could not be created. Never holds a password or a hash.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("a user named {username:?} already exists")]
+    Conflict { username: String },
+    #[error(
+        "there are no users yet: set ANYTRADE_ADMIN_PASSWORD (at least {MIN_PASSWORD_CHARS} characters) to create the first admin, {username:?}"
+    )]
+    MissingAdminPassword { username: String },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for UserError {
+    fn from(e: sqlx::Error) -> Self {
+        UserError::Unexpected(anyhow::Error::new(e).context("users table"))
+    }
+}
+
+pub const MAX_USERNAME_CHARS: usize = 64;
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Longer is no safer and only costs hashing time.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// A username is 1 to 64 of `A-Z a-z 0-9 _ . -`. The reason never quotes it.
+pub fn check_username(username: &str) -> Result<(), String> {
+    if username.is_empty() || username.len() > MAX_USERNAME_CHARS {
+        return Err(format!("must be 1 to {MAX_USERNAME_CHARS} characters"));
+    }
+    if !username
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    {
+        return Err("may contain only letters A-Z and a-z, digits, '_', '.' and '-'".into());
+    }
+    Ok(())
+}
+
+/// A password is 12 to 1024 characters. The reason never quotes it.
+pub fn check_password(password: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(format!("must be at least {MIN_PASSWORD_CHARS} characters"));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(format!("must be at most {MAX_PASSWORD_CHARS} characters"));
+    }
+    Ok(())
+}
+
+/// Creates a user with a checked username and password; a taken username is a
+/// [`UserError::Conflict`].
+pub async fn create_user(
+    pool: &PgPool,
+    username: &str,
+    password: &str,
+    role: Role,
+) -> Result<User, UserError> {
+    check_username(username).map_err(|reason| UserError::Invalid {
+        field: "username",
+        reason,
+    })?;
+    check_password(password).map_err(|reason| UserError::Invalid {
+        field: "password",
+        reason,
+    })?;
+    let hash = passwords::hash(Zeroizing::new(password.to_owned())).await?;
+    let user = insert(pool, username, &hash, role).await?;
+    tracing::info!(user_id = %user.id, username = %user.username, role = %user.role, "user created");
+    Ok(user)
+}
+
+/// On the first start (no users at all), creates the admin named `admin_username`
+/// with `admin_password`, and returns it; fails when that password is not set. Once
+/// any user exists, does nothing and returns `None`, whatever the configuration says.
+/// Safe when several instances start at once: one creates the admin.
+pub async fn ensure_first_admin(
+    pool: &PgPool,
+    settings: &Settings,
+) -> Result<Option<User>, UserError> {
+    if any_user(pool).await? {
+        if settings.admin_password().is_some() {
+            tracing::info!(
+                "users exist already: the configured admin password is ignored (it only creates the first admin)"
+            );
+        }
+        return Ok(None);
+    }
+    let username = settings.admin_username.as_str();
+    let password = settings
+        .admin_password()
+        .ok_or_else(|| UserError::MissingAdminPassword {
+            username: username.to_owned(),
+        })?;
+    check_username(username).map_err(|reason| UserError::Invalid {
+        field: "admin_username",
+        reason,
+    })?;
+    check_password(password).map_err(|reason| UserError::Invalid {
+        field: "admin_password",
+        reason,
+    })?;
+    let hash = passwords::hash(Zeroizing::new(password.to_owned())).await?;
+
+    let mut tx = pool.begin().await?;
+    // Blocks other writers of `users` until commit, so two instances starting at
+    // once cannot both see an empty table.
+    sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await?;
+    if any_user(&mut *tx).await? {
+        tx.commit().await?;
+        return Ok(None);
+    }
+    let user = insert(&mut *tx, username, &hash, Role::Admin).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, username = %user.username, "first admin user created");
+    Ok(Some(user))
+}
+
+async fn any_user<'e>(db: impl sqlx::PgExecutor<'e>) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
+        .fetch_one(db)
+        .await
+}
+
+async fn insert<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    username: &str,
+    password_hash: &str,
+    role: Role,
+) -> Result<User, UserError> {
+    let row: Result<(Uuid, DateTime<Utc>), sqlx::Error> = sqlx::query_as(
+        "INSERT INTO users (id, username, password_hash, role) VALUES ($1, $2, $3, $4)
+         RETURNING id, created_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(username)
+    .bind(password_hash)
+    .bind(role.as_str())
+    .fetch_one(db)
+    .await;
+    match row {
+        Ok((id, created_at)) => Ok(User {
+            id,
+            username: username.to_owned(),
+            role,
+            created_at,
+        }),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(UserError::Conflict {
+            username: username.to_owned(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A user as login needs it: with the stored hash. Only for checking a password.
+pub(crate) struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// The user called `username`, with the password hash, if there is one.
+pub(crate) async fn find_credentials(
+    pool: &PgPool,
+    username: &str,
+) -> anyhow::Result<Option<Credentials>> {
+    let row: Option<(Uuid, String, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT id, username, password_hash, role, created_at FROM users WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(pool)
+    .await?;
+    let Some((id, username, password_hash, role, created_at)) = row else {
+        return Ok(None);
+    };
+    let role = role
+        .parse()
+        .map_err(|reason| anyhow::anyhow!("user {id} has role {role:?}: {reason}"))?;
+    Ok(Some(Credentials {
+        user: User {
+            id,
+            username,
+            role,
+            created_at,
+        },
+        password_hash,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_admins_mutate() {
+        assert!(Role::Admin.can_mutate());
+        assert!(!Role::Viewer.can_mutate());
+    }
+
+    #[test]
+    fn roles_read_and_write_as_lowercase_words() {
+        for role in [Role::Admin, Role::Viewer] {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+            assert_eq!(
+                serde_json::to_value(role).expect("serializes"),
+                serde_json::Value::from(role.as_str())
+            );
+        }
+        assert!("Admin".parse::<Role>().is_err());
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn usernames() {
+        for ok in ["admin", "a", "ops.team-1_x", &"x".repeat(64)] {
+            assert!(check_username(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            &"x".repeat(65),
+            "with space",
+            "émile",
+            "a/b",
+            "a@b",
+            "a\n",
+        ] {
+            assert!(check_username(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_long_enough_and_never_echoed() {
+        assert!(check_password("twelve chars").is_ok());
+        assert!(check_password("ünïcödé-ok!!").is_ok(), "counts characters");
+        let short = check_password("hunter2").unwrap_err();
+        assert!(short.contains("at least 12"), "{short}");
+        assert!(!short.contains("hunter2"));
+        assert!(check_password(&"x".repeat(1025)).is_err());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = UserError::Invalid {
+            field: "password",
+            reason: "must be at least 12 characters".into(),
+        };
+        assert_eq!(e.to_string(), "password: must be at least 12 characters");
+        let e = UserError::MissingAdminPassword {
+            username: "admin".into(),
+        };
+        assert!(e.to_string().contains("ANYTRADE_ADMIN_PASSWORD"), "{e}");
+    }
+}

@@ -1,0 +1,422 @@
+//! Read models follow the log: every aggregate's commands show up in its tables, lookups
+//! answer from them, and a rebuild from position 0 gives the same rows.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anytrade::crypto::Keyring;
+use anytrade::lookup::PgLookup;
+use anytrade::store::{CommandError, CommandMetadata, Commands, EventLog, LogPosition};
+use anytrade_aggregates::{
+    BacktestCommand, BotCommand, BotConfigInput, DomainError, ExchangeCommand, HyperoptCommand,
+    ResourcesInput, StrategyCommand,
+};
+use anytrade_projections::runner;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::helpers::fresh_database;
+
+const CODE_V1: &str = "from freqtrade.strategy import IStrategy\n\nclass AlwaysIn(IStrategy):\n    timeframe = '5m'\n";
+const CODE_V2: &str = "from freqtrade.strategy import IStrategy\n\nclass AlwaysIn(IStrategy):\n    timeframe = '15m'\n";
+
+const TABLES: &[(&str, &str)] = &[
+    ("exchanges", "id"),
+    ("exchange_secrets", "exchange_id, name"),
+    ("strategies", "id"),
+    ("strategy_versions", "strategy_id, version"),
+    ("bots", "id"),
+    ("backtests", "id"),
+    ("hyperopts", "id"),
+];
+
+/// Every read-model row, table by table, as JSON.
+async fn dump(pool: &PgPool) -> Vec<(String, Value)> {
+    let mut rows = Vec::new();
+    for (table, order) in TABLES {
+        let value: Option<Value> = sqlx::query_scalar(&format!(
+            "SELECT json_agg(t ORDER BY {order}) FROM {table} t"
+        ))
+        .fetch_one(pool)
+        .await
+        .expect("dump");
+        rows.push((table.to_string(), value.unwrap_or(Value::Null)));
+    }
+    rows
+}
+
+struct Fleet {
+    pool: PgPool,
+    commands: Commands,
+    projections: anytrade_projections::Projections,
+    stop: tokio::sync::watch::Sender<bool>,
+    meta: CommandMetadata,
+}
+
+impl Fleet {
+    async fn start() -> Self {
+        let pool = fresh_database().await;
+        let log = EventLog::new(pool.clone());
+        let lookup = Arc::new(PgLookup::new(pool.clone()));
+        let commands = Commands::new(&pool, &log, lookup);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let (projections, _tasks) =
+            runner::spawn(pool.clone(), log, anytrade_projections::all(), stopped)
+                .await
+                .expect("projections start");
+        Self {
+            pool,
+            commands,
+            projections,
+            stop,
+            meta: CommandMetadata::issued_by("user:test"),
+        }
+    }
+
+    /// Waits until the read models show the command that ended at `position`.
+    async fn settled(&self, position: Option<LogPosition>) {
+        let position = position.expect("the command changed something");
+        assert!(
+            self.projections
+                .wait_for(position, Duration::from_secs(20))
+                .await,
+            "projections did not catch up"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_models_follow_every_aggregate_and_rebuild_identically() {
+    let fleet = Fleet::start().await;
+    let c = &fleet.commands;
+    let m = &fleet.meta;
+    let keys = Keyring::from_base64(Some(&Keyring::generate_key()), &[]).expect("key");
+
+    let exchange = Uuid::now_v7();
+    let x = exchange.to_string();
+    c.exchanges
+        .execute(
+            &x,
+            ExchangeCommand::CreateExchange {
+                exchange_id: exchange,
+                name: "binance".into(),
+                test_mode: true,
+                config: json!({ "ccxt_config": { "enableRateLimit": true } }),
+            },
+            m,
+        )
+        .await
+        .expect("create exchange");
+    for name in ["api_key", "api_secret"] {
+        c.exchanges
+            .execute(
+                &x,
+                ExchangeCommand::AddExchangeSecret {
+                    name: name.into(),
+                    value: keys.seal("s3cret", &format!("exchange:{exchange}:{name}")),
+                },
+                m,
+            )
+            .await
+            .expect("add secret");
+    }
+    let at = c
+        .exchanges
+        .execute(
+            &x,
+            ExchangeCommand::UpdateExchange {
+                test_mode: Some(false),
+                config: None,
+            },
+            m,
+        )
+        .await
+        .expect("update exchange");
+    fleet.settled(at).await;
+
+    let strategy = Uuid::now_v7();
+    let s = strategy.to_string();
+    let create_strategy = |id: Uuid, name: &str| StrategyCommand::CreateStrategy {
+        strategy_id: id,
+        name: name.into(),
+        description: "enters on every candle".into(),
+        code: CODE_V1.into(),
+    };
+    let at = c
+        .strategies
+        .execute(&s, create_strategy(strategy, "Always In"), m)
+        .await
+        .expect("create strategy");
+    fleet.settled(at).await;
+    // The name is taken now (case-insensitively), through the read model.
+    let other = Uuid::now_v7();
+    let taken = c
+        .strategies
+        .execute(&other.to_string(), create_strategy(other, "always in"), m)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(taken, CommandError::Domain(DomainError::Conflict { ref field, .. }) if field == "name"),
+        "{taken}"
+    );
+    let at = c
+        .strategies
+        .execute(
+            &s,
+            StrategyCommand::UpdateStrategy {
+                name: None,
+                description: None,
+                code: Some(CODE_V2.into()),
+            },
+            m,
+        )
+        .await
+        .expect("new version");
+    fleet.settled(at).await;
+
+    let bot = Uuid::now_v7();
+    let b = bot.to_string();
+    c.bots
+        .execute(
+            &b,
+            BotCommand::CreateBot {
+                bot_id: bot,
+                name: "fleet-1".into(),
+                exchange_id: exchange,
+                strategy_id: strategy,
+                mode: "dry_run".into(),
+                runtime: Some("local".into()),
+                config: BotConfigInput {
+                    max_open_trades: Some(3),
+                    stake_amount: Some("100".into()),
+                    pairs: Some(vec!["BTC/USDT".into(), "ETH/USDT".into()]),
+                    timeframe: Some("5m".into()),
+                    dry_run: Some(true),
+                    extra: None,
+                },
+                resources: ResourcesInput {
+                    cpu: Some("500m".into()),
+                    memory: Some("512Mi".into()),
+                },
+                freqtrade_version: None,
+            },
+            m,
+        )
+        .await
+        .expect("create bot");
+    for command in [
+        BotCommand::ConfirmBotProvisioned {
+            runtime_id: "pid-1".into(),
+        },
+        BotCommand::StartBot,
+        BotCommand::ConfirmBotStarted {
+            runtime_id: "pid-1".into(),
+            api_url: "http://127.0.0.1:8081".into(),
+        },
+        BotCommand::ReportBotFailure {
+            reason: "ping failed 3 times".into(),
+        },
+    ] {
+        c.bots.execute(&b, command, m).await.expect("bot lifecycle");
+    }
+    let doomed_bot = Uuid::now_v7();
+    c.bots
+        .execute(
+            &doomed_bot.to_string(),
+            BotCommand::CreateBot {
+                bot_id: doomed_bot,
+                name: "short-lived".into(),
+                exchange_id: exchange,
+                strategy_id: strategy,
+                mode: "dry_run".into(),
+                runtime: None,
+                config: BotConfigInput::default(),
+                resources: ResourcesInput::default(),
+                freqtrade_version: None,
+            },
+            m,
+        )
+        .await
+        .expect("create bot");
+    c.bots
+        .execute(&doomed_bot.to_string(), BotCommand::DeleteBot, m)
+        .await
+        .expect("delete");
+    let at = c
+        .bots
+        .execute(&doomed_bot.to_string(), BotCommand::ConfirmBotDeleted, m)
+        .await
+        .expect("deleted");
+    fleet.settled(at).await;
+
+    // Bots use the exchange and the strategy now: neither may go.
+    let in_use = c
+        .exchanges
+        .execute(&x, ExchangeCommand::DeleteExchange, m)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(in_use, CommandError::Domain(DomainError::Conflict { .. })),
+        "{in_use}"
+    );
+    let in_use = c
+        .strategies
+        .execute(&s, StrategyCommand::DeleteStrategy, m)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(in_use, CommandError::Domain(DomainError::Conflict { .. })),
+        "{in_use}"
+    );
+
+    let backtest = Uuid::now_v7();
+    let job = backtest.to_string();
+    c.backtests
+        .execute(
+            &job,
+            BacktestCommand::RequestBacktest {
+                backtest_id: backtest,
+                strategy_id: strategy,
+                start_date: "2026-01-01".into(),
+                end_date: "2026-02-01".into(),
+                timeframe: "5m".into(),
+                stake_amount: 100.0,
+                stake_currency: "USDT".into(),
+                pairs: vec!["BTC/USDT".into()],
+                config: None,
+            },
+            m,
+        )
+        .await
+        .expect("request backtest");
+    c.backtests
+        .execute(
+            &job,
+            BacktestCommand::StartBacktest {
+                runtime_id: "job-1".into(),
+            },
+            m,
+        )
+        .await
+        .expect("start");
+    c.backtests
+        .execute(
+            &job,
+            BacktestCommand::CompleteBacktest {
+                results: json!({ "total_trades": 12, "profit_total": 0.05 }),
+            },
+            m,
+        )
+        .await
+        .expect("complete");
+    let hyperopt = Uuid::now_v7();
+    let h = hyperopt.to_string();
+    c.hyperopts
+        .execute(
+            &h,
+            HyperoptCommand::RequestHyperopt {
+                hyperopt_id: hyperopt,
+                strategy_id: strategy,
+                start_date: "2026-01-01".into(),
+                end_date: "2026-02-01".into(),
+                timeframe: "1h".into(),
+                stake_amount: 50.0,
+                stake_currency: "USDT".into(),
+                pairs: vec!["ETH/USDT".into()],
+                config: None,
+                epochs: 100,
+                spaces: vec!["buy".into(), "roi".into()],
+                optimization_metric: "sharpe".into(),
+            },
+            m,
+        )
+        .await
+        .expect("request hyperopt");
+    c.hyperopts
+        .execute(
+            &h,
+            HyperoptCommand::StartHyperopt {
+                runtime_id: "job-2".into(),
+            },
+            m,
+        )
+        .await
+        .expect("start");
+    let at = c
+        .hyperopts
+        .execute(
+            &h,
+            HyperoptCommand::ReportHyperoptProgress {
+                progress: 42.5,
+                epoch: Some(43),
+            },
+            m,
+        )
+        .await
+        .expect("progress");
+    fleet.settled(at).await;
+
+    let pool = &fleet.pool;
+    let (test_mode, secrets): (bool, Vec<String>) = sqlx::query_as(
+        "SELECT test_mode, ARRAY(SELECT name FROM exchange_secrets WHERE exchange_id = e.id ORDER BY name)
+           FROM exchanges e WHERE id = $1",
+    )
+    .bind(exchange)
+    .fetch_one(pool)
+    .await
+    .expect("exchange row");
+    assert!(!test_mode);
+    assert_eq!(secrets, ["api_key", "api_secret"]);
+    let (version, versions): (i32, i64) = sqlx::query_as(
+        "SELECT current_version, (SELECT count(*) FROM strategy_versions WHERE strategy_id = s.id)
+           FROM strategies s WHERE id = $1",
+    )
+    .bind(strategy)
+    .fetch_one(pool)
+    .await
+    .expect("strategy row");
+    assert_eq!((version, versions), (2, 2));
+    let (status, error, api_url): (String, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT status, error_message, api_url FROM bots WHERE id = $1")
+            .bind(bot)
+            .fetch_one(pool)
+            .await
+            .expect("bot row");
+    assert_eq!(status, "error");
+    assert_eq!(error.as_deref(), Some("ping failed 3 times"));
+    assert_eq!(api_url.as_deref(), Some("http://127.0.0.1:8081"));
+    let bots: i64 = sqlx::query_scalar("SELECT count(*) FROM bots")
+        .fetch_one(pool)
+        .await
+        .expect("count");
+    assert_eq!(bots, 1, "the deleted bot is gone");
+    let (status, trades): (String, Option<i64>) = sqlx::query_as(
+        "SELECT status, (results->>'total_trades')::bigint FROM backtests WHERE id = $1",
+    )
+    .bind(backtest)
+    .fetch_one(pool)
+    .await
+    .expect("backtest row");
+    assert_eq!((status.as_str(), trades), ("completed", Some(12)));
+    let (status, progress): (String, f64) =
+        sqlx::query_as("SELECT status, progress FROM hyperopts WHERE id = $1")
+            .bind(hyperopt)
+            .fetch_one(pool)
+            .await
+            .expect("hyperopt row");
+    assert_eq!((status.as_str(), progress), ("running", 42.5));
+
+    let before = dump(pool).await;
+    fleet.stop.send_replace(true);
+    for projector in anytrade_projections::all() {
+        runner::rebuild(pool, projector.as_ref())
+            .await
+            .expect("rebuild");
+    }
+    assert_eq!(
+        dump(pool).await,
+        before,
+        "a rebuild from position 0 changed the rows"
+    );
+}
