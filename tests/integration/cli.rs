@@ -117,6 +117,15 @@ fn serve_without_database_url_runs_its_own_postgres_and_stops_cleanly() {
         get(&format!("http://127.0.0.1:{port}/readyz")),
         Some((200, "ready".to_owned()))
     );
+    let (status, body) = login(port, "first-admin-password").expect("login answers");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["role"], "admin");
+    assert!(
+        body["token"]
+            .as_str()
+            .is_some_and(|t| t.split('.').count() == 3)
+    );
+    assert_eq!(login(port, "not-the-password").map(|(s, _)| s), Some(401));
     let cluster = data.path().join("postgres");
     assert!(
         cluster.join("PG_VERSION").exists(),
