@@ -13,6 +13,7 @@ use crate::auth::{self, AuthState, TokenKeys};
 use crate::config::Settings;
 use crate::crypto::Keyring;
 use crate::db::{self, embedded::EmbeddedPostgres};
+use crate::graphql::ApiContext;
 use crate::lookup::PgLookup;
 use crate::store::Commands;
 
@@ -80,7 +81,7 @@ impl Database {
 pub struct Application {
     listener: TcpListener,
     database: Database,
-    keyring: Keyring,
+    keyring: Arc<Keyring>,
     token_keys: TokenKeys,
     commands: Arc<Commands>,
     projections: Projections,
@@ -91,10 +92,10 @@ pub struct Application {
 impl Application {
     /// Checks keys, opens the database and binds the listener; serves nothing yet.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let keyring = Keyring::from_base64(
+        let keyring = Arc::new(Keyring::from_base64(
             settings.encryption_key.as_ref().map(|k| k.expose()),
             &settings.previous_keys(),
-        )?;
+        )?);
         let token_keys = TokenKeys::from_settings(settings)?;
         let database = Database::open(settings, Ownership::Service).await?;
         if let Err(e) = auth::ensure_first_admin(&database.pool, settings).await {
@@ -130,6 +131,11 @@ impl Application {
         })
     }
 
+    /// The database pool the service uses.
+    pub fn pool(&self) -> &PgPool {
+        &self.database.pool
+    }
+
     /// The command side, shared by the API handlers.
     pub fn commands(&self) -> &Arc<Commands> {
         &self.commands
@@ -155,10 +161,18 @@ impl Application {
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let pool = self.database.pool.clone();
-        let router = crate::http::router(pool.clone()).merge(auth::router(AuthState {
-            pool,
-            keys: self.token_keys.clone(),
-        }));
+        let api = ApiContext {
+            pool: pool.clone(),
+            commands: self.commands.clone(),
+            projections: self.projections.clone(),
+            keyring: self.keyring.clone(),
+        };
+        let router = crate::http::router(pool.clone())
+            .merge(auth::router(AuthState {
+                pool,
+                keys: self.token_keys.clone(),
+            }))
+            .merge(crate::graphql::router(api, self.token_keys.clone()));
         tracing::info!(address = %self.listener.local_addr()?, "AnyTrade is serving");
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(stop)

@@ -28,6 +28,8 @@ pub enum Command {
     Migrate,
     /// Print a new encryption key to use as ANYTRADE_ENCRYPTION_KEY.
     Keygen,
+    /// Print the GraphQL schema (SDL).
+    Schema,
     /// Manage the read models built from the event log.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
@@ -45,9 +47,16 @@ pub enum ProjectionsCommand {
 
 /// Runs the parsed command line; errors end the process with a message.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Keygen = cli.command {
-        println!("{}", Keyring::generate_key());
-        return Ok(());
+    match cli.command {
+        Command::Keygen => {
+            println!("{}", Keyring::generate_key());
+            return Ok(());
+        }
+        Command::Schema => {
+            print!("{}", crate::graphql::schema(None).sdl());
+            return Ok(());
+        }
+        _ => {}
     }
     let settings = Settings::load(cli.config.as_deref())?;
     crate::telemetry::init(settings.log_format, &settings.log_level);
@@ -86,6 +95,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             database.close().await
         }
-        Command::Keygen => Ok(()),
+        Command::Keygen | Command::Schema => Ok(()),
     }
 }

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgPool};
 
-/// A new, migrated database of its own for one test.
-pub async fn fresh_database() -> PgPool {
+/// The URL of a new, empty database of its own for one test.
+pub async fn fresh_database_url() -> String {
     let url = std::env::var("DATABASE_URL")
         .expect("DATABASE_URL must point at a PostgreSQL server; run the tests with scripts/test");
     let admin = PgConnectOptions::from_str(&url).expect("DATABASE_URL parses");
@@ -24,7 +24,16 @@ pub async fn fresh_database() -> PgPool {
         .await
         .expect("create test database");
     conn.close().await.expect("close admin connection");
-    let pool = db::connect(admin.database(&name), 30)
+    let mut parsed = url::Url::parse(&url).expect("DATABASE_URL is a URL");
+    parsed.set_path(&name);
+    parsed.to_string()
+}
+
+/// A new, migrated database of its own for one test.
+pub async fn fresh_database() -> PgPool {
+    let url = fresh_database_url().await;
+    let options = PgConnectOptions::from_str(&url).expect("test database URL parses");
+    let pool = db::connect(options, 30)
         .await
         .expect("connect to the test database");
     db::migrate(&pool).await.expect("migrations apply");

@@ -1,10 +1,14 @@
 //! Integration tests against a real PostgreSQL (`DATABASE_URL`, started by
 //! `scripts/test` when none is reachable) and the real `anytrade` binary.
 
+mod app;
 mod auth;
 mod cli;
 mod command_bus;
 mod event_log;
+mod graphql_access;
+mod graphql_exchanges;
+mod graphql_strategies;
 mod helpers;
 mod projections;
 mod secrets;

@@ -1,0 +1,80 @@
+//! What every resolver can reach, and the small steps every mutation takes: who is
+//! asking, the command metadata, and waiting until the read models show the change.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anytrade_projections::{LogPosition, Projections};
+use async_graphql::{Context, Result};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::auth::{AuthError, Principal};
+use crate::crypto::Keyring;
+use crate::store::{CommandMetadata, Commands};
+
+use super::errors;
+
+/// How long a mutation waits for the read models to show its effect.
+const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
+
+/// Shared state of the API.
+#[derive(Clone)]
+pub struct ApiContext {
+    pub pool: PgPool,
+    pub commands: Arc<Commands>,
+    pub projections: Projections,
+    pub keyring: Arc<Keyring>,
+}
+
+/// Per-request facts, set by the HTTP and WebSocket handlers.
+pub type Authentication = Result<Principal, AuthError>;
+
+pub trait ContextExt {
+    fn api(&self) -> &ApiContext;
+    fn principal(&self) -> Result<&Principal>;
+    /// Metadata for a command issued by the caller.
+    fn metadata(&self) -> Result<CommandMetadata>;
+}
+
+impl ContextExt for Context<'_> {
+    fn api(&self) -> &ApiContext {
+        self.data_unchecked::<ApiContext>()
+    }
+
+    fn principal(&self) -> Result<&Principal> {
+        match self.data_opt::<Authentication>() {
+            Some(Ok(principal)) => Ok(principal),
+            Some(Err(e)) => Err(errors::auth(e)),
+            None => Err(errors::auth(&AuthError::Missing)),
+        }
+    }
+
+    fn metadata(&self) -> Result<CommandMetadata> {
+        let principal = self.principal()?;
+        Ok(CommandMetadata::issued_by(format!(
+            "user:{}",
+            principal.username
+        )))
+    }
+}
+
+impl ApiContext {
+    /// Waits (bounded) until every read model has applied the log up to `position`, so
+    /// the mutation's answer shows its own effect.
+    pub async fn settle(&self, position: Option<LogPosition>) {
+        if let Some(position) = position
+            && !self.projections.wait_for(position, READ_YOUR_WRITES).await
+        {
+            tracing::warn!(
+                ?position,
+                "read models lag behind a mutation; answering with what they show"
+            );
+        }
+    }
+}
+
+/// A GraphQL `ID` argument as a UUID, or a VALIDATION error naming `field`.
+pub fn parse_id(field: &str, id: &async_graphql::ID) -> Result<Uuid> {
+    Uuid::parse_str(id.as_str()).map_err(|_| errors::validation(field, "not a valid id"))
+}

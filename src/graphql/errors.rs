@@ -1,0 +1,63 @@
+//! One place that turns every failure into a GraphQL error with `extensions.code`
+//! (VALIDATION, NOT_FOUND, CONFLICT, UNAUTHENTICATED, FORBIDDEN, INTERNAL) and, where
+//! known, `extensions.field`. Internal details are logged, never returned.
+
+use anytrade_aggregates::DomainError;
+use async_graphql::{Error, ErrorExtensions};
+
+use crate::auth::AuthError;
+use crate::store::CommandError;
+
+pub fn error(code: &'static str, message: impl Into<String>, field: Option<&str>) -> Error {
+    let field = field.map(str::to_owned);
+    Error::new(message).extend_with(|_, e| {
+        e.set("code", code);
+        if let Some(field) = &field {
+            e.set("field", field.as_str());
+        }
+    })
+}
+
+pub fn validation(field: &str, reason: impl std::fmt::Display) -> Error {
+    error(
+        "VALIDATION",
+        format!("invalid {field}: {reason}"),
+        Some(field),
+    )
+}
+
+pub fn not_found(field: &str, what: impl std::fmt::Display) -> Error {
+    error("NOT_FOUND", what.to_string(), Some(field))
+}
+
+/// An unexpected failure: logged in full, answered with a generic message.
+pub fn internal(context: &str, e: impl std::fmt::Display) -> Error {
+    tracing::error!(error = %e, "{context}");
+    error("INTERNAL", format!("internal error while {context}"), None)
+}
+
+pub fn domain(e: DomainError) -> Error {
+    let message = e.to_string();
+    match e {
+        DomainError::Invalid { field, .. } => error("VALIDATION", message, Some(&field)),
+        DomainError::NotFound { field, .. } => error("NOT_FOUND", message, Some(&field)),
+        DomainError::Conflict { field, .. } => error("CONFLICT", message, Some(&field)),
+        DomainError::Unavailable(reason) => internal("looking up related entities", reason),
+    }
+}
+
+pub fn command(e: CommandError) -> Error {
+    match e {
+        CommandError::Domain(e) => domain(e),
+        CommandError::Conflict { .. } => error("CONFLICT", e.to_string(), None),
+        CommandError::Store(reason) => internal("writing to the event store", reason),
+    }
+}
+
+pub fn auth(e: &AuthError) -> Error {
+    error(e.code(), e.to_string(), None)
+}
+
+pub fn database(e: sqlx::Error) -> Error {
+    internal("reading the read models", e)
+}

@@ -1,0 +1,333 @@
+//! Exchanges: settings and credentials. Secret values go in through mutations, are
+//! sealed before they reach a command, and never come out: the API shows each secret's
+//! name, key id and when it was last set.
+
+use anytrade_aggregates::values::{ExchangeName, SecretName};
+use anytrade_aggregates::{DomainError, ExchangeCommand};
+use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::crypto::exchange_secret_context;
+
+use super::context::{ContextExt, parse_id};
+use super::errors;
+
+/// Longest secret value accepted (API keys and private keys are far shorter).
+const MAX_SECRET_LEN: usize = 16 * 1024;
+
+#[derive(SimpleObject)]
+pub struct ExchangeSecretInfo {
+    pub name: String,
+    /// Id of the key that sealed the current value.
+    pub key_id: String,
+    pub set_at: DateTime<Utc>,
+}
+
+#[derive(SimpleObject)]
+pub struct Exchange {
+    pub id: ID,
+    /// binance, binanceus, coinbase, kraken, kucoin, bybit, okx or bitfinex.
+    pub name: String,
+    pub test_mode: bool,
+    /// Non-secret freqtrade exchange settings, merged into each bot's config.
+    pub config: Json<Value>,
+    pub secrets: Vec<ExchangeSecretInfo>,
+    /// Secrets this exchange needs for live trading that are not set yet.
+    pub missing_secrets: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExchangeRow {
+    id: Uuid,
+    name: String,
+    test_mode: bool,
+    config: Value,
+    secrets: sqlx::types::Json<Vec<SecretRow>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(serde::Deserialize)]
+struct SecretRow {
+    name: String,
+    key_id: String,
+    set_at: DateTime<Utc>,
+}
+
+impl From<ExchangeRow> for Exchange {
+    fn from(row: ExchangeRow) -> Self {
+        let secrets: Vec<ExchangeSecretInfo> = row
+            .secrets
+            .0
+            .into_iter()
+            .map(|s| ExchangeSecretInfo {
+                name: s.name,
+                key_id: s.key_id,
+                set_at: s.set_at,
+            })
+            .collect();
+        let missing_secrets = ExchangeName::parse(&row.name)
+            .map(|name| {
+                name.required_secrets()
+                    .iter()
+                    .filter(|required| !secrets.iter().any(|s| s.name == **required))
+                    .map(|s| (*s).to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            id: ID(row.id.to_string()),
+            name: row.name,
+            test_mode: row.test_mode,
+            config: Json(row.config),
+            secrets,
+            missing_secrets,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+const SELECT: &str = "
+SELECT e.id, e.name, e.test_mode, e.config, e.created_at, e.updated_at,
+       COALESCE((SELECT json_agg(json_build_object('name', s.name, 'key_id', s.key_id, 'set_at', s.set_at)
+                                 ORDER BY s.name)
+                   FROM exchange_secrets s WHERE s.exchange_id = e.id), '[]') AS secrets
+  FROM exchanges e";
+
+async fn load(ctx: &Context<'_>, id: Uuid) -> Result<Option<Exchange>> {
+    let row: Option<ExchangeRow> = sqlx::query_as(&format!("{SELECT} WHERE e.id = $1"))
+        .bind(id)
+        .fetch_optional(&ctx.api().pool)
+        .await
+        .map_err(errors::database)?;
+    Ok(row.map(Exchange::from))
+}
+
+async fn load_existing(ctx: &Context<'_>, id: Uuid) -> Result<Exchange> {
+    load(ctx, id)
+        .await?
+        .ok_or_else(|| errors::not_found("id", "no such exchange"))
+}
+
+#[derive(Default)]
+pub struct ExchangeQuery;
+
+#[Object]
+impl ExchangeQuery {
+    async fn exchanges(&self, ctx: &Context<'_>) -> Result<Vec<Exchange>> {
+        let rows: Vec<ExchangeRow> =
+            sqlx::query_as(&format!("{SELECT} ORDER BY e.created_at, e.id"))
+                .fetch_all(&ctx.api().pool)
+                .await
+                .map_err(errors::database)?;
+        Ok(rows.into_iter().map(Exchange::from).collect())
+    }
+
+    async fn exchange(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Exchange>> {
+        load(ctx, parse_id("id", &id)?).await
+    }
+}
+
+#[derive(InputObject)]
+pub struct SecretInput {
+    /// `api_key`, `api_secret`, `passphrase`, …
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(InputObject)]
+pub struct CreateExchangeInput {
+    pub name: String,
+    #[graphql(default = true)]
+    pub test_mode: bool,
+    pub config: Option<Json<Value>>,
+    #[graphql(default)]
+    pub secrets: Vec<SecretInput>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateExchangeInput {
+    pub test_mode: Option<bool>,
+    pub config: Option<Json<Value>>,
+}
+
+/// Checks a secret before anything is written, so a bad one changes nothing.
+fn check_secret(index: Option<usize>, secret: &SecretInput) -> Result<()> {
+    let at = |field: &str| match index {
+        Some(i) => format!("secrets[{i}].{field}"),
+        None => field.to_owned(),
+    };
+    SecretName::parse(&secret.name).map_err(|e| errors::domain(e.on_field(&at("name"))))?;
+    if secret.value.is_empty() || secret.value.len() > MAX_SECRET_LEN {
+        return Err(errors::validation(
+            &at("value"),
+            format!("must be 1 to {MAX_SECRET_LEN} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+pub struct ExchangeMutation;
+
+#[Object]
+impl ExchangeMutation {
+    async fn create_exchange(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateExchangeInput,
+    ) -> Result<Exchange> {
+        for (i, secret) in input.secrets.iter().enumerate() {
+            check_secret(Some(i), secret)?;
+        }
+        let api = ctx.api();
+        let meta = ctx.metadata()?;
+        let id = Uuid::now_v7();
+        let config = input
+            .config
+            .map(|c| c.0)
+            .unwrap_or_else(|| Value::Object(Default::default()));
+        let create = ExchangeCommand::CreateExchange {
+            exchange_id: id,
+            name: input.name,
+            test_mode: input.test_mode,
+            config,
+        };
+        let key = id.to_string();
+        let mut at = api
+            .commands
+            .exchanges
+            .execute(&key, create, &meta)
+            .await
+            .map_err(errors::command)?;
+        for secret in input.secrets {
+            let value = api
+                .keyring
+                .seal(&secret.value, &exchange_secret_context(id, &secret.name));
+            let add = ExchangeCommand::AddExchangeSecret {
+                name: secret.name,
+                value,
+            };
+            at = api
+                .commands
+                .exchanges
+                .execute(&key, add, &meta)
+                .await
+                .map_err(errors::command)?
+                .or(at);
+        }
+        api.settle(at).await;
+        load_existing(ctx, id).await
+    }
+
+    async fn update_exchange(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateExchangeInput,
+    ) -> Result<Exchange> {
+        let id = parse_id("id", &id)?;
+        let api = ctx.api();
+        let update = ExchangeCommand::UpdateExchange {
+            test_mode: input.test_mode,
+            config: input.config.map(|c| c.0),
+        };
+        let at = api
+            .commands
+            .exchanges
+            .execute(&id.to_string(), update, &ctx.metadata()?)
+            .await
+            .map_err(errors::command)?;
+        api.settle(at).await;
+        load_existing(ctx, id).await
+    }
+
+    /// Deletes an exchange no bot uses.
+    async fn delete_exchange(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let id = parse_id("id", &id)?;
+        let api = ctx.api();
+        let at = api
+            .commands
+            .exchanges
+            .execute(
+                &id.to_string(),
+                ExchangeCommand::DeleteExchange,
+                &ctx.metadata()?,
+            )
+            .await
+            .map_err(errors::command)?;
+        api.settle(at).await;
+        Ok(true)
+    }
+
+    /// Sets a secret: adds it, or replaces (rotates) the value it had.
+    async fn set_exchange_secret(
+        &self,
+        ctx: &Context<'_>,
+        exchange_id: ID,
+        name: String,
+        value: String,
+    ) -> Result<Exchange> {
+        let secret = SecretInput { name, value };
+        check_secret(None, &secret)?;
+        let id = parse_id("exchangeId", &exchange_id)?;
+        let api = ctx.api();
+        let meta = ctx.metadata()?;
+        let key = id.to_string();
+        let context = exchange_secret_context(id, &secret.name);
+        let add = ExchangeCommand::AddExchangeSecret {
+            name: secret.name.clone(),
+            value: api.keyring.seal(&secret.value, &context),
+        };
+        let at = match api.commands.exchanges.execute(&key, add, &meta).await {
+            Err(crate::store::CommandError::Domain(DomainError::Conflict { .. })) => {
+                let rotate = ExchangeCommand::RotateExchangeSecret {
+                    name: secret.name,
+                    value: api.keyring.seal(&secret.value, &context),
+                };
+                api.commands.exchanges.execute(&key, rotate, &meta).await
+            }
+            other => other,
+        }
+        .map_err(|e| errors::command(rename_id(e)))?;
+        api.settle(at).await;
+        load_existing(ctx, id).await
+    }
+
+    async fn delete_exchange_secret(
+        &self,
+        ctx: &Context<'_>,
+        exchange_id: ID,
+        name: String,
+    ) -> Result<Exchange> {
+        let id = parse_id("exchangeId", &exchange_id)?;
+        let api = ctx.api();
+        let at = api
+            .commands
+            .exchanges
+            .execute(
+                &id.to_string(),
+                ExchangeCommand::RemoveExchangeSecret { name },
+                &ctx.metadata()?,
+            )
+            .await
+            .map_err(|e| errors::command(rename_id(e)))?;
+        api.settle(at).await;
+        load_existing(ctx, id).await
+    }
+}
+
+/// The aggregate calls its own id `id`; these mutations call it `exchangeId`.
+fn rename_id(e: crate::store::CommandError) -> crate::store::CommandError {
+    match e {
+        crate::store::CommandError::Domain(d) if d.field() == Some("id") => {
+            crate::store::CommandError::Domain(d.on_field("exchangeId"))
+        }
+        other => other,
+    }
+}

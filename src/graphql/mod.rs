@@ -1,0 +1,95 @@
+//! The GraphQL API at `/graphql` (queries and mutations over HTTP, subscriptions over
+//! WebSocket at `/graphql/ws`, GraphiQL in a browser at `GET /graphql`).
+//!
+//! One module per entity (`exchanges.rs`, …) holds its types, queries and mutations;
+//! the roots merge them. Mutations send commands, wait until the read models show the
+//! result, and answer from the read models.
+
+mod context;
+mod errors;
+mod exchanges;
+mod guard;
+mod pagination;
+mod strategies;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+
+use crate::auth::{TokenKeys, authenticate_headers};
+
+pub use context::ApiContext;
+
+#[derive(MergedObject, Default)]
+pub struct Query(exchanges::ExchangeQuery, strategies::StrategyQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(exchanges::ExchangeMutation, strategies::StrategyMutation);
+
+pub type AnyTradeSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Deepest nesting and highest complexity a query may have.
+const MAX_DEPTH: usize = 12;
+const MAX_COMPLEXITY: usize = 2_000;
+
+pub fn schema(api: Option<ApiContext>) -> AnyTradeSchema {
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .extension(guard::AuthGuard)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY);
+    match api {
+        Some(api) => builder
+            .data(DataLoader::new(
+                strategies::VersionsLoader(api.pool.clone()),
+                tokio::spawn,
+            ))
+            .data(api)
+            .finish(),
+        None => builder.finish(),
+    }
+}
+
+#[derive(Clone)]
+struct GraphqlState {
+    schema: AnyTradeSchema,
+    keys: TokenKeys,
+}
+
+/// Routes `/graphql`.
+pub fn router(api: ApiContext, keys: TokenKeys) -> Router {
+    let state = GraphqlState {
+        schema: schema(Some(api)),
+        keys,
+    };
+    Router::new()
+        .route("/graphql", get(graphiql).post(execute))
+        .with_state(state)
+}
+
+async fn execute(
+    State(state): State<GraphqlState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
+    let authentication: context::Authentication = authenticate_headers(&headers, &state.keys);
+    state
+        .schema
+        .execute(request.into_inner().data(authentication))
+        .await
+        .into()
+}
+
+async fn graphiql() -> impl IntoResponse {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
+}

@@ -1,0 +1,130 @@
+//! The whole service on a random port against its own database, driven over HTTP as a
+//! client would.
+
+use std::net::SocketAddr;
+
+use anytrade::app::Application;
+use anytrade::auth::{Role, create_user};
+use anytrade::config::{Redacted, Settings};
+use anytrade::crypto::Keyring;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::fresh_database_url;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const VIEWER_PASSWORD: &str = "viewer-password-for-tests";
+
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub pool: PgPool,
+    pub admin: String,
+    pub viewer: String,
+    client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            database_url: Some(Redacted::from(fresh_database_url().await)),
+            encryption_key: Some(Redacted::from(Keyring::generate_key())),
+            admin_password: Some(Redacted::from(ADMIN_PASSWORD.to_owned())),
+            ..Settings::default()
+        };
+        let app = Application::build(&settings).await.expect("service builds");
+        let address = app.local_addr().expect("bound");
+        let pool = app.pool().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        create_user(&pool, "viewer", VIEWER_PASSWORD, Role::Viewer)
+            .await
+            .expect("viewer created");
+        let client = reqwest::Client::new();
+        let mut app = Self {
+            address,
+            pool,
+            admin: String::new(),
+            viewer: String::new(),
+            client,
+            stop: Some(stop),
+        };
+        app.admin = app.login("admin", ADMIN_PASSWORD).await;
+        app.viewer = app.login("viewer", VIEWER_PASSWORD).await;
+        app
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let response: Value = self
+            .client
+            .post(format!("http://{}/auth/login", self.address))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .expect("login request")
+            .json()
+            .await
+            .expect("login body");
+        response["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login failed: {response}"))
+            .to_owned()
+    }
+
+    /// Posts a GraphQL request with an optional bearer token; returns the HTTP status
+    /// and the whole response body.
+    pub async fn graphql_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("http://{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("graphql request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("graphql body"))
+    }
+
+    /// As the admin; panics on errors and returns `data`.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self.graphql_as(Some(&self.admin), query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// As the admin; expects exactly one error and returns its `extensions`.
+    pub async fn query_error(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self.graphql_as(Some(&self.admin), query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        let errors = body["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors: {body}"));
+        assert_eq!(errors.len(), 1, "{body}");
+        errors[0]["extensions"].clone()
+    }
+
+    pub async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .expect("count events")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

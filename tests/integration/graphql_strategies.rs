@@ -1,0 +1,170 @@
+//! Strategies through GraphQL: versions, validation, name uniqueness, and Relay
+//! pagination (empty, first page, last page, stale cursor, bad cursor).
+
+use serde_json::{Value, json};
+
+use crate::app::TestApp;
+
+const CODE: &str = "from freqtrade.strategy import IStrategy\n\nclass AlwaysIn(IStrategy):\n    timeframe = '5m'\n";
+const CODE_V2: &str = "from freqtrade.strategy import IStrategy\n\nclass AlwaysIn(IStrategy):\n    timeframe = '1h'\n";
+
+async fn create(app: &TestApp, name: &str) -> Value {
+    app.query(
+        "mutation($input: CreateStrategyInput!) { createStrategy(input: $input) { id name version className sha256 code versions { version } } }",
+        json!({ "input": { "name": name, "description": "test", "code": CODE } }),
+    )
+    .await["createStrategy"]
+        .clone()
+}
+
+#[tokio::test]
+async fn strategy_versions_validation_and_uniqueness() {
+    let app = TestApp::spawn().await;
+    let strategy = create(&app, "Always In").await;
+    assert_eq!(strategy["version"], 1);
+    assert_eq!(strategy["className"], "AlwaysIn");
+    assert_eq!(strategy["code"], CODE);
+    assert_eq!(strategy["sha256"].as_str().map(str::len), Some(64));
+    let id = strategy["id"].as_str().expect("id").to_owned();
+
+    let updated = app
+        .query(
+            "mutation($id: ID!, $code: String!) { updateStrategy(id: $id, input: { code: $code }) { version code versions { version sha256 } } }",
+            json!({ "id": id, "code": CODE_V2 }),
+        )
+        .await;
+    assert_eq!(updated["updateStrategy"]["version"], 2);
+    assert_eq!(updated["updateStrategy"]["code"], CODE_V2);
+    let versions = updated["updateStrategy"]["versions"]
+        .as_array()
+        .expect("versions");
+    assert_eq!(versions.len(), 2);
+    assert_ne!(versions[0]["sha256"], versions[1]["sha256"]);
+
+    let before = app.event_count().await;
+    let duplicate = app
+        .query_error(
+            "mutation { createStrategy(input: { name: \"always in\", code: \"x = 1\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        duplicate["code"], "VALIDATION",
+        "the code is checked before the name: {duplicate}"
+    );
+    let duplicate = app
+        .query_error(
+            "mutation($code: String!) { createStrategy(input: { name: \"always in\", code: $code }) { id } }",
+            json!({ "code": CODE }),
+        )
+        .await;
+    assert_eq!(
+        (duplicate["code"].as_str(), duplicate["field"].as_str()),
+        (Some("CONFLICT"), Some("name"))
+    );
+    let forbidden = app
+        .query_error(
+            "mutation($code: String!) { createStrategy(input: { name: \"sneaky\", code: $code }) { id } }",
+            json!({ "code": format!("{CODE}    def f(self):\n        eval('1')\n") }),
+        )
+        .await;
+    assert_eq!(
+        (forbidden["code"].as_str(), forbidden["field"].as_str()),
+        (Some("VALIDATION"), Some("code"))
+    );
+    assert_eq!(
+        app.event_count().await,
+        before,
+        "refused commands wrote events"
+    );
+
+    let checked = app
+        .query(
+            "mutation($code: String!) { validateStrategy(code: $code) { valid className errors { line column message } } }",
+            json!({ "code": "class A(IStrategy):\n    def f(self:\n        pass\n" }),
+        )
+        .await;
+    let result = &checked["validateStrategy"];
+    assert_eq!(result["valid"], false);
+    assert!(
+        result["errors"][0]["line"].as_u64().is_some_and(|l| l >= 2),
+        "{result}"
+    );
+
+    assert_eq!(
+        app.query(
+            "mutation($id: ID!) { deleteStrategy(id: $id) }",
+            json!({ "id": id })
+        )
+        .await["deleteStrategy"],
+        true
+    );
+}
+
+const PAGE: &str = "query($first: Int, $after: String) { strategies(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id name } } } }";
+
+async fn page(app: &TestApp, first: i64, after: Option<&str>) -> Value {
+    app.query(PAGE, json!({ "first": first, "after": after }))
+        .await["strategies"]
+        .clone()
+}
+
+fn names(page: &Value) -> Vec<String> {
+    page["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn strategies_paginate_with_stable_cursors() {
+    let app = TestApp::spawn().await;
+    let empty = page(&app, 10, None).await;
+    assert_eq!(empty["totalCount"], 0);
+    assert_eq!(empty["edges"], json!([]));
+    assert_eq!(empty["pageInfo"]["hasNextPage"], false);
+
+    for i in 1..=5 {
+        create(&app, &format!("s{i}")).await;
+    }
+    let first = page(&app, 2, None).await;
+    assert_eq!(names(&first), ["s1", "s2"]);
+    assert_eq!(first["totalCount"], 5);
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    assert_eq!(first["pageInfo"]["hasPreviousPage"], false);
+
+    // The row a cursor points at is deleted: the cursor still works.
+    let cursor = first["pageInfo"]["endCursor"]
+        .as_str()
+        .expect("cursor")
+        .to_owned();
+    let s2 = first["edges"][1]["node"]["id"].clone();
+    app.query(
+        "mutation($id: ID!) { deleteStrategy(id: $id) }",
+        json!({ "id": s2 }),
+    )
+    .await;
+    let second = page(&app, 2, Some(&cursor)).await;
+    assert_eq!(names(&second), ["s3", "s4"]);
+    assert_eq!(second["totalCount"], 4);
+    assert_eq!(second["pageInfo"]["hasPreviousPage"], true);
+    let last = page(&app, 2, second["pageInfo"]["endCursor"].as_str()).await;
+    assert_eq!(names(&last), ["s5"]);
+    assert_eq!(last["pageInfo"]["hasNextPage"], false);
+
+    let bad = app
+        .query_error(PAGE, json!({ "first": 2, "after": "garbage" }))
+        .await;
+    assert_eq!(
+        (bad["code"].as_str(), bad["field"].as_str()),
+        (Some("VALIDATION"), Some("after"))
+    );
+    let too_many = app.query_error(PAGE, json!({ "first": 101 })).await;
+    assert_eq!(
+        (too_many["code"].as_str(), too_many["field"].as_str()),
+        (Some("VALIDATION"), Some("first"))
+    );
+}
