@@ -17,7 +17,7 @@ use super::errors;
 /// Longest secret value accepted (API keys and private keys are far shorter).
 const MAX_SECRET_LEN: usize = 16 * 1024;
 
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 pub struct ExchangeSecretInfo {
     pub name: String,
     /// Id of the key that sealed the current value.
@@ -25,7 +25,7 @@ pub struct ExchangeSecretInfo {
     pub set_at: DateTime<Utc>,
 }
 
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 pub struct Exchange {
     pub id: ID,
     /// binance, binanceus, coinbase, kraken, kucoin, bybit, okx or bitfinex.
@@ -98,6 +98,21 @@ SELECT e.id, e.name, e.test_mode, e.config, e.created_at, e.updated_at,
                                  ORDER BY s.name)
                    FROM exchange_secrets s WHERE s.exchange_id = e.id), '[]') AS secrets
   FROM exchanges e";
+
+/// Exchanges by id, for [`super::loaders::ExchangeLoader`].
+pub async fn load_many(
+    pool: &sqlx::PgPool,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Exchange>, sqlx::Error> {
+    let rows: Vec<ExchangeRow> = sqlx::query_as(&format!("{SELECT} WHERE e.id = ANY($1)"))
+        .bind(ids)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.id, Exchange::from(row)))
+        .collect())
+}
 
 async fn load(ctx: &Context<'_>, id: Uuid) -> Result<Option<Exchange>> {
     let row: Option<ExchangeRow> = sqlx::query_as(&format!("{SELECT} WHERE e.id = $1"))

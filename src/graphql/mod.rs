@@ -9,6 +9,7 @@ mod context;
 mod errors;
 mod exchanges;
 mod guard;
+mod loaders;
 mod pagination;
 mod strategies;
 
@@ -47,6 +48,14 @@ pub fn schema(api: Option<ApiContext>) -> AnyTradeSchema {
         Some(api) => builder
             .data(DataLoader::new(
                 strategies::VersionsLoader(api.pool.clone()),
+                tokio::spawn,
+            ))
+            .data(DataLoader::new(
+                loaders::ExchangeLoader(api.pool.clone()),
+                tokio::spawn,
+            ))
+            .data(DataLoader::new(
+                loaders::StrategyLoader(api.pool.clone()),
                 tokio::spawn,
             ))
             .data(api)

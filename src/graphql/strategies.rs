@@ -25,7 +25,7 @@ pub struct StrategyVersion {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(SimpleObject, sqlx::FromRow)]
+#[derive(SimpleObject, Clone, sqlx::FromRow)]
 #[graphql(complex)]
 pub struct Strategy {
     #[graphql(skip)]
@@ -93,6 +93,18 @@ SELECT s.id AS uuid, s.name, s.description, s.current_version AS version, s.clas
        s.sha256, COALESCE(v.code, '') AS code, s.created_at, s.updated_at
   FROM strategies s
   LEFT JOIN strategy_versions v ON v.strategy_id = s.id AND v.version = s.current_version";
+
+/// Strategies by id, for [`super::loaders::StrategyLoader`].
+pub async fn load_many(
+    pool: &PgPool,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Strategy>, sqlx::Error> {
+    let rows: Vec<Strategy> = sqlx::query_as(&format!("{SELECT} WHERE s.id = ANY($1)"))
+        .bind(ids)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(|s| (s.uuid, s)).collect())
+}
 
 pub async fn load(pool: &PgPool, id: Uuid) -> Result<Option<Strategy>> {
     sqlx::query_as(&format!("{SELECT} WHERE s.id = $1"))

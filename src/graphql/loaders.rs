@@ -1,0 +1,36 @@
+//! DataLoaders: nested fields (a bot's exchange and strategy, a job's strategy, …) are
+//! gathered across one request and fetched in one query per kind, never one per row.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::exchanges::{self, Exchange};
+use super::strategies::{self, Strategy};
+
+/// Exchanges by id.
+pub struct ExchangeLoader(pub PgPool);
+
+impl Loader<Uuid> for ExchangeLoader {
+    type Value = Exchange;
+    type Error = Arc<sqlx::Error>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Exchange>, Self::Error> {
+        exchanges::load_many(&self.0, keys).await.map_err(Arc::new)
+    }
+}
+
+/// Strategies by id.
+pub struct StrategyLoader(pub PgPool);
+
+impl Loader<Uuid> for StrategyLoader {
+    type Value = Strategy;
+    type Error = Arc<sqlx::Error>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Strategy>, Self::Error> {
+        strategies::load_many(&self.0, keys).await.map_err(Arc::new)
+    }
+}
