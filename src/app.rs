@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::crypto::Keyring;
 use crate::db::{self, embedded::EmbeddedPostgres};
 use crate::graphql::ApiContext;
+use crate::hub::Hub;
 use crate::lookup::PgLookup;
 use crate::store::Commands;
 
@@ -85,6 +86,7 @@ pub struct Application {
     token_keys: TokenKeys,
     commands: Arc<Commands>,
     projections: Projections,
+    hub: Hub,
     background: Vec<tokio::task::JoinHandle<()>>,
     stop_background: watch::Sender<bool>,
 }
@@ -117,8 +119,15 @@ impl Application {
             Arc::new(PgLookup::new(pool.clone())),
         ));
         let (stop_background, stopped) = watch::channel(false);
-        let (projections, background) =
-            runner::spawn(pool, log, anytrade_projections::all(), stopped).await?;
+        let (projections, mut background) = runner::spawn(
+            pool,
+            log.clone(),
+            anytrade_projections::all(),
+            stopped.clone(),
+        )
+        .await?;
+        let (hub, hub_task) = Hub::start(log, stopped).await?;
+        background.push(hub_task);
         Ok(Self {
             listener,
             database,
@@ -126,6 +135,7 @@ impl Application {
             token_keys,
             commands,
             projections,
+            hub,
             background,
             stop_background,
         })
@@ -166,6 +176,7 @@ impl Application {
             commands: self.commands.clone(),
             projections: self.projections.clone(),
             keyring: self.keyring.clone(),
+            hub: self.hub.clone(),
         };
         let router = crate::http::router(pool.clone())
             .merge(auth::router(AuthState {

@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod db;
 pub mod graphql;
 pub mod http;
+pub mod hub;
 pub mod lookup;
 pub mod shutdown;
 pub mod store;

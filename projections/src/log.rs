@@ -106,6 +106,25 @@ impl EventLog {
         read_after(&self.pool, after, limit).await
     }
 
+    /// The position of the last event readers can see now (`START` for an empty log).
+    pub async fn head(&self) -> Result<LogPosition, sqlx::Error> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT transaction_id::text::bigint, position FROM events
+              WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+              ORDER BY transaction_id DESC, position DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(
+            row.map_or(LogPosition::START, |(transaction_id, position)| {
+                LogPosition {
+                    transaction_id,
+                    position,
+                }
+            }),
+        )
+    }
+
     /// The log position of the event at a global `position`, so a client that only
     /// kept the position it last saw can resume right after it.
     pub async fn locate(&self, position: i64) -> Result<Option<LogPosition>, sqlx::Error> {

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::{AuthError, Principal};
 use crate::crypto::Keyring;
+use crate::hub::Hub;
 use crate::store::{CommandMetadata, Commands};
 
 use super::errors;
@@ -25,6 +26,7 @@ pub struct ApiContext {
     pub commands: Arc<Commands>,
     pub projections: Projections,
     pub keyring: Arc<Keyring>,
+    pub hub: Hub,
 }
 
 /// Per-request facts, set by the HTTP and WebSocket handlers.

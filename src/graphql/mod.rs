@@ -7,6 +7,7 @@
 
 mod context;
 mod errors;
+mod events;
 mod exchanges;
 mod guard;
 mod loaders;
@@ -15,35 +16,46 @@ mod strategies;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{EmptySubscription, MergedObject, Schema};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::{Data, MergedObject, MergedSubscription, Schema};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{State, WebSocketUpgrade};
 use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-use crate::auth::{TokenKeys, authenticate_headers};
+use crate::auth::{TokenKeys, authenticate_connection_init, authenticate_headers};
 
 pub use context::ApiContext;
 
 #[derive(MergedObject, Default)]
-pub struct Query(exchanges::ExchangeQuery, strategies::StrategyQuery);
+pub struct Query(
+    events::EventQuery,
+    exchanges::ExchangeQuery,
+    strategies::StrategyQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(exchanges::ExchangeMutation, strategies::StrategyMutation);
 
-pub type AnyTradeSchema = Schema<Query, Mutation, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(events::EventSubscription);
+
+pub type AnyTradeSchema = Schema<Query, Mutation, Subscription>;
 
 /// Deepest nesting and highest complexity a query may have.
 const MAX_DEPTH: usize = 12;
 const MAX_COMPLEXITY: usize = 2_000;
 
 pub fn schema(api: Option<ApiContext>) -> AnyTradeSchema {
-    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .extension(guard::AuthGuard)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY);
+    let builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .extension(guard::AuthGuard)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY);
     match api {
         Some(api) => builder
             .data(DataLoader::new(
@@ -78,6 +90,7 @@ pub fn router(api: ApiContext, keys: TokenKeys) -> Router {
     };
     Router::new()
         .route("/graphql", get(graphiql).post(execute))
+        .route("/graphql/ws", get(subscribe))
         .with_state(state)
 }
 
@@ -92,6 +105,29 @@ async fn execute(
         .execute(request.into_inner().data(authentication))
         .await
         .into()
+}
+
+/// Subscriptions over `graphql-transport-ws` (and the legacy `graphql-ws`); the token
+/// comes in `connection_init`, and a connection without a valid one is refused.
+async fn subscribe(
+    State(state): State<GraphqlState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let keys = state.keys.clone();
+            GraphQLWebSocket::new(socket, state.schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let principal = authenticate_connection_init(&payload, &keys)
+                        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                    let mut data = Data::default();
+                    data.insert::<context::Authentication>(Ok(principal));
+                    Ok(data)
+                })
+                .serve()
+        })
 }
 
 async fn graphiql() -> impl IntoResponse {

@@ -9,6 +9,7 @@ mod event_log;
 mod graphql_access;
 mod graphql_exchanges;
 mod graphql_strategies;
+mod graphql_subscriptions;
 mod helpers;
 mod projections;
 mod secrets;

@@ -1,0 +1,132 @@
+//! The subscription hub: one reader tails the event log for the whole process and fans
+//! each event out to every live subscriber, so writes never pay for subscribers and a
+//! thousand dashboards cost one log reader.
+//!
+//! A subscriber resumes from a global position without gap or duplicate: it subscribes
+//! to the live feed first, then reads what it missed from the database up to where the
+//! hub stood at that moment, then continues with the live feed, skipping what it has
+//! already seen. One that falls too far behind the feed catches up from the database
+//! the same way.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anytrade_projections::{EventLog, LogPosition, LoggedEvent};
+use futures::Stream;
+use tokio::sync::{broadcast, watch};
+
+/// Events buffered per subscriber before it is considered lagging.
+const FEED_CAPACITY: usize = 4096;
+const BATCH: i64 = 500;
+
+#[derive(Clone)]
+pub struct Hub {
+    log: EventLog,
+    feed: broadcast::Sender<Arc<LoggedEvent>>,
+    /// The last position published on `feed` (updated before the event is sent).
+    published: watch::Receiver<LogPosition>,
+}
+
+impl Hub {
+    /// Starts the hub's reader at the current end of the log; it stops with `stop`.
+    pub async fn start(
+        log: EventLog,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<(Self, tokio::task::JoinHandle<()>), sqlx::Error> {
+        let head = log.head().await?;
+        let (feed, _) = broadcast::channel(FEED_CAPACITY);
+        let (position, published) = watch::channel(head);
+        let hub = Self {
+            log: log.clone(),
+            feed: feed.clone(),
+            published,
+        };
+        let task = tokio::spawn(async move {
+            let mut at = head;
+            loop {
+                let batch = tokio::select! {
+                    batch = log.next_batch(at, BATCH) => batch,
+                    _ = stop.wait_for(|stop| *stop) => return,
+                };
+                match batch {
+                    Ok(batch) => {
+                        for event in batch {
+                            at = event.log_position();
+                            position.send_replace(at);
+                            // No receivers is fine: nobody is listening.
+                            let _ = feed.send(Arc::new(event));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "subscription hub cannot read the log; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok((hub, task))
+    }
+
+    pub fn log(&self) -> &EventLog {
+        &self.log
+    }
+
+    /// Every event after `after` (`None`: from now on), in log order, forever.
+    pub fn events(
+        &self,
+        after: Option<LogPosition>,
+    ) -> impl Stream<Item = Arc<LoggedEvent>> + use<> {
+        let hub = self.clone();
+        async_stream::stream! {
+            let mut at = after;
+            loop {
+                let mut live = hub.feed.subscribe();
+                let reached = *hub.published.borrow();
+                let mut delivered = match at {
+                    None => reached,
+                    Some(from) => {
+                        // Catch up from the database to where the hub stood.
+                        let mut from = from;
+                        loop {
+                            if from >= reached {
+                                break;
+                            }
+                            let batch = match hub.log.read_after(from, BATCH).await {
+                                Ok(batch) => batch,
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "subscriber catch-up failed; retrying");
+                                    tokio::time::sleep(Duration::from_secs(1)).await;
+                                    continue;
+                                }
+                            };
+                            if batch.is_empty() {
+                                // The hub has published up to `reached`, so this only
+                                // happens while the log is briefly held back: wait.
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                                continue;
+                            }
+                            for event in batch {
+                                from = event.log_position();
+                                yield Arc::new(event);
+                            }
+                        }
+                        from
+                    }
+                };
+                loop {
+                    match live.recv().await {
+                        Ok(event) if event.log_position() <= delivered => {}
+                        Ok(event) => {
+                            delivered = event.log_position();
+                            yield event;
+                        }
+                        Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+                // Fell behind the live feed: catch up from the database and rejoin.
+                at = Some(delivered);
+            }
+        }
+    }
+}
