@@ -151,6 +151,11 @@ impl Application {
         &self.commands
     }
 
+    /// The subscription hub.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
     /// How far each read model has applied the log.
     pub fn projections(&self) -> &Projections {
         &self.projections

@@ -30,9 +30,20 @@ pub enum Command {
     Keygen,
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Manage encryption keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Manage the read models built from the event log.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-seal every stored secret under the current ANYTRADE_ENCRYPTION_KEY. Put the
+    /// old key in ANYTRADE_PREVIOUS_ENCRYPTION_KEYS first; drop it once this reports
+    /// nothing left to re-seal. No plaintext is written anywhere.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +80,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let database = Database::open(&settings, Ownership::OneShot).await?;
             tracing::info!("migrations applied");
             database.close().await
+        }
+        Command::Keys(KeysCommand::Rotate) => {
+            let keys = Keyring::from_base64(
+                settings.encryption_key.as_ref().map(|k| k.expose()),
+                &settings.previous_keys(),
+            )?;
+            let database = Database::open(&settings, Ownership::OneShot).await?;
+            let pool = database.pool.clone();
+            let log = anytrade_projections::EventLog::new(pool.clone());
+            let lookup = std::sync::Arc::new(crate::lookup::PgLookup::new(pool.clone()));
+            let commands = crate::store::Commands::new(&pool, &log, lookup);
+            let rotated = crate::key_rotation::reseal_all(&pool, &commands, &keys).await;
+            database.close().await?;
+            let rotated = rotated?;
+            println!(
+                "re-sealed {} secret(s) under key {}; {} already under it",
+                rotated.resealed,
+                keys.current_key_id(),
+                rotated.already_current
+            );
+            Ok(())
         }
         Command::Projections(ProjectionsCommand::Rebuild { name }) => {
             let projectors: Vec<_> = anytrade_projections::all()

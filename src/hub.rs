@@ -67,6 +67,11 @@ impl Hub {
         Ok((hub, task))
     }
 
+    /// How many subscribers follow the live feed now.
+    pub fn subscribers(&self) -> usize {
+        self.feed.receiver_count()
+    }
+
     pub fn log(&self) -> &EventLog {
         &self.log
     }

@@ -13,6 +13,7 @@ pub mod db;
 pub mod graphql;
 pub mod http;
 pub mod hub;
+pub mod key_rotation;
 pub mod lookup;
 pub mod shutdown;
 pub mod store;

@@ -34,6 +34,7 @@ pub mod lookup;
 pub mod secret;
 pub mod strategy;
 pub mod strategy_code;
+pub mod trade;
 pub mod values;
 
 #[cfg(any(test, feature = "testing"))]
@@ -57,3 +58,4 @@ pub use lookup::{ExchangeFacts, Lookup, Services, StrategyFacts};
 pub use secret::SealedSecret;
 pub use strategy::{Strategy, StrategyCommand, StrategyEvent, StrategyState, StrategyVersion};
 pub use strategy_code::{CodeProblem, StrategyAnalysis, StrategyCode, analyze};
+pub use trade::{Trade, TradeClosing, TradeCommand, TradeEvent, TradeOpening, trade_aggregate_id};

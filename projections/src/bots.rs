@@ -106,7 +106,8 @@ impl Projector for BotsProjector {
             .bind(reason)
             .bind(at),
             BotEvent::BotStopped => sqlx::query(
-                "UPDATE bots SET status = 'stopped', started_at = NULL, updated_at = $2 WHERE id = $1",
+                "UPDATE bots SET status = 'stopped', api_url = NULL, started_at = NULL, updated_at = $2
+                 WHERE id = $1",
             )
             .bind(id)
             .bind(at),

@@ -77,6 +77,16 @@ impl Projector for ExchangesProjector {
                 .await?;
                 touch(tx, id, at).await?;
             }
+            ExchangeEvent::ExchangeSecretResealed { name, value } => {
+                sqlx::query(
+                    "UPDATE exchange_secrets SET key_id = $3 WHERE exchange_id = $1 AND name = $2",
+                )
+                .bind(id)
+                .bind(name.as_str())
+                .bind(&value.key_id)
+                .execute(&mut *tx)
+                .await?;
+            }
             ExchangeEvent::ExchangeSecretRemoved { name } => {
                 sqlx::query("DELETE FROM exchange_secrets WHERE exchange_id = $1 AND name = $2")
                     .bind(id)

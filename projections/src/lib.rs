@@ -8,6 +8,7 @@ pub mod log;
 pub mod projector;
 pub mod runner;
 pub mod strategies;
+pub mod trades;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ pub fn all() -> Vec<Arc<dyn Projector>> {
         Arc::new(bots::BotsProjector),
         Arc::new(jobs::BacktestsProjector),
         Arc::new(jobs::HyperoptsProjector),
+        Arc::new(trades::TradesProjector),
     ]
 }
 

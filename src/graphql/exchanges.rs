@@ -4,15 +4,18 @@
 
 use anytrade_aggregates::values::{ExchangeName, SecretName};
 use anytrade_aggregates::{DomainError, ExchangeCommand};
-use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, ID, InputObject, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::crypto::exchange_secret_context;
 
+use super::bots::Bot;
 use super::context::{ContextExt, parse_id};
 use super::errors;
+use super::loaders::BotsByExchangeLoader;
 
 /// Longest secret value accepted (API keys and private keys are far shorter).
 const MAX_SECRET_LEN: usize = 16 * 1024;
@@ -26,6 +29,7 @@ pub struct ExchangeSecretInfo {
 }
 
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Exchange {
     pub id: ID,
     /// binance, binanceus, coinbase, kraken, kucoin, bybit, okx or bitfinex.
@@ -38,6 +42,22 @@ pub struct Exchange {
     pub missing_secrets: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+#[ComplexObject]
+impl Exchange {
+    /// Bots trading on this exchange, oldest first.
+    async fn bots(&self, ctx: &Context<'_>) -> Result<Vec<Bot>> {
+        let Ok(id) = Uuid::parse_str(self.id.as_str()) else {
+            return Ok(Vec::new());
+        };
+        let loader = ctx.data_unchecked::<DataLoader<BotsByExchangeLoader>>();
+        Ok(loader
+            .load_one(id)
+            .await
+            .map_err(|e| errors::internal("reading the read models", e))?
+            .unwrap_or_default())
+    }
 }
 
 #[derive(sqlx::FromRow)]

@@ -8,6 +8,7 @@ use async_graphql::dataloader::Loader;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::bots::{self, Bot};
 use super::exchanges::{self, Exchange};
 use super::strategies::{self, Strategy};
 
@@ -32,5 +33,33 @@ impl Loader<Uuid> for StrategyLoader {
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Strategy>, Self::Error> {
         strategies::load_many(&self.0, keys).await.map_err(Arc::new)
+    }
+}
+
+/// Bots by the strategy they run, each list oldest first.
+pub struct BotsByStrategyLoader(pub PgPool);
+
+impl Loader<Uuid> for BotsByStrategyLoader {
+    type Value = Vec<Bot>;
+    type Error = Arc<sqlx::Error>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Bot>>, Self::Error> {
+        bots::load_by(&self.0, bots::Owner::Strategy, keys)
+            .await
+            .map_err(Arc::new)
+    }
+}
+
+/// Bots by the exchange they trade on, each list oldest first.
+pub struct BotsByExchangeLoader(pub PgPool);
+
+impl Loader<Uuid> for BotsByExchangeLoader {
+    type Value = Vec<Bot>;
+    type Error = Arc<sqlx::Error>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Bot>>, Self::Error> {
+        bots::load_by(&self.0, bots::Owner::Exchange, keys)
+            .await
+            .map_err(Arc::new)
     }
 }

@@ -5,14 +5,18 @@
 //! the roots merge them. Mutations send commands, wait until the read models show the
 //! result, and answer from the read models.
 
+mod bots;
 mod context;
 mod errors;
 mod events;
 mod exchanges;
 mod guard;
+mod jobs;
+mod live;
 mod loaders;
 mod pagination;
 mod strategies;
+mod trades;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
@@ -30,16 +34,24 @@ pub use context::ApiContext;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
+    bots::BotQuery,
     events::EventQuery,
     exchanges::ExchangeQuery,
+    jobs::JobQuery,
     strategies::StrategyQuery,
+    trades::TradeQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(exchanges::ExchangeMutation, strategies::StrategyMutation);
+pub struct Mutation(
+    bots::BotMutation,
+    exchanges::ExchangeMutation,
+    jobs::JobMutation,
+    strategies::StrategyMutation,
+);
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(events::EventSubscription);
+pub struct Subscription(events::EventSubscription, live::LiveSubscription);
 
 pub type AnyTradeSchema = Schema<Query, Mutation, Subscription>;
 
@@ -68,6 +80,14 @@ pub fn schema(api: Option<ApiContext>) -> AnyTradeSchema {
             ))
             .data(DataLoader::new(
                 loaders::StrategyLoader(api.pool.clone()),
+                tokio::spawn,
+            ))
+            .data(DataLoader::new(
+                loaders::BotsByStrategyLoader(api.pool.clone()),
+                tokio::spawn,
+            ))
+            .data(DataLoader::new(
+                loaders::BotsByExchangeLoader(api.pool.clone()),
                 tokio::spawn,
             ))
             .data(api)

@@ -53,6 +53,14 @@ pub fn page_size(first: Option<i32>) -> Result<i64> {
     }
 }
 
+/// Sort direction of a list; ties are broken by id in the same direction.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum OrderDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
 #[derive(SimpleObject)]
 pub struct TotalCount {
     /// Rows matching the filter, across all pages.

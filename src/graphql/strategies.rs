@@ -11,8 +11,10 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::bots::Bot;
 use super::context::{ContextExt, parse_id};
 use super::errors;
+use super::loaders::BotsByStrategyLoader;
 use super::pagination::{Cursor, Page, connection, page_size};
 
 #[derive(SimpleObject, Clone, sqlx::FromRow)]
@@ -52,6 +54,16 @@ impl Strategy {
     async fn versions(&self, ctx: &Context<'_>) -> Result<Vec<StrategyVersion>> {
         let loader = ctx.data_unchecked::<DataLoader<VersionsLoader>>();
         Ok(loader.load_one(self.uuid).await?.unwrap_or_default())
+    }
+
+    /// Bots running this strategy (any version), oldest first.
+    async fn bots(&self, ctx: &Context<'_>) -> Result<Vec<Bot>> {
+        let loader = ctx.data_unchecked::<DataLoader<BotsByStrategyLoader>>();
+        Ok(loader
+            .load_one(self.uuid)
+            .await
+            .map_err(|e| errors::internal("reading the read models", e))?
+            .unwrap_or_default())
     }
 }
 

@@ -137,6 +137,11 @@ where
         }
     }
 
+    /// The aggregate `id` as stored now (a new one if it has no events).
+    pub async fn load_state(&self, id: &str) -> Result<A, CommandError> {
+        Ok(self.load(id).await?.aggregate)
+    }
+
     /// The state the last command left, or a new aggregate; either still to be checked.
     fn remembered(&self, id: &str) -> Known<A> {
         let cached = self

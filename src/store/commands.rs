@@ -1,6 +1,6 @@
 //! One command bus per aggregate type, sharing the pool, the log and the lookups.
 
-use anytrade_aggregates::{Backtest, Bot, Exchange, Hyperopt, Services, Strategy};
+use anytrade_aggregates::{Backtest, Bot, Exchange, Hyperopt, Services, Strategy, Trade};
 use anytrade_projections::EventLog;
 use sqlx::PgPool;
 
@@ -12,6 +12,7 @@ pub struct Commands {
     pub bots: CommandBus<Bot>,
     pub backtests: CommandBus<Backtest>,
     pub hyperopts: CommandBus<Hyperopt>,
+    pub trades: CommandBus<Trade>,
 }
 
 impl Commands {
@@ -21,7 +22,8 @@ impl Commands {
             strategies: CommandBus::new(pool.clone(), log.clone(), lookup.clone()),
             bots: CommandBus::new(pool.clone(), log.clone(), lookup.clone()),
             backtests: CommandBus::new(pool.clone(), log.clone(), lookup.clone()),
-            hyperopts: CommandBus::new(pool.clone(), log.clone(), lookup),
+            hyperopts: CommandBus::new(pool.clone(), log.clone(), lookup.clone()),
+            trades: CommandBus::new(pool.clone(), log.clone(), lookup),
         }
     }
 }

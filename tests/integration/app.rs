@@ -18,6 +18,7 @@ pub const VIEWER_PASSWORD: &str = "viewer-password-for-tests";
 pub struct TestApp {
     pub address: SocketAddr,
     pub pool: PgPool,
+    pub hub: anytrade::hub::Hub,
     pub admin: String,
     pub viewer: String,
     client: reqwest::Client,
@@ -36,6 +37,7 @@ impl TestApp {
         let app = Application::build(&settings).await.expect("service builds");
         let address = app.local_addr().expect("bound");
         let pool = app.pool().clone();
+        let hub = app.hub().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
@@ -47,6 +49,7 @@ impl TestApp {
         let mut app = Self {
             address,
             pool,
+            hub,
             admin: String::new(),
             viewer: String::new(),
             client,
@@ -111,6 +114,18 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no errors: {body}"));
         assert_eq!(errors.len(), 1, "{body}");
         errors[0]["extensions"].clone()
+    }
+
+    /// Waits until `count` subscriptions follow the live feed.
+    pub async fn wait_for_subscribers(&self, count: usize) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.hub.subscribers() < count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "subscriptions did not start"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 
     pub async fn event_count(&self) -> i64 {

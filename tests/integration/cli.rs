@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anytrade::crypto::Keyring;
 
-fn anytrade() -> Command {
+pub fn anytrade() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_anytrade"));
     command
         .env_clear()
@@ -17,7 +17,7 @@ fn anytrade() -> Command {
 }
 
 /// A data directory the unprivileged PostgreSQL user can reach when tests run as root.
-fn data_dir() -> tempfile::TempDir {
+pub fn data_dir() -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix("anytrade-serve-")
         .tempdir_in("/tmp")
@@ -26,7 +26,7 @@ fn data_dir() -> tempfile::TempDir {
     dir
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -77,7 +77,7 @@ fn spawn_serve(data: &std::path::Path, port: u16, key: &str) -> std::process::Ch
 }
 
 /// Waits for `/healthz` to answer, failing with the server's log if it exits first.
-fn wait_healthy(server: &mut std::process::Child, port: u16) -> (u16, String) {
+pub fn wait_healthy(server: &mut std::process::Child, port: u16) -> (u16, String) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Some(answer) = get(&format!("http://127.0.0.1:{port}/healthz")) {
@@ -95,7 +95,7 @@ fn wait_healthy(server: &mut std::process::Child, port: u16) -> (u16, String) {
     }
 }
 
-fn terminate(server: std::process::Child) -> String {
+pub fn terminate(server: std::process::Child) -> String {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(server.id() as i32),
         nix::sys::signal::Signal::SIGTERM,

@@ -11,10 +11,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::app::TestApp;
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp, protocol: &str, init: Value) -> Socket {
+pub async fn connect(app: &TestApp, protocol: &str, init: Value) -> Socket {
     let mut request = format!("ws://{}/graphql/ws", app.address)
         .into_client_request()
         .expect("request");
@@ -32,7 +32,7 @@ async fn connect(app: &TestApp, protocol: &str, init: Value) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::text(message.to_string()))
         .await
@@ -41,7 +41,7 @@ async fn send(socket: &mut Socket, message: Value) {
 
 /// The next JSON message, skipping keep-alives; `None` when the socket closes or nothing
 /// arrives within 10 s.
-async fn next(socket: &mut Socket) -> Option<Value> {
+pub async fn next(socket: &mut Socket) -> Option<Value> {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await

@@ -9,7 +9,7 @@ use anytrade::lookup::PgLookup;
 use anytrade::store::{CommandError, CommandMetadata, Commands, EventLog, LogPosition};
 use anytrade_aggregates::{
     BacktestCommand, BotCommand, BotConfigInput, DomainError, ExchangeCommand, HyperoptCommand,
-    ResourcesInput, StrategyCommand,
+    ResourcesInput, StrategyCommand, TradeClosing, TradeCommand, TradeOpening, trade_aggregate_id,
 };
 use anytrade_projections::runner;
 use serde_json::{Value, json};
@@ -29,6 +29,7 @@ const TABLES: &[(&str, &str)] = &[
     ("bots", "id"),
     ("backtests", "id"),
     ("hyperopts", "id"),
+    ("trades", "id"),
 ];
 
 /// Every read-model row, table by table, as JSON.
@@ -343,8 +344,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
         )
         .await
         .expect("start");
-    let at = c
-        .hyperopts
+    c.hyperopts
         .execute(
             &h,
             HyperoptCommand::ReportHyperoptProgress {
@@ -355,6 +355,33 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
         )
         .await
         .expect("progress");
+    let opening = TradeOpening {
+        bot_id: bot,
+        trade_id: 1,
+        pair: "BTC/USDT".into(),
+        open_date: chrono::Utc::now() - chrono::Duration::hours(1),
+        open_rate: 50_000.0,
+        amount: 0.002,
+        stake_amount: 100.0,
+        strategy_name: "AlwaysIn".into(),
+        timeframe_minutes: 5,
+    };
+    let closing = TradeClosing {
+        close_date: chrono::Utc::now(),
+        close_rate: 51_000.0,
+        profit_abs: 2.0,
+        profit_ratio: 0.02,
+        exit_reason: "roi".into(),
+    };
+    let at = c
+        .trades
+        .execute(
+            &trade_aggregate_id(bot, 1).to_string(),
+            TradeCommand::RecordTradeClosed { opening, closing },
+            m,
+        )
+        .await
+        .expect("record trade");
     fleet.settled(at).await;
 
     let pool = &fleet.pool;
@@ -406,6 +433,12 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
             .await
             .expect("hyperopt row");
     assert_eq!((status.as_str(), progress), ("running", 42.5));
+
+    let closed: Vec<bool> = sqlx::query_scalar("SELECT is_open FROM trades")
+        .fetch_all(pool)
+        .await
+        .expect("trades");
+    assert_eq!(closed, [false], "one closed trade");
 
     let before = dump(pool).await;
     fleet.stop.send_replace(true);

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::helpers::fresh_database;
 
 /// Rows of every table in the public schema whose text form contains `needle`.
-async fn rows_containing(pool: &sqlx::PgPool, needle: &str) -> Vec<String> {
+pub async fn rows_containing(pool: &sqlx::PgPool, needle: &str) -> Vec<String> {
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
     )

@@ -32,6 +32,12 @@ pub enum ExchangeCommand {
         name: String,
         value: SealedSecret,
     },
+    /// The same value sealed again under another key, when keys are rotated. A value
+    /// already sealed under that key id changes nothing, so a rotation can be re-run.
+    ResealExchangeSecret {
+        name: String,
+        value: SealedSecret,
+    },
     RemoveExchangeSecret {
         name: String,
     },

@@ -28,6 +28,11 @@ pub enum ExchangeEvent {
         name: SecretName,
         value: SealedSecret,
     },
+    /// The value did not change; it is now sealed under another key.
+    ExchangeSecretResealed {
+        name: SecretName,
+        value: SealedSecret,
+    },
     ExchangeSecretRemoved {
         name: SecretName,
     },
@@ -41,6 +46,7 @@ impl DomainEvent for ExchangeEvent {
             Self::ExchangeUpdated { .. } => "ExchangeUpdated",
             Self::ExchangeSecretAdded { .. } => "ExchangeSecretAdded",
             Self::ExchangeSecretRotated { .. } => "ExchangeSecretRotated",
+            Self::ExchangeSecretResealed { .. } => "ExchangeSecretResealed",
             Self::ExchangeSecretRemoved { .. } => "ExchangeSecretRemoved",
             Self::ExchangeDeleted => "ExchangeDeleted",
         }

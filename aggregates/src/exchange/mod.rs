@@ -154,6 +154,26 @@ impl Exchange {
         Ok(())
     }
 
+    async fn reseal_secret(
+        &mut self,
+        name: &str,
+        value: SealedSecret,
+        sink: &EventSink<Self>,
+    ) -> Result<(), DomainError> {
+        let state = self.existing()?;
+        let name = SecretName::parse(name)?;
+        check_sealed(&value)?;
+        let Some(stored) = state.secrets.get(&name) else {
+            return Err(no_such_secret(&name));
+        };
+        if stored.key_id == value.key_id {
+            return Ok(());
+        }
+        sink.write(ExchangeEvent::ExchangeSecretResealed { name, value }, self)
+            .await;
+        Ok(())
+    }
+
     async fn remove_secret(
         &mut self,
         name: &str,
@@ -235,6 +255,9 @@ impl Aggregate for Exchange {
             ExchangeCommand::RotateExchangeSecret { name, value } => {
                 self.rotate_secret(&name, value, sink).await
             }
+            ExchangeCommand::ResealExchangeSecret { name, value } => {
+                self.reseal_secret(&name, value, sink).await
+            }
             ExchangeCommand::RemoveExchangeSecret { name } => self.remove_secret(&name, sink).await,
             ExchangeCommand::DeleteExchange => self.delete(lookup, sink).await,
         }
@@ -268,7 +291,8 @@ impl Aggregate for Exchange {
                 }
             }
             ExchangeEvent::ExchangeSecretAdded { name, value }
-            | ExchangeEvent::ExchangeSecretRotated { name, value } => {
+            | ExchangeEvent::ExchangeSecretRotated { name, value }
+            | ExchangeEvent::ExchangeSecretResealed { name, value } => {
                 if let Some(state) = &mut self.state {
                     state.secrets.insert(name, value);
                 }

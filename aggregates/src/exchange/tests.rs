@@ -63,6 +63,10 @@ fn every_other_command() -> Vec<ExchangeCommand> {
             name: "api_key".into(),
             value: sealed("k2"),
         },
+        ExchangeCommand::ResealExchangeSecret {
+            name: "api_key".into(),
+            value: sealed("k3"),
+        },
         ExchangeCommand::RemoveExchangeSecret {
             name: "api_key".into(),
         },
@@ -323,6 +327,49 @@ async fn rotate_an_absent_secret_is_not_found() {
     fixture()
         .given(vec![created()])
         .when_async(ExchangeCommand::RotateExchangeSecret {
+            name: "api_key".into(),
+            value: sealed("new"),
+        })
+        .await
+        .then_expect_error(DomainError::not_found(
+            "name",
+            "the exchange has no secret named api_key",
+        ));
+}
+
+#[tokio::test]
+async fn reseal_a_secret_under_another_key() {
+    let resealed = SealedSecret::new("key-2", "nonce-r", "cipher-r");
+    fixture()
+        .given(vec![created(), secret_added("api_key")])
+        .when_async(ExchangeCommand::ResealExchangeSecret {
+            name: "api_key".into(),
+            value: resealed.clone(),
+        })
+        .await
+        .then_expect_events(vec![ExchangeEvent::ExchangeSecretResealed {
+            name: name("api_key"),
+            value: resealed,
+        }]);
+}
+
+#[tokio::test]
+async fn resealing_under_the_same_key_changes_nothing() {
+    fixture()
+        .given(vec![created(), secret_added("api_key")])
+        .when_async(ExchangeCommand::ResealExchangeSecret {
+            name: "api_key".into(),
+            value: sealed("again"),
+        })
+        .await
+        .then_expect_events(vec![]);
+}
+
+#[tokio::test]
+async fn reseal_an_absent_secret_is_not_found() {
+    fixture()
+        .given(vec![created()])
+        .when_async(ExchangeCommand::ResealExchangeSecret {
             name: "api_key".into(),
             value: sealed("new"),
         })

@@ -1,0 +1,35 @@
+//! What happened to a trade: it opened, it closed. Each is recorded once.
+
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::commands::{TradeClosing, TradeOpening};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TradeEvent {
+    TradeOpened {
+        opening: TradeOpening,
+    },
+    /// Names its bot and freqtrade trade id too, so readers can route it without
+    /// looking the opening up.
+    TradeClosed {
+        bot_id: Uuid,
+        trade_id: i64,
+        closing: TradeClosing,
+    },
+}
+
+impl DomainEvent for TradeEvent {
+    fn event_type(&self) -> String {
+        match self {
+            Self::TradeOpened { .. } => "TradeOpened",
+            Self::TradeClosed { .. } => "TradeClosed",
+        }
+        .to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_owned()
+    }
+}

@@ -1,0 +1,82 @@
+//! `anytrade keys rotate`: re-seals every exchange secret under the current key.
+//!
+//! Each value is opened with whichever configured key sealed it and sealed again with
+//! the current one, in memory only (the plaintext is zeroized when dropped); the event
+//! store receives the new ciphertext through the Exchange aggregate's
+//! `ResealExchangeSecret` command. Re-running it after an interruption finishes the job.
+
+use anytrade_aggregates::ExchangeCommand;
+use uuid::Uuid;
+
+use crate::crypto::{CryptoError, Keyring, exchange_secret_context};
+use crate::store::{CommandError, CommandMetadata, Commands};
+
+/// What a rotation did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Rotation {
+    pub resealed: usize,
+    pub already_current: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RotationError {
+    #[error("listing exchanges: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("exchange {exchange} secret {name}: {source}")]
+    Crypto {
+        exchange: Uuid,
+        name: String,
+        source: CryptoError,
+    },
+    #[error("exchange {exchange}: {source}")]
+    Command {
+        exchange: Uuid,
+        source: CommandError,
+    },
+}
+
+/// Re-seals every secret of every exchange that is not under the current key yet.
+pub async fn reseal_all(
+    pool: &sqlx::PgPool,
+    commands: &Commands,
+    keys: &Keyring,
+) -> Result<Rotation, RotationError> {
+    let exchanges: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM exchanges ORDER BY id")
+        .fetch_all(pool)
+        .await?;
+    let metadata = CommandMetadata::issued_by("system:keys-rotate");
+    let mut rotation = Rotation::default();
+    for exchange in exchanges {
+        let key = exchange.to_string();
+        let state = commands
+            .exchanges
+            .load_state(&key)
+            .await
+            .map_err(|source| RotationError::Command { exchange, source })?;
+        let Some(state) = state.state() else { continue };
+        for (name, sealed) in &state.secrets {
+            if sealed.key_id == keys.current_key_id() {
+                rotation.already_current += 1;
+                continue;
+            }
+            let context = exchange_secret_context(exchange, name.as_str());
+            let crypto = |source| RotationError::Crypto {
+                exchange,
+                name: name.to_string(),
+                source,
+            };
+            let plaintext = keys.open(sealed, &context).map_err(crypto)?;
+            let reseal = ExchangeCommand::ResealExchangeSecret {
+                name: name.to_string(),
+                value: keys.seal(&plaintext, &context),
+            };
+            commands
+                .exchanges
+                .execute(&key, reseal, &metadata)
+                .await
+                .map_err(|source| RotationError::Command { exchange, source })?;
+            rotation.resealed += 1;
+        }
+    }
+    Ok(rotation)
+}
