@@ -117,6 +117,10 @@ impl Projector for BotsProjector {
             BotEvent::BotStopRequested => set_status(id, "stopping", at),
             BotEvent::BotDeletionRequested => set_status(id, "deleting", at),
             BotEvent::BotDeleted => sqlx::query("DELETE FROM bots WHERE id = $1").bind(id),
+            // Requests for the trade sync leave the bot row as it is.
+            BotEvent::TradeSyncRequested | BotEvent::TradeCloseRequested { .. } => {
+                return Ok(());
+            }
         };
         query.execute(&mut *tx).await?;
         Ok(())

@@ -54,6 +54,15 @@ pub fn command(e: CommandError) -> Error {
     }
 }
 
+/// [`command`], for mutations that name the aggregate's id `id_field` (`exchangeId`,
+/// `botId`) where the aggregate itself says `id`.
+pub fn command_on(id_field: &str, e: CommandError) -> Error {
+    match e {
+        CommandError::Domain(d) if d.field() == Some("id") => domain(d.on_field(id_field)),
+        other => command(other),
+    }
+}
+
 pub fn auth(e: &AuthError) -> Error {
     error(e.code(), e.to_string(), None)
 }

@@ -329,7 +329,7 @@ impl ExchangeMutation {
             }
             other => other,
         }
-        .map_err(|e| errors::command(rename_id(e)))?;
+        .map_err(|e| errors::command_on("exchangeId", e))?;
         api.settle(at).await;
         load_existing(ctx, id).await
     }
@@ -351,18 +351,8 @@ impl ExchangeMutation {
                 &ctx.metadata()?,
             )
             .await
-            .map_err(|e| errors::command(rename_id(e)))?;
+            .map_err(|e| errors::command_on("exchangeId", e))?;
         api.settle(at).await;
         load_existing(ctx, id).await
-    }
-}
-
-/// The aggregate calls its own id `id`; these mutations call it `exchangeId`.
-fn rename_id(e: crate::store::CommandError) -> crate::store::CommandError {
-    match e {
-        crate::store::CommandError::Domain(d) if d.field() == Some("id") => {
-            crate::store::CommandError::Domain(d.on_field("exchangeId"))
-        }
-        other => other,
     }
 }

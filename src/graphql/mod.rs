@@ -48,6 +48,7 @@ pub struct Mutation(
     exchanges::ExchangeMutation,
     jobs::JobMutation,
     strategies::StrategyMutation,
+    trades::TradeMutation,
 );
 
 #[derive(MergedSubscription, Default)]

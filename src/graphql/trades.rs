@@ -1,6 +1,7 @@
 //! Trades: what each bot's freqtrade opened and closed, as the trade sync recorded it.
 //! Trades stay after their bot is deleted.
 
+use anytrade_aggregates::BotCommand;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder};
@@ -171,5 +172,74 @@ impl TradeQuery {
                 id: t.id,
             }
         }))
+    }
+}
+
+/// What `syncTrades` did: it asked for a sync; the trades show up once it ran.
+#[derive(SimpleObject)]
+pub struct SyncTradesResult {
+    pub bot_id: ID,
+    /// Always true: the request is recorded. The trade sync carries it out.
+    pub requested: bool,
+    pub requested_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub struct TradeMutation;
+
+#[Object]
+impl TradeMutation {
+    /// Asks for the bot's trades to be read from freqtrade now (running bots only).
+    async fn sync_trades(&self, ctx: &Context<'_>, bot_id: ID) -> Result<SyncTradesResult> {
+        let bot = parse_id("botId", &bot_id)?;
+        let api = ctx.api();
+        api.commands
+            .bots
+            .execute(
+                &bot.to_string(),
+                BotCommand::RequestTradeSync,
+                &ctx.metadata()?,
+            )
+            .await
+            .map_err(|e| errors::command_on("botId", e))?;
+        Ok(SyncTradesResult {
+            bot_id,
+            requested: true,
+            requested_at: Utc::now(),
+        })
+    }
+
+    /// Asks freqtrade to exit an open trade. Answers with the trade as it is now (still
+    /// open); it shows closed after the next sync.
+    async fn close_trade(&self, ctx: &Context<'_>, bot_id: ID, trade_id: i64) -> Result<Trade> {
+        let bot = parse_id("botId", &bot_id)?;
+        let api = ctx.api();
+        let trade: Option<Trade> = sqlx::query_as(&format!(
+            "{SELECT} WHERE bot_id = $1 AND freqtrade_trade_id = $2"
+        ))
+        .bind(bot)
+        .bind(trade_id)
+        .fetch_optional(&api.pool)
+        .await
+        .map_err(errors::database)?;
+        let trade =
+            trade.ok_or_else(|| errors::not_found("tradeId", "the bot has no such trade"))?;
+        if !trade.is_open {
+            return Err(errors::error(
+                "CONFLICT",
+                "the trade is already closed",
+                Some("tradeId"),
+            ));
+        }
+        api.commands
+            .bots
+            .execute(
+                &bot.to_string(),
+                BotCommand::RequestTradeClose { trade_id },
+                &ctx.metadata()?,
+            )
+            .await
+            .map_err(|e| errors::command_on("botId", e))?;
+        Ok(trade)
     }
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::app::TestApp;
 use crate::graphql_subscriptions::{connect, next, send};
 
-async fn create_bot(app: &TestApp) -> String {
+pub async fn create_bot(app: &TestApp) -> String {
     let exchange = app
         .query(
             r#"mutation { createExchange(input: { name: "binance" }) { id } }"#,

@@ -186,3 +186,104 @@ async fn trades_are_listed_per_bot_filtered_and_paged() {
         (Some("VALIDATION"), Some("after"))
     );
 }
+
+#[tokio::test]
+async fn sync_and_close_requests_are_recorded_for_running_bots_only() {
+    let app = TestApp::spawn().await;
+    let bot = crate::graphql_live::create_bot(&app).await;
+    let commands = Commands::new(
+        &app.pool,
+        &EventLog::new(app.pool.clone()),
+        Arc::new(PgLookup::new(app.pool.clone())),
+    );
+    let meta = CommandMetadata::issued_by("system:test-runtime");
+    let sync = "mutation($bot: ID!) { syncTrades(botId: $bot) { botId requested } }";
+
+    let not_running = app.query_error(sync, json!({ "bot": bot })).await;
+    assert_eq!(
+        (not_running["code"].as_str(), not_running["field"].as_str()),
+        (Some("CONFLICT"), Some("status"))
+    );
+    let unknown = app
+        .query_error(sync, json!({ "bot": Uuid::now_v7() }))
+        .await;
+    assert_eq!(
+        (unknown["code"].as_str(), unknown["field"].as_str()),
+        (Some("NOT_FOUND"), Some("botId"))
+    );
+
+    for command in [
+        anytrade_aggregates::BotCommand::ConfirmBotProvisioned {
+            runtime_id: "pid-1".into(),
+        },
+        anytrade_aggregates::BotCommand::StartBot,
+        anytrade_aggregates::BotCommand::ConfirmBotStarted {
+            runtime_id: "pid-1".into(),
+            api_url: "http://127.0.0.1:8089".into(),
+        },
+    ] {
+        commands
+            .bots
+            .execute(&bot, command, &meta)
+            .await
+            .expect("lifecycle");
+    }
+    let requested = app.query(sync, json!({ "bot": bot })).await;
+    assert_eq!(
+        requested["syncTrades"],
+        json!({ "botId": bot, "requested": true })
+    );
+
+    let bot_id: Uuid = bot.parse().expect("uuid");
+    let at = commands
+        .trades
+        .execute(
+            &trade_aggregate_id(bot_id, 9).to_string(),
+            TradeCommand::RecordTradeOpened {
+                opening: opening(bot_id, 9),
+            },
+            &meta,
+        )
+        .await
+        .expect("record");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let close = "mutation($bot: ID!, $t: Int!) { closeTrade(botId: $bot, tradeId: $t) { freqtradeTradeId isOpen } }";
+    let closed = loop {
+        let (_, body) = app
+            .graphql_as(Some(&app.admin), close, json!({ "bot": bot, "t": 9 }))
+            .await;
+        if body.get("errors").is_none() || tokio::time::Instant::now() > deadline {
+            break body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(at.is_some());
+    assert_eq!(
+        closed["data"]["closeTrade"],
+        json!({ "freqtradeTradeId": 9, "isOpen": true }),
+        "{closed}"
+    );
+    let missing = app.query_error(close, json!({ "bot": bot, "t": 10 })).await;
+    assert_eq!(
+        (missing["code"].as_str(), missing["field"].as_str()),
+        (Some("NOT_FOUND"), Some("tradeId"))
+    );
+
+    let recorded: Vec<(String, Value)> = sqlx::query_as(
+        "SELECT event_type, payload FROM events WHERE aggregate_id = $1 AND event_type LIKE 'Trade%' ORDER BY position",
+    )
+    .bind(&bot)
+    .fetch_all(&app.pool)
+    .await
+    .expect("events");
+    assert_eq!(
+        recorded,
+        [
+            ("TradeSyncRequested".to_owned(), json!("TradeSyncRequested")),
+            (
+                "TradeCloseRequested".to_owned(),
+                json!({ "TradeCloseRequested": { "trade_id": 9 } })
+            ),
+        ]
+    );
+}

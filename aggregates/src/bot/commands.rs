@@ -52,6 +52,11 @@ pub enum BotCommand {
     DeleteBot,
     /// The runtime removed everything (deleting → deleted).
     ConfirmBotDeleted,
+    /// Asks the trade sync to read the bot's trades now (running only).
+    RequestTradeSync,
+    /// Asks freqtrade to exit trade `trade_id` (running only); the closed trade is
+    /// recorded by the next sync.
+    RequestTradeClose { trade_id: i64 },
 }
 
 /// Bot settings as the API takes them (`BotConfigInput`).

@@ -51,6 +51,10 @@ pub enum BotEvent {
     },
     BotDeletionRequested,
     BotDeleted,
+    TradeSyncRequested,
+    TradeCloseRequested {
+        trade_id: i64,
+    },
 }
 
 impl DomainEvent for BotEvent {
@@ -67,6 +71,8 @@ impl DomainEvent for BotEvent {
             Self::BotFailed { .. } => "BotFailed",
             Self::BotDeletionRequested => "BotDeletionRequested",
             Self::BotDeleted => "BotDeleted",
+            Self::TradeSyncRequested => "TradeSyncRequested",
+            Self::TradeCloseRequested { .. } => "TradeCloseRequested",
         }
         .to_owned()
     }

@@ -398,6 +398,17 @@ impl Aggregate for Bot {
                 self.allowing(BotAction::ConfirmDeleted)?;
                 BotEvent::BotDeleted
             }
+            BotCommand::RequestTradeSync => {
+                self.allowing(BotAction::SyncTrades)?;
+                BotEvent::TradeSyncRequested
+            }
+            BotCommand::RequestTradeClose { trade_id } => {
+                self.allowing(BotAction::CloseTrade)?;
+                if trade_id <= 0 {
+                    return Err(DomainError::invalid("tradeId", "must be positive"));
+                }
+                BotEvent::TradeCloseRequested { trade_id }
+            }
         };
         sink.write(event, self).await;
         Ok(())
@@ -497,6 +508,8 @@ impl Aggregate for Bot {
                 state.status = BotStatus::Deleted;
                 state.api_url = None;
             }
+            // Requests for the trade sync; the bot itself does not change.
+            BotEvent::TradeSyncRequested | BotEvent::TradeCloseRequested { .. } => {}
         }
     }
 }

@@ -36,6 +36,10 @@ pub enum BotAction {
     Fail,
     Delete,
     ConfirmDeleted,
+    /// Ask the trade sync to read the bot's trades now.
+    SyncTrades,
+    /// Ask freqtrade to exit one trade.
+    CloseTrade,
 }
 
 impl BotStatus {
@@ -83,6 +87,7 @@ impl BotStatus {
             (_, Fail) => Some(Error),
             (Creating | Stopped | Stopping | Error, Delete) => Some(Deleting),
             (Deleting, ConfirmDeleted) => Some(Deleted),
+            (Running, SyncTrades | CloseTrade) => Some(Running),
             _ => None,
         };
         next.ok_or_else(|| {
@@ -97,6 +102,8 @@ impl BotStatus {
                 Fail => "report a failure of",
                 Delete => "delete",
                 ConfirmDeleted => "confirm the deletion of",
+                SyncTrades => "sync the trades of",
+                CloseTrade => "close a trade of",
             };
             let hint = match action {
                 Update => "stop the bot first: ",
@@ -146,9 +153,11 @@ mod tests {
         (Stopping, Delete, Deleting),
         (Error, Delete, Deleting),
         (Deleting, ConfirmDeleted, Deleted),
+        (Running, SyncTrades, Running),
+        (Running, CloseTrade, Running),
     ];
 
-    const ACTIONS: [BotAction; 10] = [
+    const ACTIONS: [BotAction; 12] = [
         ConfirmProvisioned,
         Update,
         Start,
@@ -159,6 +168,8 @@ mod tests {
         Fail,
         Delete,
         ConfirmDeleted,
+        SyncTrades,
+        CloseTrade,
     ];
 
     #[test]

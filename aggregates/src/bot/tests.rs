@@ -201,6 +201,8 @@ fn every_other_command() -> Vec<BotCommand> {
         },
         BotCommand::DeleteBot,
         BotCommand::ConfirmBotDeleted,
+        BotCommand::RequestTradeSync,
+        BotCommand::RequestTradeClose { trade_id: 3 },
     ]
 }
 
@@ -1185,4 +1187,34 @@ async fn garbage_input_never_panics() {
             .await
             .inspect_result();
     }
+}
+
+// ---- trade requests ----
+
+#[tokio::test]
+async fn a_running_bot_takes_trade_sync_and_close_requests() {
+    fixture()
+        .given(history(BotStatus::Running))
+        .when_async(BotCommand::RequestTradeSync)
+        .await
+        .then_expect_events(vec![BotEvent::TradeSyncRequested]);
+    fixture()
+        .given(history(BotStatus::Running))
+        .when_async(BotCommand::RequestTradeClose { trade_id: 3 })
+        .await
+        .then_expect_events(vec![BotEvent::TradeCloseRequested { trade_id: 3 }]);
+}
+
+#[tokio::test]
+async fn trade_requests_need_a_running_bot_and_a_real_trade_id() {
+    fixture()
+        .given(history(BotStatus::Stopped))
+        .when_async(BotCommand::RequestTradeSync)
+        .await
+        .then_expect_error(conflict("cannot sync the trades of a bot that is stopped"));
+    fixture()
+        .given(history(BotStatus::Running))
+        .when_async(BotCommand::RequestTradeClose { trade_id: 0 })
+        .await
+        .then_expect_error(DomainError::invalid("tradeId", "must be positive"));
 }
