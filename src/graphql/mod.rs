@@ -5,6 +5,7 @@
 //! the roots merge them. Mutations send commands, wait until the read models show the
 //! result, and answer from the read models.
 
+mod analytics;
 mod bots;
 mod context;
 mod errors;
@@ -34,6 +35,7 @@ pub use context::ApiContext;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
+    analytics::AnalyticsQuery,
     bots::BotQuery,
     events::EventQuery,
     exchanges::ExchangeQuery,

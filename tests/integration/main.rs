@@ -7,6 +7,7 @@ mod cli;
 mod command_bus;
 mod event_log;
 mod graphql_access;
+mod graphql_analytics;
 mod graphql_bots;
 mod graphql_exchanges;
 mod graphql_jobs;
