@@ -17,4 +17,5 @@ pub mod key_rotation;
 pub mod lookup;
 pub mod shutdown;
 pub mod store;
+pub mod strategy_names;
 pub mod telemetry;

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use anytrade_aggregates::{StrategyCommand, analyze};
+use anytrade_aggregates::values::EntityName;
+use anytrade_aggregates::{StrategyCode, StrategyCommand, analyze};
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -16,6 +17,7 @@ use super::context::{ContextExt, parse_id};
 use super::errors;
 use super::loaders::BotsByStrategyLoader;
 use super::pagination::{Cursor, Page, connection, page_size};
+use crate::strategy_names;
 
 #[derive(SimpleObject, Clone, sqlx::FromRow)]
 pub struct StrategyVersion {
@@ -242,6 +244,21 @@ pub struct UpdateStrategyInput {
     pub code: Option<String>,
 }
 
+/// Reserves `name` for strategy `id`, or CONFLICT on `name` when another strategy
+/// has it. True when claimed now (rather than already held).
+async fn claim_name(pool: &PgPool, name: &str, id: Uuid) -> Result<bool> {
+    strategy_names::reserve(pool, name, id)
+        .await
+        .map_err(|e| match e {
+            Some(e) => errors::database(e),
+            None => errors::error(
+                "CONFLICT",
+                format!("conflict name: a strategy named {name:?} already exists"),
+                Some("name"),
+            ),
+        })
+}
+
 #[derive(Default)]
 pub struct StrategyMutation;
 
@@ -254,18 +271,31 @@ impl StrategyMutation {
     ) -> Result<Strategy> {
         let api = ctx.api();
         let id = Uuid::now_v7();
+        // Bad input is reported before a taken name, as the aggregate would.
+        EntityName::parse(&input.name).map_err(errors::domain)?;
+        StrategyCode::parse(&input.code).map_err(errors::domain)?;
+        let name = input.name.clone();
+        claim_name(&api.pool, &name, id).await?;
         let create = StrategyCommand::CreateStrategy {
             strategy_id: id,
             name: input.name,
             description: input.description,
             code: input.code,
         };
-        let at = api
+        let result = api
             .commands
             .strategies
             .execute(&id.to_string(), create, &ctx.metadata()?)
-            .await
-            .map_err(errors::command)?;
+            .await;
+        let at = match result {
+            Ok(at) => at,
+            Err(e) => {
+                strategy_names::release(&api.pool, &name, id)
+                    .await
+                    .map_err(errors::database)?;
+                return Err(errors::command(e));
+            }
+        };
         api.settle(at).await;
         load_existing(ctx, id).await
     }
@@ -278,17 +308,41 @@ impl StrategyMutation {
     ) -> Result<Strategy> {
         let id = parse_id("id", &id)?;
         let api = ctx.api();
+        let renamed = match &input.name {
+            Some(name) => {
+                EntityName::parse(name).map_err(errors::domain)?;
+                let before = load(&api.pool, id).await?.map(|s| s.name);
+                let claimed = claim_name(&api.pool, name, id).await?;
+                Some((name.clone(), before, claimed))
+            }
+            None => None,
+        };
         let update = StrategyCommand::UpdateStrategy {
             name: input.name,
             description: input.description,
             code: input.code,
         };
-        let at = api
+        let result = api
             .commands
             .strategies
             .execute(&id.to_string(), update, &ctx.metadata()?)
-            .await
-            .map_err(errors::command)?;
+            .await;
+        match (&result, renamed) {
+            // Renamed: the old name is free now.
+            (Ok(_), Some((name, Some(before), _))) if !before.eq_ignore_ascii_case(&name) => {
+                strategy_names::release(&api.pool, &before, id)
+                    .await
+                    .map_err(errors::database)?;
+            }
+            // Refused: give back a name claimed for it.
+            (Err(_), Some((name, _, true))) => {
+                strategy_names::release(&api.pool, &name, id)
+                    .await
+                    .map_err(errors::database)?;
+            }
+            _ => {}
+        }
+        let at = result.map_err(errors::command)?;
         api.settle(at).await;
         load_existing(ctx, id).await
     }
@@ -307,6 +361,9 @@ impl StrategyMutation {
             )
             .await
             .map_err(errors::command)?;
+        strategy_names::release_all(&api.pool, id)
+            .await
+            .map_err(errors::database)?;
         api.settle(at).await;
         Ok(true)
     }

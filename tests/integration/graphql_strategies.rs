@@ -168,3 +168,77 @@ async fn strategies_paginate_with_stable_cursors() {
         (Some("VALIDATION"), Some("first"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_with_one_name_leave_exactly_one_strategy() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let attempts: Vec<_> = (0..8)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let name = if i % 2 == 0 { "Race" } else { "race" };
+                app.graphql_as(
+                    Some(&app.admin),
+                    "mutation($name: String!, $code: String!) { createStrategy(input: { name: $name, code: $code }) { id } }",
+                    json!({ "name": name, "code": CODE }),
+                )
+                .await
+                .1
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for attempt in attempts {
+        let body = attempt.await.expect("task");
+        match body.get("errors") {
+            None => created += 1,
+            Some(errors) => {
+                assert_eq!(errors[0]["extensions"]["code"], "CONFLICT", "{body}");
+                assert_eq!(errors[0]["extensions"]["field"], "name", "{body}");
+            }
+        }
+    }
+    assert_eq!(created, 1);
+    let events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'StrategyCreated'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+    assert_eq!(events, 1);
+}
+
+#[tokio::test]
+async fn a_renamed_strategy_frees_its_old_name_and_cannot_take_a_used_one() {
+    let app = TestApp::spawn().await;
+    create(&app, "Alpha").await;
+    let beta = create(&app, "Beta").await["id"].clone();
+    let rename = "mutation($id: ID!, $name: String!) { updateStrategy(id: $id, input: { name: $name }) { name } }";
+    let taken = app
+        .query_error(rename, json!({ "id": beta, "name": "ALPHA" }))
+        .await;
+    assert_eq!(
+        (taken["code"].as_str(), taken["field"].as_str()),
+        (Some("CONFLICT"), Some("name"))
+    );
+    let renamed = app
+        .query(rename, json!({ "id": beta, "name": "Gamma" }))
+        .await;
+    assert_eq!(renamed["updateStrategy"]["name"], "Gamma");
+    assert_eq!(
+        create(&app, "Beta").await["name"],
+        "Beta",
+        "the old name is free again"
+    );
+    let deleted = app
+        .query(
+            "mutation($id: ID!) { deleteStrategy(id: $id) }",
+            json!({ "id": beta }),
+        )
+        .await;
+    assert_eq!(deleted["deleteStrategy"], true);
+    assert_eq!(
+        create(&app, "Gamma").await["name"],
+        "Gamma",
+        "a deleted strategy's name is free"
+    );
+}
