@@ -240,3 +240,19 @@ fn every_command_has_help() {
         );
     }
 }
+
+#[test]
+fn schema_prints_the_graphql_sdl() {
+    let output = anytrade().arg("schema").output().expect("schema");
+    assert!(output.status.success());
+    let sdl = String::from_utf8(output.stdout).expect("utf8");
+    for expected in [
+        "type Query",
+        "type Mutation",
+        "type Subscription",
+        "botStatusChanged",
+        "createExchange",
+    ] {
+        assert!(sdl.contains(expected), "missing {expected}");
+    }
+}

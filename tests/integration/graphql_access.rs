@@ -67,3 +67,15 @@ async fn queries_beyond_the_depth_limit_are_refused() {
     let message = body["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains("nested too deep"), "{body}");
 }
+
+#[tokio::test]
+async fn graphiql_opens_in_a_browser() {
+    let app = TestApp::spawn().await;
+    let page = reqwest::get(format!("http://{}/graphql", app.address))
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.to_lowercase().contains("graphiql"), "{page}");
+}
