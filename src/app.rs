@@ -182,6 +182,7 @@ impl Application {
             projections: self.projections.clone(),
             keyring: self.keyring.clone(),
             hub: self.hub.clone(),
+            http: reqwest::Client::new(),
         };
         let router = crate::http::router(pool.clone())
             .merge(auth::router(AuthState {

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod exchange_probe;
 pub mod graphql;
 pub mod http;
 pub mod hub;

@@ -27,6 +27,8 @@ pub struct ApiContext {
     pub projections: Projections,
     pub keyring: Arc<Keyring>,
     pub hub: Hub,
+    /// One HTTP client (one connection pool) for calls to exchanges and bots.
+    pub http: reqwest::Client,
 }
 
 /// Per-request facts, set by the HTTP and WebSocket handlers.

@@ -11,6 +11,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::crypto::exchange_secret_context;
+use crate::exchange_probe;
 
 use super::bots::Bot;
 use super::context::{ContextExt, parse_id};
@@ -207,6 +208,23 @@ fn check_secret(index: Option<usize>, secret: &SecretInput) -> Result<()> {
     Ok(())
 }
 
+/// What `testExchangeConnection` found.
+#[derive(SimpleObject)]
+pub struct ExchangeTestResult {
+    /// Reachable, and the credentials it needs are there and readable (for an exchange
+    /// in test mode, none are needed).
+    pub ok: bool,
+    pub reachable: bool,
+    /// The public API address that was tried.
+    pub endpoint: String,
+    pub latency_ms: Option<f64>,
+    pub message: String,
+    pub missing_secrets: Vec<String>,
+    /// Secrets that do not open with the configured keys (sealed under a key that is no
+    /// longer configured, or damaged).
+    pub unreadable_secrets: Vec<String>,
+}
+
 #[derive(Default)]
 pub struct ExchangeMutation;
 
@@ -298,6 +316,62 @@ impl ExchangeMutation {
             .map_err(errors::command)?;
         api.settle(at).await;
         Ok(true)
+    }
+
+    /// Tries the exchange's public API and checks that the stored credentials are
+    /// complete and open with the configured keys. Credentials are not sent anywhere.
+    async fn test_exchange_connection(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<ExchangeTestResult> {
+        let id = parse_id("id", &id)?;
+        let api = ctx.api();
+        let exchange = api
+            .commands
+            .exchanges
+            .load_state(&id.to_string())
+            .await
+            .map_err(errors::command)?;
+        let state = exchange
+            .state()
+            .filter(|s| !s.deleted)
+            .ok_or_else(|| errors::not_found("id", "no such exchange"))?;
+        let missing_secrets: Vec<String> = exchange
+            .missing_secrets()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let unreadable_secrets: Vec<String> = state
+            .secrets
+            .iter()
+            .filter(|(name, sealed)| {
+                api.keyring
+                    .open(sealed, &exchange_secret_context(id, name.as_str()))
+                    .is_err()
+            })
+            .map(|(name, _)| name.to_string())
+            .collect();
+        let endpoint = exchange_probe::public_endpoint(state.name, &state.config.to_value());
+        let reached = exchange_probe::reach(&api.http, &endpoint).await;
+        let credentials_ready =
+            unreadable_secrets.is_empty() && (state.test_mode || missing_secrets.is_empty());
+        let message = match &reached {
+            Ok(_) if credentials_ready => {
+                "public API reachable; credentials complete and readable".to_owned()
+            }
+            Ok(_) => "public API reachable; credentials incomplete or unreadable".to_owned(),
+            Err(why) => format!("public API not reachable: {why}"),
+        };
+        Ok(ExchangeTestResult {
+            ok: reached.is_ok() && credentials_ready,
+            reachable: reached.is_ok(),
+            latency_ms: reached.as_ref().ok().map(|d| d.as_secs_f64() * 1000.0),
+            endpoint,
+            message,
+            missing_secrets,
+            unreadable_secrets,
+        })
     }
 
     /// Sets a secret: adds it, or replaces (rotates) the value it had.

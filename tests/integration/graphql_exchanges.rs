@@ -168,3 +168,69 @@ async fn bad_exchange_input_is_a_typed_error_that_writes_nothing() {
         (Some("NOT_FOUND"), Some("exchangeId"))
     );
 }
+
+/// A stand-in for an exchange's public API on loopback: `GET /api/v3/ping` → `{}`.
+async fn public_api() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let router = axum::Router::new().route("/api/v3/ping", axum::routing::get(|| async { "{}" }));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    address
+}
+
+const TEST: &str = "mutation($id: ID!) { testExchangeConnection(id: $id) { ok reachable endpoint latencyMs message missingSecrets unreadableSecrets } }";
+
+async fn exchange_at(app: &TestApp, public: &str, secrets: serde_json::Value) -> String {
+    app.query(
+        "mutation($input: CreateExchangeInput!) { createExchange(input: $input) { id } }",
+        json!({ "input": { "name": "binance", "testMode": false, "secrets": secrets,
+            "config": { "ccxt_config": { "urls": { "api": { "public": public } } } } } }),
+    )
+    .await["createExchange"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn test_exchange_connection_reports_reachability_and_credentials() {
+    let app = TestApp::spawn().await;
+    let api = public_api().await;
+    let secrets =
+        json!([{ "name": "api_key", "value": "k" }, { "name": "api_secret", "value": "s" }]);
+
+    let ready = exchange_at(&app, &format!("http://{api}/api/v3"), secrets).await;
+    let result = app.query(TEST, json!({ "id": ready })).await["testExchangeConnection"].clone();
+    assert_eq!(result["ok"], true, "{result}");
+    assert_eq!(result["endpoint"], format!("http://{api}/api/v3/ping"));
+    assert!(result["latencyMs"].as_f64().is_some());
+
+    let no_secrets = exchange_at(&app, &format!("http://{api}/api/v3"), json!([])).await;
+    let result =
+        app.query(TEST, json!({ "id": no_secrets })).await["testExchangeConnection"].clone();
+    assert_eq!(
+        (result["ok"].as_bool(), result["reachable"].as_bool()),
+        (Some(false), Some(true))
+    );
+    assert_eq!(result["missingSecrets"], json!(["api_key", "api_secret"]));
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr");
+    let unreachable = exchange_at(&app, &format!("http://{closed}/api/v3"), json!([])).await;
+    let result =
+        app.query(TEST, json!({ "id": unreachable })).await["testExchangeConnection"].clone();
+    assert_eq!(result["reachable"], false);
+    assert_eq!(
+        result["message"],
+        "public API not reachable: cannot connect"
+    );
+
+    let missing = app
+        .query_error(TEST, json!({ "id": uuid::Uuid::now_v7() }))
+        .await;
+    assert_eq!(missing["code"], "NOT_FOUND");
+}
