@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::context::{ContextExt, parse_id};
+use super::context::{ContextExt, execute, parse_id};
 use super::errors;
 use super::exchanges::Exchange;
 use super::loaders::{ExchangeLoader, StrategyLoader};
@@ -711,13 +711,7 @@ impl BotMutation {
     /// Runs `command` on bot `id`, waits for the read models and answers from them.
     async fn run(ctx: &Context<'_>, id: Uuid, command: BotCommand) -> Result<Bot> {
         let api = ctx.api();
-        let at = api
-            .commands
-            .bots
-            .execute(&id.to_string(), command, &ctx.metadata()?)
-            .await
-            .map_err(errors::command)?;
-        api.settle(at).await;
+        execute(ctx, &api.commands.bots, &id.to_string(), command).await?;
         load_existing(ctx, id).await
     }
 }
@@ -769,13 +763,13 @@ impl BotMutation {
     async fn delete_bot(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let id = parse_id("id", &id)?;
         let api = ctx.api();
-        let at = api
-            .commands
-            .bots
-            .execute(&id.to_string(), BotCommand::DeleteBot, &ctx.metadata()?)
-            .await
-            .map_err(errors::command)?;
-        api.settle(at).await;
+        execute(
+            ctx,
+            &api.commands.bots,
+            &id.to_string(),
+            BotCommand::DeleteBot,
+        )
+        .await?;
         Ok(true)
     }
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::{AuthError, Principal};
 use crate::crypto::Keyring;
 use crate::hub::Hub;
-use crate::store::{CommandMetadata, Commands};
+use crate::store::{CommandBus, CommandMetadata, Commands};
 
 use super::errors;
 
@@ -76,6 +76,26 @@ impl ApiContext {
             );
         }
     }
+}
+
+/// Runs `command` on aggregate `key` as the caller, and waits until the read models
+/// show its effect: the common body of a mutation.
+pub async fn execute<A>(
+    ctx: &Context<'_>,
+    bus: &CommandBus<A>,
+    key: &str,
+    command: A::Command,
+) -> Result<()>
+where
+    A: cqrs_es::Aggregate<Error = anytrade_aggregates::DomainError>,
+    A::Command: Clone,
+{
+    let at = bus
+        .execute(key, command, &ctx.metadata()?)
+        .await
+        .map_err(errors::command)?;
+    ctx.api().settle(at).await;
+    Ok(())
 }
 
 /// A GraphQL `ID` argument as a UUID, or a VALIDATION error naming `field`.

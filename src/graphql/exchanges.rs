@@ -14,7 +14,7 @@ use crate::crypto::exchange_secret_context;
 use crate::exchange_probe;
 
 use super::bots::Bot;
-use super::context::{ContextExt, parse_id};
+use super::context::{ContextExt, execute, parse_id};
 use super::errors;
 use super::loaders::BotsByExchangeLoader;
 
@@ -290,13 +290,7 @@ impl ExchangeMutation {
             test_mode: input.test_mode,
             config: input.config.map(|c| c.0),
         };
-        let at = api
-            .commands
-            .exchanges
-            .execute(&id.to_string(), update, &ctx.metadata()?)
-            .await
-            .map_err(errors::command)?;
-        api.settle(at).await;
+        execute(ctx, &api.commands.exchanges, &id.to_string(), update).await?;
         load_existing(ctx, id).await
     }
 
@@ -304,17 +298,13 @@ impl ExchangeMutation {
     async fn delete_exchange(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let id = parse_id("id", &id)?;
         let api = ctx.api();
-        let at = api
-            .commands
-            .exchanges
-            .execute(
-                &id.to_string(),
-                ExchangeCommand::DeleteExchange,
-                &ctx.metadata()?,
-            )
-            .await
-            .map_err(errors::command)?;
-        api.settle(at).await;
+        execute(
+            ctx,
+            &api.commands.exchanges,
+            &id.to_string(),
+            ExchangeCommand::DeleteExchange,
+        )
+        .await?;
         Ok(true)
     }
 

@@ -17,7 +17,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::context::{ContextExt, parse_id};
+use super::context::{ContextExt, execute, parse_id};
 use super::errors;
 use super::loaders::StrategyLoader;
 use super::pagination::OrderDirection;
@@ -691,13 +691,7 @@ impl JobMutation {
             pairs: input.pairs,
             config: input.config.map(|c| c.0),
         };
-        let at = api
-            .commands
-            .backtests
-            .execute(&id.to_string(), request, &ctx.metadata()?)
-            .await
-            .map_err(errors::command)?;
-        api.settle(at).await;
+        execute(ctx, &api.commands.backtests, &id.to_string(), request).await?;
         load_existing(ctx, id).await
     }
 
@@ -705,17 +699,13 @@ impl JobMutation {
     async fn cancel_backtest(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let id = parse_id("id", &id)?;
         let api = ctx.api();
-        let at = api
-            .commands
-            .backtests
-            .execute(
-                &id.to_string(),
-                BacktestCommand::CancelBacktest,
-                &ctx.metadata()?,
-            )
-            .await
-            .map_err(errors::command)?;
-        api.settle(at).await;
+        execute(
+            ctx,
+            &api.commands.backtests,
+            &id.to_string(),
+            BacktestCommand::CancelBacktest,
+        )
+        .await?;
         Ok(true)
     }
 
@@ -723,17 +713,13 @@ impl JobMutation {
     async fn delete_backtest(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let id = parse_id("id", &id)?;
         let api = ctx.api();
-        let at = api
-            .commands
-            .backtests
-            .execute(
-                &id.to_string(),
-                BacktestCommand::DeleteBacktest,
-                &ctx.metadata()?,
-            )
-            .await
-            .map_err(errors::command)?;
-        api.settle(at).await;
+        execute(
+            ctx,
+            &api.commands.backtests,
+            &id.to_string(),
+            BacktestCommand::DeleteBacktest,
+        )
+        .await?;
         Ok(true)
     }
 
@@ -763,13 +749,7 @@ impl JobMutation {
                 .as_str()
                 .to_owned(),
         };
-        let at = api
-            .commands
-            .hyperopts
-            .execute(&id.to_string(), request, &ctx.metadata()?)
-            .await
-            .map_err(errors::command)?;
-        api.settle(at).await;
+        execute(ctx, &api.commands.hyperopts, &id.to_string(), request).await?;
         load_existing(ctx, id).await
     }
 
@@ -777,17 +757,13 @@ impl JobMutation {
     async fn cancel_hyperopt(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let id = parse_id("id", &id)?;
         let api = ctx.api();
-        let at = api
-            .commands
-            .hyperopts
-            .execute(
-                &id.to_string(),
-                HyperoptCommand::CancelHyperopt,
-                &ctx.metadata()?,
-            )
-            .await
-            .map_err(errors::command)?;
-        api.settle(at).await;
+        execute(
+            ctx,
+            &api.commands.hyperopts,
+            &id.to_string(),
+            HyperoptCommand::CancelHyperopt,
+        )
+        .await?;
         Ok(true)
     }
 
@@ -795,17 +771,13 @@ impl JobMutation {
     async fn delete_hyperopt(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let id = parse_id("id", &id)?;
         let api = ctx.api();
-        let at = api
-            .commands
-            .hyperopts
-            .execute(
-                &id.to_string(),
-                HyperoptCommand::DeleteHyperopt,
-                &ctx.metadata()?,
-            )
-            .await
-            .map_err(errors::command)?;
-        api.settle(at).await;
+        execute(
+            ctx,
+            &api.commands.hyperopts,
+            &id.to_string(),
+            HyperoptCommand::DeleteHyperopt,
+        )
+        .await?;
         Ok(true)
     }
 }
