@@ -116,6 +116,16 @@ impl TestApp {
         errors[0]["extensions"].clone()
     }
 
+    /// A command side on the service's database, standing in for the runtime layer and
+    /// the workers (which confirm starts, record trades, …).
+    pub fn commands(&self) -> anytrade::store::Commands {
+        anytrade::store::Commands::new(
+            &self.pool,
+            &anytrade::store::EventLog::new(self.pool.clone()),
+            std::sync::Arc::new(anytrade::lookup::PgLookup::new(self.pool.clone())),
+        )
+    }
+
     /// Waits until `count` subscriptions follow the live feed.
     pub async fn wait_for_subscribers(&self, count: usize) {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);

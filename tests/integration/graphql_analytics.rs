@@ -1,9 +1,6 @@
 //! botMetrics and strategyPerformance from recorded trades and backtests.
 
-use std::sync::Arc;
-
-use anytrade::lookup::PgLookup;
-use anytrade::store::{CommandMetadata, Commands, EventLog};
+use anytrade::store::CommandMetadata;
 use anytrade_aggregates::{
     BacktestCommand, TradeClosing, TradeCommand, TradeOpening, trade_aggregate_id,
 };
@@ -26,11 +23,7 @@ async fn metrics_add_up_the_recorded_trades() {
         .as_str()
         .expect("strategy")
         .to_owned();
-    let commands = Commands::new(
-        &app.pool,
-        &EventLog::new(app.pool.clone()),
-        Arc::new(PgLookup::new(app.pool.clone())),
-    );
+    let commands = app.commands();
     let meta = CommandMetadata::issued_by("system:trade-sync");
     let bot_id: Uuid = bot.parse().expect("uuid");
     let start = Utc::now() - Duration::days(1);

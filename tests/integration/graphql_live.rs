@@ -1,10 +1,7 @@
 //! Dashboard subscriptions: a bot's status changes and its trades reach subscribers,
 //! each showing the state after the change.
 
-use std::sync::Arc;
-
-use anytrade::lookup::PgLookup;
-use anytrade::store::{CommandMetadata, Commands, EventLog};
+use anytrade::store::CommandMetadata;
 use anytrade_aggregates::{
     BacktestCommand, BotCommand, HyperoptCommand, TradeCommand, TradeOpening, trade_aggregate_id,
 };
@@ -66,11 +63,7 @@ async fn bot_status_changes_and_trades_reach_subscribers() {
         "variables": { "bot": bot } } })).await;
     app.wait_for_subscribers(2).await;
 
-    let commands = Commands::new(
-        &app.pool,
-        &EventLog::new(app.pool.clone()),
-        Arc::new(PgLookup::new(app.pool.clone())),
-    );
+    let commands = app.commands();
     let meta = CommandMetadata::issued_by("system:test-runtime");
     commands
         .bots
@@ -195,11 +188,7 @@ async fn hyperopt_progress_and_backtest_updates_reach_subscribers() {
     .await;
     app.wait_for_subscribers(2).await;
 
-    let commands = Commands::new(
-        &app.pool,
-        &EventLog::new(app.pool.clone()),
-        Arc::new(PgLookup::new(app.pool.clone())),
-    );
+    let commands = app.commands();
     let meta = CommandMetadata::issued_by("system:test-executor");
     commands
         .hyperopts

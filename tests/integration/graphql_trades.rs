@@ -1,9 +1,6 @@
 //! Trades through GraphQL: recorded openings and closings of a bot, filtered and paged.
 
-use std::sync::Arc;
-
-use anytrade::lookup::PgLookup;
-use anytrade::store::{CommandMetadata, Commands, EventLog};
+use anytrade::store::CommandMetadata;
 use anytrade_aggregates::{TradeClosing, TradeCommand, TradeOpening, trade_aggregate_id};
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::{Value, json};
@@ -47,11 +44,7 @@ fn ids(page: &Value) -> Vec<i64> {
 #[tokio::test]
 async fn trades_are_listed_per_bot_filtered_and_paged() {
     let app = TestApp::spawn().await;
-    let commands = Commands::new(
-        &app.pool,
-        &EventLog::new(app.pool.clone()),
-        Arc::new(PgLookup::new(app.pool.clone())),
-    );
+    let commands = app.commands();
     let meta = CommandMetadata::issued_by("system:trade-sync");
     let bot = Uuid::now_v7();
     let other_bot = Uuid::now_v7();
@@ -191,11 +184,7 @@ async fn trades_are_listed_per_bot_filtered_and_paged() {
 async fn sync_and_close_requests_are_recorded_for_running_bots_only() {
     let app = TestApp::spawn().await;
     let bot = crate::graphql_live::create_bot(&app).await;
-    let commands = Commands::new(
-        &app.pool,
-        &EventLog::new(app.pool.clone()),
-        Arc::new(PgLookup::new(app.pool.clone())),
-    );
+    let commands = app.commands();
     let meta = CommandMetadata::issued_by("system:test-runtime");
     let sync = "mutation($bot: ID!) { syncTrades(botId: $bot) { botId requested } }";
 
