@@ -48,11 +48,7 @@ impl ExchangeFacts {
     /// Secrets `name` requires that are not stored, in the exchange's order.
     pub fn missing_secrets(&self) -> Vec<&'static str> {
         self.name
-            .required_secrets()
-            .iter()
-            .copied()
-            .filter(|required| !self.secret_names.iter().any(|name| name == required))
-            .collect()
+            .missing_secrets(self.secret_names.iter().map(String::as_str))
     }
 }
 

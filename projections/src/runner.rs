@@ -36,14 +36,6 @@ impl Projections {
         };
         tokio::time::timeout(timeout, all).await.unwrap_or(false)
     }
-
-    /// Where each projector stands.
-    pub fn positions(&self) -> Vec<(&'static str, LogPosition)> {
-        self.applied
-            .iter()
-            .map(|(name, applied)| (*name, *applied.borrow()))
-            .collect()
-    }
 }
 
 /// Starts one task per projector; they run until `stop` is set.

@@ -21,7 +21,7 @@ use super::context::{ContextExt, execute, parse_id};
 use super::errors;
 use super::exchanges::Exchange;
 use super::loaders::{ExchangeLoader, StrategyLoader};
-use super::pagination::{Cursor, OrderDirection, Page, connection, page_size};
+use super::pagination::{Cursor, OrderDirection, Page, connection, contains_pattern, page_size};
 use super::strategies::Strategy;
 
 /// Where a bot is in its life. Requests (start, stop, restart, delete) move it to a
@@ -442,13 +442,8 @@ fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &Filter) {
     }
     if let Some(part) = &filter.name_contains {
         query
-            .push(" AND b.name ILIKE '%' || ")
-            .push_bind(
-                part.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_"),
-            )
-            .push(" || '%'");
+            .push(" AND b.name ILIKE ")
+            .push_bind(contains_pattern(part));
     }
 }
 

@@ -93,10 +93,9 @@ impl From<ExchangeRow> for Exchange {
             .collect();
         let missing_secrets = ExchangeName::parse(&row.name)
             .map(|name| {
-                name.required_secrets()
-                    .iter()
-                    .filter(|required| !secrets.iter().any(|s| s.name == **required))
-                    .map(|s| (*s).to_owned())
+                name.missing_secrets(secrets.iter().map(|s| s.name.as_str()))
+                    .into_iter()
+                    .map(str::to_owned)
                     .collect()
             })
             .unwrap_or_default();

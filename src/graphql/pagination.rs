@@ -41,6 +41,16 @@ impl Cursor {
     }
 }
 
+/// An `ILIKE` pattern matching names that contain `part` literally (`%`, `_` and `\`
+/// in `part` are escaped).
+pub fn contains_pattern(part: &str) -> String {
+    let escaped = part
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// The page size from `first`: 20 by default, at most 100.
 pub fn page_size(first: Option<i32>) -> Result<i64> {
     match first {
@@ -107,6 +117,11 @@ mod tests {
         for garbage in ["", "nope", "eyJ9", "%%%"] {
             assert!(Cursor::decode(Some(garbage)).is_err(), "{garbage}");
         }
+    }
+
+    #[test]
+    fn contains_patterns_match_literally() {
+        assert_eq!(contains_pattern("a_b%c\\"), "%a\\_b\\%c\\\\%");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::bots::Bot;
 use super::context::{ContextExt, parse_id};
 use super::errors;
 use super::loaders::BotsByStrategyLoader;
-use super::pagination::{Cursor, Page, connection, page_size};
+use super::pagination::{Cursor, Page, connection, contains_pattern, page_size};
 use crate::strategy_names;
 
 #[derive(SimpleObject, Clone, sqlx::FromRow)]
@@ -144,13 +144,8 @@ fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &StrategyFilter) 
     query.push(" WHERE TRUE");
     if let Some(part) = &filter.name_contains {
         query
-            .push(" AND s.name ILIKE '%' || ")
-            .push_bind(
-                part.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_"),
-            )
-            .push(" || '%'");
+            .push(" AND s.name ILIKE ")
+            .push_bind(contains_pattern(part));
     }
 }
 

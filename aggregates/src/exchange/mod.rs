@@ -55,11 +55,7 @@ impl Exchange {
         };
         state
             .name
-            .required_secrets()
-            .iter()
-            .copied()
-            .filter(|required| !state.secrets.keys().any(|name| name == *required))
-            .collect()
+            .missing_secrets(state.secrets.keys().map(SecretName::as_str))
     }
 
     /// The live exchange, or NotFound when it was never created or is deleted.

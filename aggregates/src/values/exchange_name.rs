@@ -25,4 +25,16 @@ impl ExchangeName {
             }
         }
     }
+
+    /// The required secrets not among `stored`, in the exchange's order.
+    pub fn missing_secrets<'a>(
+        &self,
+        stored: impl Iterator<Item = &'a str> + Clone,
+    ) -> Vec<&'static str> {
+        self.required_secrets()
+            .iter()
+            .copied()
+            .filter(|required| !stored.clone().any(|name| name == *required))
+            .collect()
+    }
 }
