@@ -8,7 +8,7 @@ use anytrade_aggregates::{
 use serde_json::{Value, json};
 
 use crate::app::TestApp;
-use crate::graphql_subscriptions::{connect, next, send};
+use crate::graphql_subscriptions::{Socket, connect, next, send};
 
 pub async fn create_bot(app: &TestApp) -> String {
     let exchange = app
@@ -35,7 +35,22 @@ pub async fn create_bot(app: &TestApp) -> String {
     .to_owned()
 }
 
-async fn next_data(socket: &mut crate::graphql_subscriptions::Socket, field: &str) -> Value {
+/// A `graphql-transport-ws` connection authenticated as the viewer.
+async fn viewer_socket(app: &TestApp) -> Socket {
+    let auth = json!({ "Authorization": format!("Bearer {}", app.viewer) });
+    let mut socket = connect(app, "graphql-transport-ws", auth).await;
+    let ack = next(&mut socket).await.expect("ack");
+    assert_eq!(ack["type"], "connection_ack");
+    socket
+}
+
+async fn subscribe(socket: &mut Socket, id: &str, query: &str, variables: Value) {
+    let message = json!({ "id": id, "type": "subscribe",
+        "payload": { "query": query, "variables": variables } });
+    send(socket, message).await;
+}
+
+async fn next_data(socket: &mut Socket, field: &str) -> Value {
     let message = next(socket).await.expect("a message arrives");
     assert_eq!(message["type"], "next", "{message}");
     message["payload"]["data"][field].clone()
@@ -45,22 +60,21 @@ async fn next_data(socket: &mut crate::graphql_subscriptions::Socket, field: &st
 async fn bot_status_changes_and_trades_reach_subscribers() {
     let app = TestApp::spawn().await;
     let bot = create_bot(&app).await;
-    let auth = json!({ "Authorization": format!("Bearer {}", app.viewer) });
-    let mut socket = connect(&app, "graphql-transport-ws", auth).await;
-    assert_eq!(
-        next(&mut socket).await.expect("ack")["type"],
-        "connection_ack"
-    );
-    send(
+    let mut socket = viewer_socket(&app).await;
+    subscribe(
         &mut socket,
-        json!({ "id": "status", "type": "subscribe", "payload": {
-        "query": "subscription($bot: ID) { botStatusChanged(botId: $bot) { id status apiUrl } }",
-        "variables": { "bot": bot } } }),
+        "status",
+        "subscription($bot: ID) { botStatusChanged(botId: $bot) { id status apiUrl } }",
+        json!({ "bot": bot }),
     )
     .await;
-    send(&mut socket, json!({ "id": "trades", "type": "subscribe", "payload": {
-        "query": "subscription($bot: ID!) { botTrades(botId: $bot) { freqtradeTradeId pair isOpen botId } }",
-        "variables": { "bot": bot } } })).await;
+    subscribe(
+        &mut socket,
+        "trades",
+        "subscription($bot: ID!) { botTrades(botId: $bot) { freqtradeTradeId pair isOpen botId } }",
+        json!({ "bot": bot }),
+    )
+    .await;
     app.wait_for_subscribers(2).await;
 
     let commands = app.commands();
@@ -129,16 +143,11 @@ async fn hyperopt_progress_and_backtest_updates_reach_subscribers() {
         )
         .await["createStrategy"]["id"]
         .clone();
-    let job = |kind: &str| {
+    let job = || {
         json!({ "strategyId": strategy, "startDate": "2026-01-01", "endDate": "2026-02-01",
-                "timeframe": "5m", "stakeAmount": 10.0, "stakeCurrency": "USDT", "pairs": ["BTC/USDT"],
-                "kind": kind })
+                "timeframe": "5m", "stakeAmount": 10.0, "stakeCurrency": "USDT", "pairs": ["BTC/USDT"] })
     };
-    let mut hyperopt_input = job("h");
-    hyperopt_input
-        .as_object_mut()
-        .expect("object")
-        .remove("kind");
+    let mut hyperopt_input = job();
     hyperopt_input["epochs"] = json!(50);
     hyperopt_input["spaces"] = json!(["BUY"]);
     hyperopt_input["optimizationMetric"] = json!("SHARPE");
@@ -151,11 +160,7 @@ async fn hyperopt_progress_and_backtest_updates_reach_subscribers() {
         .as_str()
         .expect("hyperopt id")
         .to_owned();
-    let mut backtest_input = job("b");
-    backtest_input
-        .as_object_mut()
-        .expect("object")
-        .remove("kind");
+    let backtest_input = job();
     let backtest = app
         .query(
             "mutation($i: RunBacktestInput!) { runBacktest(input: $i) { id } }",
@@ -166,24 +171,19 @@ async fn hyperopt_progress_and_backtest_updates_reach_subscribers() {
         .expect("backtest id")
         .to_owned();
 
-    let auth = json!({ "Authorization": format!("Bearer {}", app.viewer) });
-    let mut socket = connect(&app, "graphql-transport-ws", auth).await;
-    assert_eq!(
-        next(&mut socket).await.expect("ack")["type"],
-        "connection_ack"
-    );
-    send(
+    let mut socket = viewer_socket(&app).await;
+    subscribe(
         &mut socket,
-        json!({ "id": "h", "type": "subscribe", "payload": {
-        "query": "subscription($id: ID!) { hyperoptProgress(id: $id) { status progress epoch } }",
-        "variables": { "id": hyperopt } } }),
+        "h",
+        "subscription($id: ID!) { hyperoptProgress(id: $id) { status progress epoch } }",
+        json!({ "id": hyperopt }),
     )
     .await;
-    send(
+    subscribe(
         &mut socket,
-        json!({ "id": "b", "type": "subscribe", "payload": {
-        "query": "subscription($id: ID!) { backtestUpdated(id: $id) { status runtimeId } }",
-        "variables": { "id": backtest } } }),
+        "b",
+        "subscription($id: ID!) { backtestUpdated(id: $id) { status runtimeId } }",
+        json!({ "id": backtest }),
     )
     .await;
     app.wait_for_subscribers(2).await;
