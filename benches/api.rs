@@ -1183,13 +1183,15 @@ async fn main() {
         "BENCH_EVENT_RATE and BENCH_SUBSCRIBERS must be positive"
     );
     let (database_url, database) = fresh_database_url(&url).await;
-    let settings = Settings {
+    let mut settings = Settings {
         listen: "127.0.0.1:0".parse().expect("address"),
         database_url: Some(Redacted::from(database_url.clone())),
         encryption_key: Some(Redacted::from(Keyring::generate_key())),
         admin_password: Some(Redacted::from(ADMIN_PASSWORD.to_owned())),
         ..Settings::default()
     };
+    // The seeded bots have read-model rows only: nothing for a runtime to do.
+    settings.runtime.manage = false;
     let app = Application::build(&settings).await.expect("service builds");
     let address = app.local_addr().expect("bound");
     let pool = app.pool().clone();

@@ -2,8 +2,10 @@
 //! other: configuration, keys, database, migrations, HTTP.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use anytrade_aggregates::values::RuntimeKind;
 use anytrade_projections::{EventLog, Projections, runner};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -15,7 +17,10 @@ use crate::crypto::Keyring;
 use crate::db::{self, embedded::EmbeddedPostgres};
 use crate::graphql::ApiContext;
 use crate::hub::Hub;
+use crate::lifecycle::Lifecycle;
 use crate::lookup::PgLookup;
+use crate::runtime::local::{LocalConfig, LocalRuntime};
+use crate::runtime::{Runtime, RuntimeMap, Runtimes};
 use crate::store::Commands;
 
 /// Who stops the embedded cluster when the database is closed.
@@ -78,6 +83,33 @@ impl Database {
     }
 }
 
+/// The runtimes this build has, configured from `settings`.
+fn runtimes(settings: &Settings) -> anyhow::Result<Runtimes> {
+    let local = &settings.runtime.local;
+    let base = settings.data_dir.join("local");
+    let config = LocalConfig {
+        bots_dir: local.data_path.clone().unwrap_or_else(|| base.join("bots")),
+        logs_dir: local.log_path.clone().unwrap_or_else(|| base.join("logs")),
+        freqtrade_dir: local
+            .freqtrade_path
+            .clone()
+            .unwrap_or_else(|| settings.data_dir.join("freqtrade")),
+        python: local.python.clone(),
+        api_ports: local.api_port_range()?,
+        start_timeout: Duration::from_secs(local.start_timeout_secs),
+    };
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .build()?;
+    let local: Arc<dyn Runtime> = Arc::new(LocalRuntime::new(config, http));
+    let available = RuntimeMap::from([(RuntimeKind::Local, local)]);
+    Ok(Runtimes::new(
+        settings.runtime.default,
+        available,
+        &settings.runtime.docker.socket,
+    ))
+}
+
 /// The running service.
 pub struct Application {
     listener: TcpListener,
@@ -126,8 +158,18 @@ impl Application {
             stopped.clone(),
         )
         .await?;
-        let (hub, hub_task) = Hub::start(log, stopped).await?;
+        let (hub, hub_task) = Hub::start(log, stopped.clone()).await?;
         background.push(hub_task);
+        if settings.runtime.manage {
+            let lifecycle = Lifecycle::new(
+                commands.clone(),
+                runtimes(settings)?,
+                database.pool.clone(),
+                keyring.clone(),
+            );
+            let interval = Duration::from_secs(settings.runtime.reconcile_interval_secs);
+            background.push(lifecycle.spawn(hub.clone(), projections.clone(), interval, stopped));
+        }
         Ok(Self {
             listener,
             database,

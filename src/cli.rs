@@ -95,8 +95,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             database.close().await?;
             let rotated = rotated?;
             println!(
-                "re-sealed {} secret(s) under key {}; {} already under it",
+                "re-sealed {} exchange secret(s) and {} bot API password(s) under key {}; \
+                 {} exchange secret(s) already under it",
                 rotated.resealed,
+                rotated.bot_passwords,
                 keys.current_key_id(),
                 rotated.already_current
             );

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
@@ -95,19 +96,70 @@ impl Default for KubernetesSettings {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LocalSettings {
-    /// Where bots' `user_data` live; defaults to `<data_dir>/local`.
+    /// Where each bot's directory (config, `user_data`, trade database) lives;
+    /// defaults to `<data_dir>/local/bots`.
     pub data_path: Option<PathBuf>,
     /// Where bots' logs go; defaults to `<data_dir>/local/logs`.
     pub log_path: Option<PathBuf>,
+    /// Where freqtrade is installed, one virtual environment per version; defaults to
+    /// `<data_dir>/freqtrade`.
+    pub freqtrade_path: Option<PathBuf>,
+    /// The Python that makes those virtual environments.
+    pub python: String,
+    /// Ports bots' REST APIs may use, like `"8100-8199"`; unset: any free port.
+    pub api_ports: Option<String>,
+    /// Seconds a bot may take from start until its REST API answers.
+    pub start_timeout_secs: u64,
+}
+
+impl Default for LocalSettings {
+    fn default() -> Self {
+        Self {
+            data_path: None,
+            log_path: None,
+            freqtrade_path: None,
+            python: "python3".into(),
+            api_ports: None,
+            start_timeout_secs: 120,
+        }
+    }
+}
+
+impl LocalSettings {
+    /// `api_ports` as a range; errors name the key.
+    pub fn api_port_range(&self) -> Result<Option<RangeInclusive<u16>>, ConfigError> {
+        let Some(text) = &self.api_ports else {
+            return Ok(None);
+        };
+        let invalid = || ConfigError {
+            key: "runtime.local.api_ports".into(),
+            reason: format!(
+                "{text:?} must be a port range like \"8100-8199\" (low to high, 1-65535)"
+            ),
+        };
+        let (low, high) = text.split_once('-').ok_or_else(invalid)?;
+        let low: u16 = low.trim().parse().map_err(|_| invalid())?;
+        let high: u16 = high.trim().parse().map_err(|_| invalid())?;
+        if low == 0 || low > high {
+            return Err(invalid());
+        }
+        Ok(Some(low..=high))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RuntimeSettings {
     pub default: RuntimeChoice,
+    /// Whether this instance carries out bot lifecycle requests and reconciles the
+    /// runtimes. Turn it off on extra API-only replicas: one instance should manage.
+    pub manage: bool,
+    /// Seconds between two comparisons of the bots that should run with what the
+    /// runtimes run.
+    pub reconcile_interval_secs: u64,
     pub docker: DockerSettings,
     pub kubernetes: KubernetesSettings,
     pub local: LocalSettings,
@@ -117,6 +169,8 @@ impl Default for RuntimeSettings {
     fn default() -> Self {
         Self {
             default: RuntimeChoice::Auto,
+            manage: true,
+            reconcile_interval_secs: 30,
             docker: DockerSettings::default(),
             kubernetes: KubernetesSettings::default(),
             local: LocalSettings::default(),
@@ -300,6 +354,13 @@ impl Settings {
             return Err(ConfigError {
                 key: "log_level".into(),
                 reason: format!("not a tracing filter: {e}"),
+            });
+        }
+        self.runtime.local.api_port_range()?;
+        if self.runtime.reconcile_interval_secs == 0 {
+            return Err(ConfigError {
+                key: "runtime.reconcile_interval_secs".into(),
+                reason: "must be at least 1".into(),
             });
         }
         if self.data_dir.as_os_str().is_empty() {

@@ -7,12 +7,16 @@
 //! hub stood at that moment, then continues with the live feed, skipping what it has
 //! already seen. One that falls too far behind the feed catches up from the database
 //! the same way.
+//!
+//! Events leave the hub with sealed secrets reduced to their key id (nothing that
+//! consumes the feed needs a ciphertext), redacted once for all subscribers.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anytrade_projections::{EventLog, LogPosition, LoggedEvent};
 use futures::Stream;
+use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
 /// Events buffered per subscriber before it is considered lagging.
@@ -54,7 +58,7 @@ impl Hub {
                             at = event.log_position();
                             position.send_replace(at);
                             // No receivers is fine: nobody is listening.
-                            let _ = feed.send(Arc::new(event));
+                            let _ = feed.send(Arc::new(redacted(event)));
                         }
                     }
                     Err(e) => {
@@ -112,7 +116,7 @@ impl Hub {
                             }
                             for event in batch {
                                 from = event.log_position();
-                                yield Arc::new(event);
+                                yield Arc::new(redacted(event));
                             }
                         }
                         from
@@ -133,5 +137,43 @@ impl Hub {
                 at = Some(delivered);
             }
         }
+    }
+}
+
+/// `event` with the nonce and ciphertext of every sealed secret dropped, key ids kept.
+pub fn redacted(mut event: LoggedEvent) -> LoggedEvent {
+    redact_sealed(&mut event.payload);
+    event
+}
+
+fn redact_sealed(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("ciphertext") && map.contains_key("nonce") {
+                map.remove("ciphertext");
+                map.remove("nonce");
+            }
+            map.values_mut().for_each(redact_sealed);
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_sealed),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_values_keep_only_their_key_id() {
+        let mut payload = serde_json::json!({ "ExchangeSecretAdded": {
+            "name": "api_key",
+            "value": { "key_id": "k1", "nonce": "n", "ciphertext": "c" }
+        }});
+        redact_sealed(&mut payload);
+        assert_eq!(
+            payload,
+            serde_json::json!({ "ExchangeSecretAdded": { "name": "api_key", "value": { "key_id": "k1" } } })
+        );
     }
 }

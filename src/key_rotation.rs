@@ -1,4 +1,5 @@
-//! `anytrade keys rotate`: re-seals every exchange secret under the current key.
+//! `anytrade keys rotate`: re-seals every exchange secret and every bot API password
+//! under the current key.
 //!
 //! Each value is opened with whichever configured key sealed it and sealed again with
 //! the current one, in memory only (the plaintext is zeroized when dropped); the event
@@ -14,8 +15,11 @@ use crate::store::{CommandError, CommandMetadata, Commands};
 /// What a rotation did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Rotation {
+    /// Exchange secrets.
     pub resealed: usize,
     pub already_current: usize,
+    /// Bot API passwords (kept in a plain table, re-sealed in place).
+    pub bot_passwords: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +32,8 @@ pub enum RotationError {
         name: String,
         source: CryptoError,
     },
+    #[error(transparent)]
+    BotCredentials(#[from] crate::bot_credentials::CredentialsError),
     #[error("exchange {exchange}: {source}")]
     Command {
         exchange: Uuid,
@@ -78,5 +84,6 @@ pub async fn reseal_all(
             rotation.resealed += 1;
         }
     }
+    rotation.bot_passwords = crate::bot_credentials::reseal_all(pool, keys).await?;
     Ok(rotation)
 }

@@ -6,16 +6,20 @@
 
 pub mod app;
 pub mod auth;
+pub mod bot_credentials;
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod exchange_probe;
+pub mod freqtrade;
 pub mod graphql;
 pub mod http;
 pub mod hub;
 pub mod key_rotation;
+pub mod lifecycle;
 pub mod lookup;
+pub mod runtime;
 pub mod shutdown;
 pub mod store;
 pub mod strategy_names;

@@ -118,7 +118,9 @@ impl Projector for BotsProjector {
             BotEvent::BotDeletionRequested => set_status(id, "deleting", at),
             BotEvent::BotDeleted => sqlx::query("DELETE FROM bots WHERE id = $1").bind(id),
             // Requests for the trade sync leave the bot row as it is.
-            BotEvent::TradeSyncRequested | BotEvent::TradeCloseRequested { .. } => {
+            BotEvent::TradeSyncRequested
+            | BotEvent::TradeCloseRequested { .. }
+            | BotEvent::BotInstanceRemoved { .. } => {
                 return Ok(());
             }
         };

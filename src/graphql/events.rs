@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use anytrade_projections::{LogPosition, LoggedEvent};
-use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject, Subscription};
+use async_graphql::{Context, InputObject, Json, Object, Result, Subscription};
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use serde_json::Value;
@@ -13,54 +13,64 @@ use serde_json::Value;
 use super::context::ContextExt;
 use super::errors;
 use super::pagination::{MAX_PAGE, page_size};
+use crate::hub;
 
-/// One committed event.
-#[derive(SimpleObject, Clone)]
-pub struct LogEvent {
-    /// Global position; pass it as `after` to resume right after this event.
-    pub position: i64,
-    pub committed_at: DateTime<Utc>,
-    pub aggregate_type: String,
-    pub aggregate_id: String,
-    /// The event's number within its aggregate, from 1.
-    pub sequence: i64,
-    pub event_type: String,
-    pub event_version: String,
-    pub payload: Json<Value>,
-    /// Who issued the command, when, and the correlation and causation ids.
-    pub metadata: Json<Value>,
-}
+/// One committed event, with sealed secrets shown by key id only. It shares the hub's
+/// copy of the event, so a thousand subscribers do not clone a thousand payloads.
+#[derive(Clone)]
+pub struct LogEvent(Arc<LoggedEvent>);
 
-impl From<&LoggedEvent> for LogEvent {
-    fn from(event: &LoggedEvent) -> Self {
-        let mut payload = event.payload.clone();
-        redact_sealed(&mut payload);
-        Self {
-            position: event.position,
-            committed_at: event.committed_at,
-            aggregate_type: event.aggregate_type.clone(),
-            aggregate_id: event.aggregate_id.clone(),
-            sequence: event.sequence,
-            event_type: event.event_type.clone(),
-            event_version: event.event_version.clone(),
-            payload: Json(payload),
-            metadata: Json(event.metadata.clone()),
-        }
+impl LogEvent {
+    /// The event as the API may show it: sealed values reduced to their key id.
+    pub fn redacted(event: LoggedEvent) -> Self {
+        Self(Arc::new(hub::redacted(event)))
+    }
+
+    /// An event the hub has already redacted.
+    pub fn shared(event: Arc<LoggedEvent>) -> Self {
+        Self(event)
     }
 }
 
-/// Drops the nonce and ciphertext of every sealed secret, keeping its key id.
-fn redact_sealed(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            if map.contains_key("ciphertext") && map.contains_key("nonce") {
-                map.remove("ciphertext");
-                map.remove("nonce");
-            }
-            map.values_mut().for_each(redact_sealed);
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact_sealed),
-        _ => {}
+#[Object]
+impl LogEvent {
+    /// Global position; pass it as `after` to resume right after this event.
+    async fn position(&self) -> i64 {
+        self.0.position
+    }
+
+    async fn committed_at(&self) -> DateTime<Utc> {
+        self.0.committed_at
+    }
+
+    async fn aggregate_type(&self) -> &str {
+        &self.0.aggregate_type
+    }
+
+    async fn aggregate_id(&self) -> &str {
+        &self.0.aggregate_id
+    }
+
+    /// The event's number within its aggregate, from 1.
+    async fn sequence(&self) -> i64 {
+        self.0.sequence
+    }
+
+    async fn event_type(&self) -> &str {
+        &self.0.event_type
+    }
+
+    async fn event_version(&self) -> &str {
+        &self.0.event_version
+    }
+
+    async fn payload(&self) -> Json<&Value> {
+        Json(&self.0.payload)
+    }
+
+    /// Who issued the command, when, and the correlation and causation ids.
+    async fn metadata(&self) -> Json<&Value> {
+        Json(&self.0.metadata)
     }
 }
 
@@ -132,10 +142,10 @@ impl EventQuery {
             at = last.log_position();
             found.extend(
                 batch
-                    .iter()
+                    .into_iter()
                     .filter(|e| filter.matches(e))
                     .take(limit - found.len())
-                    .map(LogEvent::from),
+                    .map(LogEvent::redacted),
             );
         }
         Ok(found)
@@ -166,24 +176,6 @@ impl EventSubscription {
             .hub
             .events(from)
             .filter(move |event: &Arc<LoggedEvent>| std::future::ready(filter.matches(event)))
-            .map(|event| LogEvent::from(event.as_ref())))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sealed_values_keep_only_their_key_id() {
-        let mut payload = serde_json::json!({ "ExchangeSecretAdded": {
-            "name": "api_key",
-            "value": { "key_id": "k1", "nonce": "n", "ciphertext": "c" }
-        }});
-        redact_sealed(&mut payload);
-        assert_eq!(
-            payload,
-            serde_json::json!({ "ExchangeSecretAdded": { "name": "api_key", "value": { "key_id": "k1" } } })
-        );
+            .map(LogEvent::shared))
     }
 }

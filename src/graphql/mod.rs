@@ -19,6 +19,8 @@ mod pagination;
 mod strategies;
 mod trades;
 
+use std::time::Duration;
+
 use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{Data, MergedObject, MergedSubscription, Schema};
@@ -58,6 +60,16 @@ pub struct Subscription(events::EventSubscription, live::LiveSubscription);
 
 pub type AnyTradeSchema = Schema<Query, Mutation, Subscription>;
 
+/// Bytes read from a WebSocket at a time. Clients send only small control messages,
+/// and tungstenite zero-fills this buffer on each read: its 128 KiB default cost 14 % of
+/// the service's CPU with 1,000 subscribers (docs/benchmarks.md).
+const WS_READ_BUFFER: usize = 4 * 1024;
+
+/// How long a DataLoader gathers keys before querying. The fields of one page ask
+/// within the same poll, so a short wait batches them as well as async-graphql's 1 ms
+/// default, which sat on every nested query's latency.
+const LOADER_DELAY: Duration = Duration::from_micros(100);
+
 /// Deepest nesting and highest complexity a query may have.
 const MAX_DEPTH: usize = 12;
 const MAX_COMPLEXITY: usize = 2_000;
@@ -73,30 +85,19 @@ pub fn schema(api: Option<ApiContext>) -> AnyTradeSchema {
     .limit_complexity(MAX_COMPLEXITY);
     match api {
         Some(api) => builder
-            .data(DataLoader::new(
-                strategies::VersionsLoader(api.pool.clone()),
-                tokio::spawn,
-            ))
-            .data(DataLoader::new(
-                loaders::ExchangeLoader(api.pool.clone()),
-                tokio::spawn,
-            ))
-            .data(DataLoader::new(
-                loaders::StrategyLoader(api.pool.clone()),
-                tokio::spawn,
-            ))
-            .data(DataLoader::new(
-                loaders::BotsByStrategyLoader(api.pool.clone()),
-                tokio::spawn,
-            ))
-            .data(DataLoader::new(
-                loaders::BotsByExchangeLoader(api.pool.clone()),
-                tokio::spawn,
-            ))
+            .data(loader(strategies::VersionsLoader(api.pool.clone())))
+            .data(loader(loaders::ExchangeLoader(api.pool.clone())))
+            .data(loader(loaders::StrategyLoader(api.pool.clone())))
+            .data(loader(loaders::BotsByStrategyLoader(api.pool.clone())))
+            .data(loader(loaders::BotsByExchangeLoader(api.pool.clone())))
             .data(api)
             .finish(),
         None => builder.finish(),
     }
+}
+
+fn loader<T: Send + Sync + 'static>(load: T) -> DataLoader<T> {
+    DataLoader::new(load, tokio::spawn).delay(LOADER_DELAY)
 }
 
 #[derive(Clone)]
@@ -139,6 +140,7 @@ async fn subscribe(
 ) -> Response {
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .read_buffer_size(WS_READ_BUFFER)
         .on_upgrade(move |socket| {
             let keys = state.keys.clone();
             GraphQLWebSocket::new(socket, state.schema, protocol)

@@ -21,43 +21,83 @@ pub struct TestApp {
     pub hub: anytrade::hub::Hub,
     pub admin: String,
     pub viewer: String,
+    /// What it was started with, to start it again on the same database and keys.
+    pub settings: Settings,
     client: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    serving: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl TestApp {
+    /// The service with its API only: lifecycle requests are recorded, not carried
+    /// out (no runtime is touched).
     pub async fn spawn() -> Self {
-        let settings = Settings {
+        Self::spawn_with(|settings| settings.runtime.manage = false).await
+    }
+
+    /// The service with its settings adjusted by `adjust` (database, keys and admin
+    /// are set before).
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = Settings {
             listen: "127.0.0.1:0".parse().expect("address"),
             database_url: Some(Redacted::from(fresh_database_url().await)),
             encryption_key: Some(Redacted::from(Keyring::generate_key())),
             admin_password: Some(Redacted::from(ADMIN_PASSWORD.to_owned())),
             ..Settings::default()
         };
+        adjust(&mut settings);
+        let app = Self::start(settings).await;
+        create_user(&app.pool, "viewer", VIEWER_PASSWORD, Role::Viewer)
+            .await
+            .expect("viewer created");
+        app.with_tokens().await
+    }
+
+    /// The service started again with the settings of one that was shut down.
+    pub async fn restart(settings: Settings) -> Self {
+        Self::start(settings).await.with_tokens().await
+    }
+
+    async fn with_tokens(mut self) -> Self {
+        self.admin = self.login("admin", ADMIN_PASSWORD).await;
+        self.viewer = self.login("viewer", VIEWER_PASSWORD).await;
+        self
+    }
+
+    async fn start(settings: Settings) -> Self {
         let app = Application::build(&settings).await.expect("service builds");
         let address = app.local_addr().expect("bound");
         let pool = app.pool().clone();
         let hub = app.hub().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.run_until_stopped(async {
+        let serving = tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
         }));
-        create_user(&pool, "viewer", VIEWER_PASSWORD, Role::Viewer)
-            .await
-            .expect("viewer created");
-        let client = reqwest::Client::new();
-        let mut app = Self {
+        Self {
             address,
             pool,
             hub,
             admin: String::new(),
             viewer: String::new(),
-            client,
+            settings,
+            client: reqwest::Client::new(),
             stop: Some(stop),
-        };
-        app.admin = app.login("admin", ADMIN_PASSWORD).await;
-        app.viewer = app.login("viewer", VIEWER_PASSWORD).await;
-        app
+            serving: Some(serving),
+        }
+    }
+
+    /// Stops the service and waits until it has (what it started keeps running).
+    pub async fn shut_down(mut self) -> Settings {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(serving) = self.serving.take() {
+            serving
+                .await
+                .expect("service task")
+                .expect("service stopped cleanly");
+        }
+        self.settings.clone()
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {

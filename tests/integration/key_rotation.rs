@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use anytrade::bot_credentials;
 use anytrade::crypto::{Keyring, exchange_secret_context};
 use anytrade::key_rotation::{Rotation, reseal_all};
 use anytrade::lookup::PgLookup;
@@ -72,6 +73,12 @@ async fn rotation_reseals_every_secret_under_the_new_key() {
             .await
     );
 
+    // A bot's API password, sealed under the old key too.
+    let bot = Uuid::new_v4();
+    bot_credentials::save(&pool, &old, bot, "anytrade", "bot-api-password")
+        .await
+        .expect("bot credentials saved");
+
     let new_key = Keyring::generate_key();
     let new = Keyring::from_base64(Some(&new_key), &[old_key]).expect("new key");
     let done = reseal_all(&pool, &commands, &new).await.expect("rotate");
@@ -79,7 +86,8 @@ async fn rotation_reseals_every_secret_under_the_new_key() {
         done,
         Rotation {
             resealed: 4,
-            already_current: 0
+            already_current: 0,
+            bot_passwords: 1,
         }
     );
     let again = reseal_all(&pool, &commands, &new)
@@ -89,12 +97,18 @@ async fn rotation_reseals_every_secret_under_the_new_key() {
         again,
         Rotation {
             resealed: 0,
-            already_current: 4
+            already_current: 4,
+            bot_passwords: 0,
         }
     );
 
     // The new key alone opens everything now.
     let new_only = Keyring::from_base64(Some(&new_key), &[]).expect("new key alone");
+    let (_, password) = bot_credentials::load(&pool, &new_only, bot)
+        .await
+        .expect("bot credentials readable")
+        .expect("bot credentials stored");
+    assert_eq!(password.as_str(), "bot-api-password");
     for (id, name, value) in &planted {
         let state = commands
             .exchanges

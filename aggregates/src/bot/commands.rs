@@ -57,6 +57,10 @@ pub enum BotCommand {
     /// Asks freqtrade to exit trade `trade_id` (running only); the closed trade is
     /// recorded by the next sync.
     RequestTradeClose { trade_id: i64 },
+    /// The reconciler removed an instance labelled as this bot that should not have
+    /// been there. Accepted in any state, also for a deleted or unknown bot: it records
+    /// what the runtime did, it does not change the bot.
+    RecordInstanceRemoved { runtime_id: String, reason: String },
 }
 
 /// Bot settings as the API takes them (`BotConfigInput`).

@@ -55,6 +55,11 @@ pub enum BotEvent {
     TradeCloseRequested {
         trade_id: i64,
     },
+    /// A leftover instance of this bot was removed from its runtime.
+    BotInstanceRemoved {
+        runtime_id: RuntimeId,
+        reason: String,
+    },
 }
 
 impl DomainEvent for BotEvent {
@@ -73,6 +78,7 @@ impl DomainEvent for BotEvent {
             Self::BotDeleted => "BotDeleted",
             Self::TradeSyncRequested => "TradeSyncRequested",
             Self::TradeCloseRequested { .. } => "TradeCloseRequested",
+            Self::BotInstanceRemoved { .. } => "BotInstanceRemoved",
         }
         .to_owned()
     }

@@ -409,6 +409,12 @@ impl Aggregate for Bot {
                 }
                 BotEvent::TradeCloseRequested { trade_id }
             }
+            BotCommand::RecordInstanceRemoved { runtime_id, reason } => {
+                BotEvent::BotInstanceRemoved {
+                    runtime_id: RuntimeId::parse(&runtime_id)?,
+                    reason: failure_message(&reason),
+                }
+            }
         };
         sink.write(event, self).await;
         Ok(())
@@ -508,8 +514,11 @@ impl Aggregate for Bot {
                 state.status = BotStatus::Deleted;
                 state.api_url = None;
             }
-            // Requests for the trade sync; the bot itself does not change.
-            BotEvent::TradeSyncRequested | BotEvent::TradeCloseRequested { .. } => {}
+            // Requests for the trade sync, and runtime repairs: the bot itself does
+            // not change.
+            BotEvent::TradeSyncRequested
+            | BotEvent::TradeCloseRequested { .. }
+            | BotEvent::BotInstanceRemoved { .. } => {}
         }
     }
 }

@@ -1218,3 +1218,44 @@ async fn trade_requests_need_a_running_bot_and_a_real_trade_id() {
         .await
         .then_expect_error(DomainError::invalid("tradeId", "must be positive"));
 }
+
+// ---- runtime repairs ----
+
+#[tokio::test]
+async fn removed_instances_are_recorded_in_any_state_and_change_nothing() {
+    let removed = || BotCommand::RecordInstanceRemoved {
+        runtime_id: "bot-1".into(),
+        reason: "no bot should run it".into(),
+    };
+    let event = BotEvent::BotInstanceRemoved {
+        runtime_id: RuntimeId::parse("bot-1").unwrap(),
+        reason: "no bot should run it".into(),
+    };
+    for status in [BotStatus::Stopped, BotStatus::Deleted, BotStatus::Running] {
+        fixture()
+            .given(history(status))
+            .when_async(removed())
+            .await
+            .then_expect_events(vec![event.clone()]);
+    }
+    // A bot this control plane never knew (its instance outlived a wiped database).
+    fixture()
+        .given_no_previous_events()
+        .when_async(removed())
+        .await
+        .then_expect_events(vec![event.clone()]);
+    let mut bot = Bot::default();
+    bot.apply(event);
+    assert_eq!(bot, Bot::default());
+    fixture()
+        .given_no_previous_events()
+        .when_async(BotCommand::RecordInstanceRemoved {
+            runtime_id: "has space".into(),
+            reason: String::new(),
+        })
+        .await
+        .then_expect_error(DomainError::invalid(
+            "runtimeId",
+            "must be 1 to 256 characters without whitespace",
+        ));
+}

@@ -1,0 +1,423 @@
+//! The bot lifecycle process manager: carries out what `startBot`, `stopBot`,
+//! `restartBot` and `deleteBot` (and bot creation) record, through the runtime, and
+//! confirms each outcome with a follow-up command; and the reconciler, which compares
+//! the bots that should run with what the runtimes run and repairs drift.
+//!
+//! It acts on a bot's *current* state, read from the event store, never on an event
+//! alone: an event only says "look at this bot now". So a re-delivered event finds the
+//! work done (the runtime adopts a running bot instead of starting a second one), and
+//! rebuilding projections or replaying the log starts and stops nothing: only live
+//! events and the periodic pass wake it. At start it looks at every bot, which repairs
+//! a crash between an action and its confirmation; bots that should run and whose
+//! process is gone are restarted then.
+//!
+//! Work on one bot is serialized: events arriving while a bot is being worked on are
+//! folded into one more pass over it.
+
+pub mod spec;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anytrade_aggregates::{BotCommand, BotState, BotStatus};
+use anytrade_projections::{LoggedEvent, Projections};
+use futures::StreamExt;
+use sqlx::PgPool;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::crypto::Keyring;
+use crate::hub::Hub;
+use crate::runtime::{Instance, Runtime, RuntimeError, Runtimes};
+use crate::store::{CommandError, CommandMetadata, Commands};
+
+/// The actor named in the metadata of every command this manager issues.
+const ACTOR: &str = "system:bot-lifecycle";
+
+/// Why a pass over a bot stopped short; the next pass tries again.
+#[derive(Debug, thiserror::Error)]
+enum PassError {
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Credentials(#[from] crate::bot_credentials::CredentialsError),
+    #[error("cannot list bots: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// One pass over one bot.
+#[derive(Clone)]
+struct Job {
+    /// A restart was asked for: stop the running process before starting.
+    restart: bool,
+    /// The first pass after the control plane started.
+    startup: bool,
+    metadata: CommandMetadata,
+}
+
+impl Job {
+    fn merge(self, later: Job) -> Job {
+        Job {
+            restart: self.restart || later.restart,
+            startup: self.startup || later.startup,
+            metadata: later.metadata,
+        }
+    }
+}
+
+pub struct Lifecycle {
+    commands: Arc<Commands>,
+    runtimes: Runtimes,
+    pool: PgPool,
+    keys: Arc<Keyring>,
+    /// Bots being worked on, with the pass queued after the current one.
+    active: Mutex<HashMap<Uuid, Option<Job>>>,
+}
+
+impl Lifecycle {
+    pub fn new(
+        commands: Arc<Commands>,
+        runtimes: Runtimes,
+        pool: PgPool,
+        keys: Arc<Keyring>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            commands,
+            runtimes,
+            pool,
+            keys,
+            active: Mutex::default(),
+        })
+    }
+
+    /// Follows the live log and reconciles every `interval` until `stop`.
+    pub fn spawn(
+        self: Arc<Self>,
+        hub: Hub,
+        projections: Projections,
+        interval: Duration,
+        mut stop: watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            // Subscribe before looking at the read models, so nothing falls between.
+            let mut events = Box::pin(hub.events(None));
+            match hub.log().head().await {
+                Ok(head) => {
+                    projections.wait_for(head, Duration::from_secs(60)).await;
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read the log head"),
+            }
+            self.sweep(true).await;
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                tokio::select! {
+                    Some(event) = events.next() => self.on_event(&event),
+                    _ = ticks.tick() => self.sweep(false).await,
+                    _ = async { drop(stop.wait_for(|stop| *stop).await) } => return,
+                }
+            }
+        })
+    }
+
+    fn on_event(self: &Arc<Self>, event: &LoggedEvent) {
+        if event.aggregate_type != "bot" {
+            return;
+        }
+        let restart = match event.event_type.as_str() {
+            "BotCreated" | "BotStartRequested" | "BotStopRequested" | "BotDeletionRequested" => {
+                false
+            }
+            "BotRestartRequested" => true,
+            _ => return,
+        };
+        let Ok(id) = Uuid::parse_str(&event.aggregate_id) else {
+            return;
+        };
+        let metadata = CommandMetadata::caused_by_event(ACTOR, event.position, &event.metadata);
+        self.schedule(
+            id,
+            Job {
+                restart,
+                startup: false,
+                metadata,
+            },
+        );
+    }
+
+    /// Works on `bot` now, or right after the pass already running on it.
+    fn schedule(self: &Arc<Self>, bot: Uuid, job: Job) {
+        {
+            let Ok(mut active) = self.active.lock() else {
+                return;
+            };
+            if let Some(queued) = active.get_mut(&bot) {
+                *queued = Some(match queued.take() {
+                    Some(earlier) => earlier.merge(job),
+                    None => job,
+                });
+                return;
+            }
+            active.insert(bot, None);
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut job = job;
+            loop {
+                if let Err(e) = this.settle(bot, &job).await {
+                    tracing::warn!(%bot, error = %e, "bot lifecycle pass failed; the reconciler retries");
+                }
+                let Ok(mut active) = this.active.lock() else {
+                    return;
+                };
+                match active.get_mut(&bot).and_then(Option::take) {
+                    Some(next) => job = next,
+                    None => {
+                        active.remove(&bot);
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    fn is_active(&self, bot: Uuid) -> bool {
+        self.active.lock().is_ok_and(|a| a.contains_key(&bot))
+    }
+
+    /// Schedules every bot that needs a look: at start all of them; later those whose
+    /// state and runtime disagree, and instances no bot owns.
+    async fn sweep(self: &Arc<Self>, startup: bool) {
+        let bots: Vec<(Uuid, String)> = match sqlx::query_as("SELECT id, status FROM bots")
+            .fetch_all(&self.pool)
+            .await
+        {
+            Ok(bots) => bots,
+            Err(e) => {
+                tracing::warn!(error = %e, "reconciler cannot list bots");
+                return;
+            }
+        };
+        let mut instances: HashMap<Uuid, Instance> = HashMap::new();
+        for runtime in self.runtimes.all() {
+            match runtime.list_instances().await {
+                Ok(listed) => instances.extend(
+                    listed
+                        .into_iter()
+                        .filter_map(|instance| Some((instance.bot_id()?, instance))),
+                ),
+                Err(e) => {
+                    tracing::warn!(runtime = %runtime.kind(), error = %e, "cannot list instances")
+                }
+            }
+        }
+        let known: HashSet<Uuid> = bots.iter().map(|(id, _)| *id).collect();
+        let mut due: Vec<Uuid> = Vec::new();
+        for (id, status) in &bots {
+            let running = instances.get(id).is_some_and(Instance::is_running);
+            let drift = match status.as_str() {
+                "running" => !running,
+                "stopped" => running,
+                "error" => false,
+                // Transitional: someone must be carrying it out.
+                _ => !self.is_active(*id),
+            };
+            if startup || drift {
+                due.push(*id);
+            }
+        }
+        due.extend(instances.keys().filter(|id| !known.contains(id)));
+        let metadata = CommandMetadata::issued_by(ACTOR);
+        for id in due {
+            let job = Job {
+                restart: false,
+                startup,
+                metadata: metadata.clone(),
+            };
+            self.schedule(id, job);
+        }
+    }
+
+    /// Brings bot `id` where its state says it should be.
+    async fn settle(&self, id: Uuid, job: &Job) -> Result<(), PassError> {
+        let bot = self.commands.bots.load_state(&id.to_string()).await?;
+        let Some(state) = bot.state().filter(|s| s.status != BotStatus::Deleted) else {
+            return self.remove_leftovers(id, job).await;
+        };
+        let runtime = match self.runtimes.for_bot(state.runtime) {
+            Ok(runtime) => runtime,
+            Err(e) => return self.without_runtime(state, e, job).await,
+        };
+        match state.status {
+            BotStatus::Creating => {
+                match runtime
+                    .create_bot(id, state.freqtrade_version.as_str())
+                    .await
+                {
+                    Ok(instance) => {
+                        let command = BotCommand::ConfirmBotProvisioned {
+                            runtime_id: instance.runtime_id,
+                        };
+                        self.send(id, command, job).await
+                    }
+                    Err(e) => self.fail(id, e.to_string(), job).await,
+                }
+            }
+            BotStatus::Starting => self.start(state, runtime.as_ref(), job).await,
+            BotStatus::Stopping => {
+                runtime.stop_bot(id).await?;
+                self.send(id, BotCommand::ConfirmBotStopped, job).await
+            }
+            BotStatus::Deleting => {
+                runtime.delete_bot(id).await?;
+                crate::bot_credentials::delete(&self.pool, id).await?;
+                self.send(id, BotCommand::ConfirmBotDeleted, job).await
+            }
+            BotStatus::Running => {
+                let instance = runtime.bot_status(id).await?;
+                if instance.as_ref().is_some_and(Instance::is_running) {
+                    return Ok(());
+                }
+                if job.startup {
+                    // Gone while the control plane was down: run it again.
+                    self.send(id, BotCommand::RestartBot, job).await?;
+                    let bot = self.commands.bots.load_state(&id.to_string()).await?;
+                    return match bot.state() {
+                        Some(state) if state.status == BotStatus::Starting => {
+                            self.start(state, runtime.as_ref(), job).await
+                        }
+                        _ => Ok(()),
+                    };
+                }
+                let detail = match instance.map(|i| i.state) {
+                    Some(crate::runtime::InstanceState::Exited { detail }) => detail,
+                    _ => "no instance".to_owned(),
+                };
+                self.fail(id, format!("the freqtrade process is gone ({detail})"), job)
+                    .await
+            }
+            BotStatus::Stopped => {
+                let instance = runtime.bot_status(id).await?;
+                if let Some(instance) = instance.filter(Instance::is_running) {
+                    runtime.stop_bot(id).await?;
+                    let command = BotCommand::RecordInstanceRemoved {
+                        runtime_id: instance.runtime_id,
+                        reason: "the bot is stopped but its freqtrade process was running".into(),
+                    };
+                    self.send(id, command, job).await?;
+                }
+                Ok(())
+            }
+            BotStatus::Error | BotStatus::Deleted => Ok(()),
+        }
+    }
+
+    /// Runs the bot, or adopts the process that already runs it.
+    async fn start(
+        &self,
+        state: &BotState,
+        runtime: &dyn Runtime,
+        job: &Job,
+    ) -> Result<(), PassError> {
+        let id = state.id;
+        if job.restart {
+            runtime.stop_bot(id).await?;
+        } else if let Some(instance) = runtime.bot_status(id).await?.filter(Instance::is_running)
+            && let Some(api_url) = instance.api_url
+        {
+            let command = BotCommand::ConfirmBotStarted {
+                runtime_id: instance.runtime_id,
+                api_url,
+            };
+            return self.send(id, command, job).await;
+        }
+        let (spec, credentials) = match spec::bot_spec(&self.commands, &self.keys, state).await {
+            Ok(made) => made,
+            Err(e) => return self.fail(id, e.to_string(), job).await,
+        };
+        // Stored before the process exists, so a crash right after leaves a bot whose
+        // credentials are known.
+        crate::bot_credentials::save(
+            &self.pool,
+            &self.keys,
+            id,
+            &credentials.username,
+            &credentials.password,
+        )
+        .await?;
+        match runtime.start_bot(&spec).await {
+            Ok(instance) => {
+                let command = BotCommand::ConfirmBotStarted {
+                    runtime_id: instance.runtime_id,
+                    api_url: instance.api_url.unwrap_or_default(),
+                };
+                self.send(id, command, job).await
+            }
+            Err(e) => self.fail(id, e.to_string(), job).await,
+        }
+    }
+
+    /// A bot whose runtime this control plane does not have: nothing of it can exist,
+    /// so stopping and deleting are done; creating and starting fail with the reason.
+    async fn without_runtime(
+        &self,
+        state: &BotState,
+        error: RuntimeError,
+        job: &Job,
+    ) -> Result<(), PassError> {
+        let command = match state.status {
+            BotStatus::Creating | BotStatus::Starting | BotStatus::Running => {
+                return self.fail(state.id, error.to_string(), job).await;
+            }
+            BotStatus::Stopping => BotCommand::ConfirmBotStopped,
+            BotStatus::Deleting => BotCommand::ConfirmBotDeleted,
+            BotStatus::Stopped | BotStatus::Error | BotStatus::Deleted => return Ok(()),
+        };
+        self.send(state.id, command, job).await
+    }
+
+    /// Removes what any runtime still holds for a deleted or unknown bot.
+    async fn remove_leftovers(&self, id: Uuid, job: &Job) -> Result<(), PassError> {
+        for runtime in self.runtimes.all() {
+            let Some(instance) = runtime.bot_status(id).await? else {
+                continue;
+            };
+            runtime.delete_bot(id).await?;
+            tracing::info!(bot = %id, runtime_id = %instance.runtime_id, "removed an instance no bot owns");
+            let command = BotCommand::RecordInstanceRemoved {
+                runtime_id: instance.runtime_id,
+                reason: "no bot owns it (the bot is deleted or unknown)".into(),
+            };
+            self.send(id, command, job).await?;
+        }
+        Ok(())
+    }
+
+    async fn fail(&self, id: Uuid, reason: String, job: &Job) -> Result<(), PassError> {
+        tracing::warn!(bot = %id, %reason, "bot failed");
+        self.send(id, BotCommand::ReportBotFailure { reason }, job)
+            .await
+    }
+
+    /// Issues `command`. A refusal because the bot moved on meanwhile (stopped while
+    /// starting, say) is not an error: the pass queued by that change takes over.
+    async fn send(&self, id: Uuid, command: BotCommand, job: &Job) -> Result<(), PassError> {
+        match self
+            .commands
+            .bots
+            .execute(&id.to_string(), command, &job.metadata)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(CommandError::Domain(e)) => {
+                tracing::info!(bot = %id, reason = %e, "bot changed meanwhile; leaving it to the next pass");
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}

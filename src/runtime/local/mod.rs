@@ -1,0 +1,559 @@
+//! The local runtime: each bot a freqtrade child process on this machine.
+//!
+//! A bot owns `<bots>/<bot id>/` (its `config.json`, `user_data/` with the strategy
+//! file, its SQLite trade database, and `instance.json`, the record of the process that
+//! runs it) and writes stdout and stderr to `<logs>/<bot id>.log`. freqtrade comes from
+//! a virtual environment per version ([`install`]). Processes run in their own process
+//! group and outlive the control plane; after a restart they are found again through
+//! `instance.json` ([`process`]). No isolation between bots: for development, tests and
+//! single-host setups.
+
+mod install;
+mod process;
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anytrade_aggregates::values::RuntimeKind;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use uuid::Uuid;
+
+use super::{BotSpec, Instance, InstanceState, Runtime, RuntimeError, labels};
+use install::Installs;
+use process::ProcessId;
+
+/// How long freqtrade gets to shut down on SIGTERM before SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(20);
+/// Environment variables a bot inherits from the control plane; everything else
+/// (AnyTrade's own keys above all) stays out of the bot's environment.
+const INHERITED_ENV: &[&str] = &["PATH", "HOME", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE"];
+
+/// Where the local runtime keeps things, and how it starts bots.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    /// One directory per bot.
+    pub bots_dir: PathBuf,
+    pub logs_dir: PathBuf,
+    /// One virtual environment per freqtrade version.
+    pub freqtrade_dir: PathBuf,
+    pub python: String,
+    /// Ports the bots' REST APIs may use; `None`: any free port.
+    pub api_ports: Option<RangeInclusive<u16>>,
+    /// How long a bot may take from spawn to its API answering.
+    pub start_timeout: Duration,
+}
+
+pub struct LocalRuntime {
+    config: LocalConfig,
+    installs: Installs,
+    http: reqwest::Client,
+    /// How processes this control plane started ended, by bot (reaped as they exit).
+    exits: Arc<Mutex<HashMap<Uuid, String>>>,
+}
+
+/// `instance.json`: the process that runs a bot.
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    process: ProcessId,
+    api_url: String,
+    freqtrade_version: String,
+}
+
+impl LocalRuntime {
+    pub fn new(config: LocalConfig, http: reqwest::Client) -> Self {
+        let installs = Installs::new(config.freqtrade_dir.clone(), config.python.clone());
+        Self {
+            config,
+            installs,
+            http,
+            exits: Arc::default(),
+        }
+    }
+
+    fn bot_dir(&self, bot_id: Uuid) -> PathBuf {
+        self.config.bots_dir.join(bot_id.to_string())
+    }
+
+    fn log_file(&self, bot_id: Uuid) -> PathBuf {
+        self.config.logs_dir.join(format!("{bot_id}.log"))
+    }
+
+    fn record_file(&self, bot_id: Uuid) -> PathBuf {
+        self.bot_dir(bot_id).join("instance.json")
+    }
+
+    async fn read_record(&self, bot_id: Uuid) -> Option<Record> {
+        let text = tokio::fs::read(self.record_file(bot_id)).await.ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+
+    fn instance(&self, bot_id: Uuid, state: InstanceState, api_url: Option<String>) -> Instance {
+        Instance {
+            runtime_id: self.runtime_id(bot_id),
+            kind: RuntimeKind::Local,
+            state,
+            labels: BTreeMap::from([
+                (labels::MANAGED.to_owned(), "true".to_owned()),
+                (labels::KIND.to_owned(), "bot".to_owned()),
+                (labels::BOT_ID.to_owned(), bot_id.to_string()),
+            ]),
+            api_url,
+        }
+    }
+
+    /// The bot's process as recorded, if it still runs.
+    async fn running(&self, bot_id: Uuid) -> Option<Record> {
+        self.read_record(bot_id)
+            .await
+            .filter(|record| record.process.is_alive())
+    }
+
+    /// How the bot's last process ended: its exit status when this control plane saw
+    /// it, and the last error lines of its log.
+    async fn exit_detail(&self, bot_id: Uuid) -> (String, Option<String>) {
+        let status = self
+            .exits
+            .lock()
+            .ok()
+            .and_then(|exits| exits.get(&bot_id).cloned())
+            .unwrap_or_else(|| "the process is gone".to_owned());
+        let tail = self.logs(bot_id, 200).await.unwrap_or_default();
+        (status, failure_lines(&tail))
+    }
+
+    fn free_port(&self) -> Result<u16, RuntimeError> {
+        let candidates: Box<dyn Iterator<Item = u16>> = match &self.config.api_ports {
+            Some(range) => Box::new(range.clone()),
+            None => Box::new(std::iter::once(0)),
+        };
+        for port in candidates {
+            if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port))
+                && let Ok(address) = listener.local_addr()
+            {
+                return Ok(address.port());
+            }
+        }
+        Err(RuntimeError::NoFreePort {
+            range: match &self.config.api_ports {
+                Some(range) => format!("{}-{}", range.start(), range.end()),
+                None => "the ephemeral range".to_owned(),
+            },
+        })
+    }
+
+    /// Writes the strategy (alone in its directory, so no stale class is found) and the
+    /// config for `port`.
+    async fn write_files(&self, spec: &BotSpec, port: u16) -> Result<PathBuf, RuntimeError> {
+        let dir = self.bot_dir(spec.bot_id);
+        let strategies = dir.join("user_data").join("strategies");
+        if strategies.exists() {
+            tokio::fs::remove_dir_all(&strategies)
+                .await
+                .map_err(RuntimeError::io("clear the strategies directory"))?;
+        }
+        tokio::fs::create_dir_all(&strategies)
+            .await
+            .map_err(RuntimeError::io(format!("create {}", strategies.display())))?;
+        tokio::fs::create_dir_all(&self.config.logs_dir)
+            .await
+            .map_err(RuntimeError::io(format!(
+                "create {}",
+                self.config.logs_dir.display()
+            )))?;
+        let strategy_file = strategies.join(format!("{}.py", spec.strategy.class_name));
+        tokio::fs::write(&strategy_file, &spec.strategy.code)
+            .await
+            .map_err(RuntimeError::io("write the strategy file"))?;
+        let mut config = spec.config.clone();
+        json_patch::merge(
+            &mut config,
+            &json!({ "api_server": { "listen_ip_address": "127.0.0.1", "listen_port": port } }),
+        );
+        let config_file = dir.join("config.json");
+        let text = serde_json::to_vec_pretty(&config).map_err(|e| RuntimeError::Io {
+            action: "serialize the config".into(),
+            source: e.into(),
+        })?;
+        tokio::fs::write(&config_file, text)
+            .await
+            .map_err(RuntimeError::io("write the config file"))?;
+        Ok(config_file)
+    }
+
+    async fn spawn(
+        &self,
+        spec: &BotSpec,
+        executable: &Path,
+        config_file: &Path,
+    ) -> Result<ProcessId, RuntimeError> {
+        let dir = self.bot_dir(spec.bot_id);
+        let log_path = self.log_file(spec.bot_id);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(RuntimeError::io(format!("open {}", log_path.display())))?;
+        let stderr = log
+            .try_clone()
+            .map_err(RuntimeError::io("share the log file"))?;
+        let mut command = tokio::process::Command::new(executable);
+        command
+            .arg("trade")
+            .arg("--config")
+            .arg(config_file)
+            .arg("--userdir")
+            .arg(dir.join("user_data"))
+            .arg("--db-url")
+            .arg(format!(
+                "sqlite:///{}",
+                dir.join("tradesv3.sqlite").display()
+            ))
+            .current_dir(&dir)
+            .env_clear()
+            .envs(
+                INHERITED_ENV
+                    .iter()
+                    .filter_map(|k| Some((k, std::env::var_os(k)?))),
+            )
+            .env("PYTHONUNBUFFERED", "1")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(stderr)
+            .process_group(0);
+        for (name, value) in &spec.environment {
+            command.env(name, value.as_str());
+        }
+        let mut child = command
+            .spawn()
+            .map_err(RuntimeError::io(format!("start {}", executable.display())))?;
+        let pid = child.id().ok_or_else(|| RuntimeError::ExitedAtStart {
+            status: "no pid".into(),
+            reason: "freqtrade ended before it could be watched".into(),
+        })?;
+        let process = ProcessId::of(pid).ok_or_else(|| RuntimeError::ExitedAtStart {
+            status: "gone".into(),
+            reason: "freqtrade ended at once".into(),
+        })?;
+        let exits = self.exits.clone();
+        let bot_id = spec.bot_id;
+        if let Ok(mut exits) = exits.lock() {
+            exits.remove(&bot_id);
+        }
+        tokio::spawn(async move {
+            let status = match child.wait().await {
+                Ok(status) => format!("freqtrade {status}"),
+                Err(e) => format!("freqtrade could not be waited for: {e}"),
+            };
+            if let Ok(mut exits) = exits.lock() {
+                exits.insert(bot_id, status);
+            }
+        });
+        Ok(process)
+    }
+
+    /// Waits until the API answers, the process ends, or the start timeout passes.
+    async fn wait_until_up(
+        &self,
+        bot_id: Uuid,
+        process: ProcessId,
+        api_url: &str,
+    ) -> Result<(), RuntimeError> {
+        let deadline = tokio::time::Instant::now() + self.config.start_timeout;
+        loop {
+            if !process.is_alive() {
+                // Let the reaper record the exit status.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let (status, reason) = self.exit_detail(bot_id).await;
+                let reason = reason.unwrap_or_else(|| "no error in its log".to_owned());
+                return Err(RuntimeError::ExitedAtStart { status, reason });
+            }
+            if ping(&self.http, api_url).await {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(RuntimeError::StartTimeout {
+                    api_url: api_url.to_owned(),
+                    seconds: self.config.start_timeout.as_secs(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    async fn start(&self, spec: &BotSpec) -> Result<Instance, RuntimeError> {
+        let executable = self.installs.ensure(&spec.freqtrade_version).await?;
+        let port = self.free_port()?;
+        let config_file = self.write_files(spec, port).await?;
+        let api_url = format!("http://127.0.0.1:{port}");
+        let process = self.spawn(spec, &executable, &config_file).await?;
+        let record = Record {
+            process,
+            api_url: api_url.clone(),
+            freqtrade_version: spec.freqtrade_version.clone(),
+        };
+        let written = serde_json::to_vec(&record)
+            .map_err(|e| RuntimeError::Io {
+                action: "serialize the instance record".into(),
+                source: e.into(),
+            })
+            .map(|text| std::fs::write(self.record_file(spec.bot_id), text));
+        let started = match written {
+            Ok(Ok(())) => self.wait_until_up(spec.bot_id, process, &api_url).await,
+            Ok(Err(e)) => Err(RuntimeError::io("write the instance record")(e)),
+            Err(e) => Err(e),
+        };
+        match started {
+            Ok(()) => {
+                tracing::info!(bot = %spec.bot_id, pid = process.pid, %api_url, "bot started");
+                Ok(self.instance(spec.bot_id, InstanceState::Running, Some(api_url)))
+            }
+            Err(e) => {
+                // Nothing is left running after a failed start.
+                process.terminate(STOP_GRACE).await;
+                let _ = tokio::fs::remove_file(self.record_file(spec.bot_id)).await;
+                Err(e)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Runtime for LocalRuntime {
+    fn kind(&self) -> RuntimeKind {
+        RuntimeKind::Local
+    }
+
+    fn runtime_id(&self, bot_id: Uuid) -> String {
+        format!("bot-{bot_id}")
+    }
+
+    async fn create_bot(
+        &self,
+        bot_id: Uuid,
+        freqtrade_version: &str,
+    ) -> Result<Instance, RuntimeError> {
+        let dir = self.bot_dir(bot_id);
+        tokio::fs::create_dir_all(dir.join("user_data"))
+            .await
+            .map_err(RuntimeError::io(format!("create {}", dir.display())))?;
+        self.installs.ensure(freqtrade_version).await?;
+        Ok(self.instance(bot_id, InstanceState::Created, None))
+    }
+
+    async fn start_bot(&self, spec: &BotSpec) -> Result<Instance, RuntimeError> {
+        if let Some(record) = self.running(spec.bot_id).await {
+            return Ok(self.instance(spec.bot_id, InstanceState::Running, Some(record.api_url)));
+        }
+        self.start(spec).await
+    }
+
+    async fn stop_bot(&self, bot_id: Uuid) -> Result<(), RuntimeError> {
+        if let Some(record) = self.read_record(bot_id).await {
+            record.process.terminate(STOP_GRACE).await;
+            tracing::info!(bot = %bot_id, pid = record.process.pid, "bot stopped");
+        }
+        match tokio::fs::remove_file(self.record_file(bot_id)).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(RuntimeError::io("remove the instance record")(e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn delete_bot(&self, bot_id: Uuid) -> Result<(), RuntimeError> {
+        self.stop_bot(bot_id).await?;
+        let dir = self.bot_dir(bot_id);
+        if dir.exists() {
+            tokio::fs::remove_dir_all(&dir)
+                .await
+                .map_err(RuntimeError::io(format!("remove {}", dir.display())))?;
+        }
+        let _ = tokio::fs::remove_file(self.log_file(bot_id)).await;
+        if let Ok(mut exits) = self.exits.lock() {
+            exits.remove(&bot_id);
+        }
+        Ok(())
+    }
+
+    async fn bot_status(&self, bot_id: Uuid) -> Result<Option<Instance>, RuntimeError> {
+        if !self.bot_dir(bot_id).exists() {
+            return Ok(None);
+        }
+        let instance = match self.read_record(bot_id).await {
+            Some(record) if record.process.is_alive() => {
+                self.instance(bot_id, InstanceState::Running, Some(record.api_url))
+            }
+            Some(_) => {
+                let detail = match self.exit_detail(bot_id).await {
+                    (status, Some(reason)) => format!("{status}: {reason}"),
+                    (status, None) => status,
+                };
+                self.instance(bot_id, InstanceState::Exited { detail }, None)
+            }
+            None => self.instance(bot_id, InstanceState::Created, None),
+        };
+        Ok(Some(instance))
+    }
+
+    async fn health_check(&self, bot_id: Uuid) -> Result<bool, RuntimeError> {
+        match self.running(bot_id).await {
+            Some(record) => Ok(ping(&self.http, &record.api_url).await),
+            None => Ok(false),
+        }
+    }
+
+    async fn logs(&self, bot_id: Uuid, lines: usize) -> Result<Vec<String>, RuntimeError> {
+        tail(&self.log_file(bot_id), lines).await
+    }
+
+    async fn list_instances(&self) -> Result<Vec<Instance>, RuntimeError> {
+        let mut entries = match tokio::fs::read_dir(&self.config.bots_dir).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(RuntimeError::io("list the bots directory")(e)),
+        };
+        let mut instances = Vec::new();
+        while let Some(entry) = entries
+            .next_entry()
+            .await
+            .map_err(RuntimeError::io("list the bots directory"))?
+        {
+            let Some(bot_id) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| Uuid::parse_str(n).ok())
+            else {
+                continue;
+            };
+            if let Some(instance) = self.bot_status(bot_id).await? {
+                instances.push(instance);
+            }
+        }
+        Ok(instances)
+    }
+
+    async fn cleanup(&self, runtime_id: &str) -> Result<(), RuntimeError> {
+        let bot_id = runtime_id
+            .strip_prefix("bot-")
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .ok_or_else(|| RuntimeError::NotFound(runtime_id.to_owned()))?;
+        self.delete_bot(bot_id).await
+    }
+}
+
+async fn ping(http: &reqwest::Client, api_url: &str) -> bool {
+    let response = http
+        .get(format!("{api_url}/api/v1/ping"))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await;
+    matches!(response, Ok(r) if r.status().is_success())
+}
+
+/// The last `lines` lines of `path` (at most its last 256 KiB are read).
+async fn tail(path: &Path, lines: usize) -> Result<Vec<String>, RuntimeError> {
+    const WINDOW: u64 = 256 * 1024;
+    let mut file = match tokio::fs::File::open(path).await {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(RuntimeError::io(format!("open {}", path.display()))(e)),
+    };
+    let length = file
+        .metadata()
+        .await
+        .map_err(RuntimeError::io("read the log's size"))?
+        .len();
+    file.seek(std::io::SeekFrom::Start(length.saturating_sub(WINDOW)))
+        .await
+        .map_err(RuntimeError::io("seek in the log"))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .await
+        .map_err(RuntimeError::io("read the log"))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let all: Vec<&str> = text.lines().collect();
+    let from = all.len().saturating_sub(lines);
+    Ok(all.iter().skip(from).map(|l| (*l).to_owned()).collect())
+}
+
+/// What freqtrade said when it failed: its last ERROR or CRITICAL lines, without the
+/// timestamp and logger prefix.
+fn failure_lines(log: &[String]) -> Option<String> {
+    let errors: Vec<&str> = log
+        .iter()
+        .filter_map(|line| {
+            ["- ERROR - ", "- CRITICAL - "]
+                .iter()
+                .find_map(|marker| line.split_once(marker).map(|(_, message)| message.trim()))
+        })
+        .collect();
+    let last = errors
+        .iter()
+        .rev()
+        .take(2)
+        .rev()
+        .copied()
+        .collect::<Vec<_>>();
+    (!last.is_empty()).then(|| last.join(" / ").chars().take(800).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_lines_are_freqtrades_last_errors() {
+        let log: Vec<String> = [
+            "2026-11-24 10:00:00,000 - freqtrade - INFO - Starting",
+            "2026-11-24 10:00:01,000 - freqtrade.resolvers - ERROR - Impossible to load Strategy 'Nope'.",
+            "2026-11-24 10:00:01,001 - freqtrade - ERROR - Fatal exception!",
+            "Traceback (most recent call last):",
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(
+            failure_lines(&log).unwrap(),
+            "Impossible to load Strategy 'Nope'. / Fatal exception!"
+        );
+        assert_eq!(failure_lines(&log[..1]), None);
+    }
+
+    #[tokio::test]
+    async fn tail_reads_the_last_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        std::fs::write(&path, "a\nb\nc\n").unwrap();
+        assert_eq!(tail(&path, 2).await.unwrap(), ["b", "c"]);
+        assert!(tail(&dir.path().join("none"), 2).await.unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_port_range_with_every_port_taken_is_reported() {
+        let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = holder.local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = LocalRuntime::new(
+            LocalConfig {
+                bots_dir: dir.path().join("bots"),
+                logs_dir: dir.path().join("logs"),
+                freqtrade_dir: dir.path().join("freqtrade"),
+                python: "python3".into(),
+                api_ports: Some(port..=port),
+                start_timeout: Duration::from_secs(1),
+            },
+            reqwest::Client::new(),
+        );
+        let error = runtime.free_port().unwrap_err().to_string();
+        assert_eq!(
+            error,
+            format!("no free port for the freqtrade API in {port}-{port}")
+        );
+    }
+}

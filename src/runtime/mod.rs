@@ -1,0 +1,168 @@
+//! Where bots run. One [`Runtime`] trait (PLAN.md "Runtime Interface") with one
+//! implementation per backend; everything a runtime creates carries the `anytrade.*`
+//! labels, so the service can list what it owns and reconcile it with what should run.
+//!
+//! Implemented here: [`local`] (child processes). Docker and Kubernetes are selectable
+//! names whose implementations are not built yet; a bot that asks for one fails with a
+//! reason that says so.
+
+pub mod local;
+mod selection;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use anytrade_aggregates::values::{ResourceLimits, RuntimeKind};
+use async_trait::async_trait;
+use serde_json::Value;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+pub use selection::{Runtimes, detect};
+
+/// Label keys every runtime puts on what it creates.
+pub mod labels {
+    pub const MANAGED: &str = "anytrade.managed";
+    pub const KIND: &str = "anytrade.kind";
+    pub const BOT_ID: &str = "anytrade.bot_id";
+}
+
+/// Everything a runtime needs to run one bot: the checked freqtrade config (without
+/// the API listen address, which the runtime chooses), the strategy file, and the
+/// secrets that reach freqtrade only as environment variables.
+pub struct BotSpec {
+    pub bot_id: Uuid,
+    pub freqtrade_version: String,
+    pub config: Value,
+    pub strategy: StrategyFile,
+    pub environment: Vec<(&'static str, Zeroizing<String>)>,
+    pub resources: ResourceLimits,
+}
+
+/// A strategy as freqtrade loads it: `user_data/strategies/<class_name>.py`.
+pub struct StrategyFile {
+    pub class_name: String,
+    pub code: String,
+}
+
+/// What a runtime runs for AnyTrade, as it reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub runtime_id: String,
+    pub kind: RuntimeKind,
+    pub state: InstanceState,
+    pub labels: BTreeMap<String, String>,
+    /// The freqtrade REST API base URL, while it runs.
+    pub api_url: Option<String>,
+}
+
+impl Instance {
+    /// The bot this instance belongs to, by its `anytrade.bot_id` label.
+    pub fn bot_id(&self) -> Option<Uuid> {
+        self.labels
+            .get(labels::BOT_ID)
+            .and_then(|id| Uuid::parse_str(id).ok())
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.state == InstanceState::Running
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstanceState {
+    /// Prepared, not running.
+    Created,
+    Running,
+    /// Was running and is gone; `detail` says how, when the runtime knows.
+    Exited {
+        detail: String,
+    },
+}
+
+/// Why a runtime could not do what was asked, in words a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("runtime {kind} is not available on this control plane (available: {available})")]
+    Unavailable {
+        kind: RuntimeKind,
+        available: String,
+    },
+    #[error("freqtrade {version} cannot be installed: {reason}")]
+    Install { version: String, reason: String },
+    #[error("no free port for the freqtrade API in {range}")]
+    NoFreePort { range: String },
+    #[error("the bot's config is not valid: {0}")]
+    Config(#[from] crate::freqtrade::config::ConfigError),
+    #[error("freqtrade exited at start ({status}): {reason}")]
+    ExitedAtStart { status: String, reason: String },
+    #[error("freqtrade did not answer on {api_url} within {seconds} s")]
+    StartTimeout { api_url: String, seconds: u64 },
+    #[error("no instance {0}")]
+    NotFound(String),
+    #[error("cannot {action}: {source}")]
+    Io {
+        action: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl RuntimeError {
+    pub(crate) fn io(action: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+        let action = action.into();
+        move |source| Self::Io { action, source }
+    }
+}
+
+/// A backend that runs freqtrade bots. Every method is idempotent: a repeated call
+/// (a re-delivered event, a retry after a crash) finds what the first one made and
+/// never makes a second process.
+#[async_trait]
+pub trait Runtime: Send + Sync {
+    fn kind(&self) -> RuntimeKind;
+
+    /// The runtime's stable handle for a bot, known before anything exists.
+    fn runtime_id(&self, bot_id: Uuid) -> String;
+
+    /// Prepares the bot (directories, freqtrade installation) without starting it.
+    async fn create_bot(
+        &self,
+        bot_id: Uuid,
+        freqtrade_version: &str,
+    ) -> Result<Instance, RuntimeError>;
+
+    /// Runs the bot with `spec` and returns once its REST API answers; a bot already
+    /// running is left as it is and returned.
+    async fn start_bot(&self, spec: &BotSpec) -> Result<Instance, RuntimeError>;
+
+    /// Ends the bot's processes; stopping a stopped bot does nothing.
+    async fn stop_bot(&self, bot_id: Uuid) -> Result<(), RuntimeError>;
+
+    /// Stops the bot, then starts it with `spec` (which may differ from the last one).
+    async fn restart_bot(&self, spec: &BotSpec) -> Result<Instance, RuntimeError> {
+        self.stop_bot(spec.bot_id).await?;
+        self.start_bot(spec).await
+    }
+
+    /// Stops the bot and removes everything the runtime holds for it.
+    async fn delete_bot(&self, bot_id: Uuid) -> Result<(), RuntimeError>;
+
+    /// The bot's instance as the runtime sees it now; `None` when it has none.
+    async fn bot_status(&self, bot_id: Uuid) -> Result<Option<Instance>, RuntimeError>;
+
+    /// Whether the bot's REST API answers `/api/v1/ping`.
+    async fn health_check(&self, bot_id: Uuid) -> Result<bool, RuntimeError>;
+
+    /// The last `lines` lines the bot wrote.
+    async fn logs(&self, bot_id: Uuid, lines: usize) -> Result<Vec<String>, RuntimeError>;
+
+    /// Everything this runtime holds for AnyTrade (by its labels), running or not.
+    async fn list_instances(&self) -> Result<Vec<Instance>, RuntimeError>;
+
+    /// Removes an instance by runtime id, whatever bot it belonged to.
+    async fn cleanup(&self, runtime_id: &str) -> Result<(), RuntimeError>;
+}
+
+/// The runtimes this control plane can use, by kind.
+pub type RuntimeMap = HashMap<RuntimeKind, Arc<dyn Runtime>>;

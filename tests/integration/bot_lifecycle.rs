@@ -1,0 +1,443 @@
+//! Real freqtrade bots end to end, through GraphQL only: the local runtime installs
+//! freqtrade (pinned 2026.9, into a cache shared by test runs), runs dry-run bots
+//! against the exchange simulator, and the lifecycle manager and reconciler keep the
+//! bots' recorded state and their processes in step.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anytrade::config::RuntimeChoice;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::app::TestApp;
+
+/// A strategy that enters on every candle and takes any profit.
+const ALWAYS_ENTER: &str = r#"
+from freqtrade.strategy import IStrategy
+
+
+class AlwaysEnter(IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "1m"
+    minimal_roi = {"0": 0.001}
+    stoploss = -0.10
+    process_only_new_candles = True
+    startup_candle_count = 0
+
+    def populate_indicators(self, dataframe, metadata):
+        return dataframe
+
+    def populate_entry_trend(self, dataframe, metadata):
+        dataframe["enter_long"] = 1
+        return dataframe
+
+    def populate_exit_trend(self, dataframe, metadata):
+        dataframe["exit_long"] = 0
+        return dataframe
+"#;
+
+/// Passes AnyTrade's checks, fails when freqtrade imports it.
+const BROKEN: &str = r#"
+from freqtrade.strategy import IStrategy
+import anytrade_no_such_module
+
+
+class Broken(IStrategy):
+    timeframe = "1m"
+    minimal_roi = {"0": 0.01}
+    stoploss = -0.10
+
+    def populate_indicators(self, dataframe, metadata):
+        return dataframe
+
+    def populate_entry_trend(self, dataframe, metadata):
+        return dataframe
+
+    def populate_exit_trend(self, dataframe, metadata):
+        return dataframe
+"#;
+
+const BOT: &str = "id status runtimeId apiUrl errorMessage";
+
+/// The freqtrade installations the tests share across runs (installing takes a
+/// minute; `ANYTRADE_TEST_FREQTRADE_DIR` moves it).
+fn freqtrade_cache() -> PathBuf {
+    std::env::var_os("ANYTRADE_TEST_FREQTRADE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into());
+            Path::new(&home).join(".cache/anytrade/freqtrade")
+        })
+}
+
+/// The exchange simulator on a random port, for as long as the test runs.
+async fn simulator() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(anytrade_exchange_sim::serve(
+        listener,
+        anytrade_exchange_sim::SimConfig::default(),
+        std::future::pending(),
+    ));
+    format!("http://{address}")
+}
+
+/// The service managing bots on the local runtime, with everything under `data`.
+async fn managing_app(
+    data: &Path,
+    adjust: impl FnOnce(&mut anytrade::config::Settings),
+) -> TestApp {
+    let data = data.to_owned();
+    TestApp::spawn_with(move |settings| {
+        settings.runtime.manage = true;
+        settings.runtime.default = RuntimeChoice::Local;
+        settings.runtime.reconcile_interval_secs = 2;
+        settings.data_dir = data.clone();
+        settings.runtime.local.freqtrade_path = Some(freqtrade_cache());
+        adjust(settings);
+    })
+    .await
+}
+
+/// The sandbox exchange: Binance's public API served by the simulator.
+async fn sandbox_exchange(app: &TestApp, simulator: &str) -> String {
+    let api = format!("{simulator}/api/v3");
+    let ccxt = json!({
+        "urls": { "api": { "public": api } },
+        "options": { "fetchMarkets": { "types": ["spot"] } },
+    });
+    let config = json!({ "enable_ws": false, "ccxt_config": ccxt, "ccxt_async_config": ccxt });
+    app.query(
+        "mutation($config: JSON!) { createExchange(input: { name: \"binance\", testMode: true, config: $config }) { id } }",
+        json!({ "config": config }),
+    )
+    .await["createExchange"]["id"]
+        .as_str()
+        .expect("exchange id")
+        .to_owned()
+}
+
+async fn strategy(app: &TestApp, name: &str, code: &str) -> String {
+    app.query(
+        "mutation($name: String!, $code: String!) { createStrategy(input: { name: $name, code: $code }) { id } }",
+        json!({ "name": name, "code": code }),
+    )
+    .await["createStrategy"]["id"]
+        .as_str()
+        .expect("strategy id")
+        .to_owned()
+}
+
+async fn create_bot(
+    app: &TestApp,
+    name: &str,
+    exchange: &str,
+    strategy: &str,
+    extra: Value,
+) -> String {
+    let mut input = json!({
+        "name": name,
+        "exchangeId": exchange,
+        "strategyId": strategy,
+        "mode": "DRY_RUN",
+        "runtime": "LOCAL",
+        "config": { "pairs": ["BTC/USDT", "ETH/USDT"], "stakeAmount": "100", "maxOpenTrades": 2 },
+    });
+    if let (Some(input), Some(extra)) = (input.as_object_mut(), extra.as_object()) {
+        input.extend(extra.clone());
+    }
+    app.query(
+        &format!("mutation($input: CreateBotInput!) {{ createBot(input: $input) {{ {BOT} }} }}"),
+        json!({ "input": input }),
+    )
+    .await["createBot"]["id"]
+        .as_str()
+        .expect("bot id")
+        .to_owned()
+}
+
+async fn bot(app: &TestApp, id: &str) -> Value {
+    app.query(
+        &format!("query($id: ID!) {{ bot(id: $id) {{ {BOT} }} }}"),
+        json!({ "id": id }),
+    )
+    .await["bot"]
+        .clone()
+}
+
+async fn act(app: &TestApp, mutation: &str, id: &str) {
+    let selection = if mutation == "deleteBot" {
+        ""
+    } else {
+        "{ id }"
+    };
+    app.query(
+        &format!("mutation($id: ID!) {{ {mutation}(id: $id) {selection} }}"),
+        json!({ "id": id }),
+    )
+    .await;
+}
+
+/// Waits until the bot shows `status`, failing early if it lands in ERROR instead.
+async fn wait_for_status(app: &TestApp, id: &str, status: &str, within: Duration) -> Value {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let bot = bot(app, id).await;
+        if bot["status"] == status {
+            return bot;
+        }
+        assert!(
+            bot["status"] != "ERROR" || status == "ERROR",
+            "bot failed while waiting for {status}: {bot}"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "bot not {status} within {within:?}: {bot}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Pids of the freqtrade processes running bot `id` (found by its config path).
+fn freqtrade_processes(id: &str) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let zombie = stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        if !zombie && cmdline.contains("trade") && cmdline.contains(id) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+async fn wait_until_no_process(id: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !freqtrade_processes(id).is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "freqtrade still runs for bot {id}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The bot's own REST API answers, with the credentials AnyTrade made for it.
+async fn assert_api_answers(app: &TestApp, id: &str, api_url: &str) {
+    let client = reqwest::Client::new();
+    let ping: Value = client
+        .get(format!("{api_url}/api/v1/ping"))
+        .send()
+        .await
+        .expect("ping")
+        .json()
+        .await
+        .expect("ping body");
+    assert_eq!(ping["status"], "pong");
+    let keys = anytrade::crypto::Keyring::from_base64(
+        app.settings.encryption_key.as_ref().map(|k| k.expose()),
+        &[],
+    )
+    .expect("keys");
+    let bot_id = uuid::Uuid::parse_str(id).expect("uuid");
+    let (username, password) = anytrade::bot_credentials::load(&app.pool, &keys, bot_id)
+        .await
+        .expect("credentials readable")
+        .expect("credentials stored");
+    let config: Value = client
+        .get(format!("{api_url}/api/v1/show_config"))
+        .basic_auth(username, Some(password.as_str()))
+        .send()
+        .await
+        .expect("show_config")
+        .json()
+        .await
+        .expect("show_config body");
+    assert_eq!(config["strategy"], "AlwaysEnter", "{config}");
+    assert_eq!(config["dry_run"], true, "{config}");
+    assert_eq!(config["exchange"], "binance", "{config}");
+}
+
+const START_WITHIN: Duration = Duration::from_secs(90);
+/// Provisioning installs freqtrade on a machine that has never had it.
+const PROVISION_WITHIN: Duration = Duration::from_secs(600);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_bot_runs_real_freqtrade_through_its_whole_lifecycle() {
+    let data = tempfile::tempdir().expect("data dir");
+    let simulator = simulator().await;
+    let app = managing_app(data.path(), |_| {}).await;
+    let exchange = sandbox_exchange(&app, &simulator).await;
+    let strategy = strategy(&app, "always enter", ALWAYS_ENTER).await;
+    let id = create_bot(&app, "e2e", &exchange, &strategy, json!({})).await;
+    wait_for_status(&app, &id, "STOPPED", PROVISION_WITHIN).await;
+
+    // Start: running within 90 s, its API answers.
+    act(&app, "startBot", &id).await;
+    let running = wait_for_status(&app, &id, "RUNNING", START_WITHIN).await;
+    let api_url = running["apiUrl"].as_str().expect("api url").to_owned();
+    assert_api_answers(&app, &id, &api_url).await;
+    assert_eq!(freqtrade_processes(&id).len(), 1);
+
+    // Stop: the process ends.
+    act(&app, "stopBot", &id).await;
+    wait_for_status(&app, &id, "STOPPED", Duration::from_secs(60)).await;
+    wait_until_no_process(&id).await;
+
+    // Start, then restart: a new process replaces the old one.
+    act(&app, "startBot", &id).await;
+    wait_for_status(&app, &id, "RUNNING", START_WITHIN).await;
+    let before = freqtrade_processes(&id);
+    assert_eq!(before.len(), 1);
+    act(&app, "restartBot", &id).await;
+    let restarted = wait_for_status(&app, &id, "RUNNING", START_WITHIN).await;
+    let after = freqtrade_processes(&id);
+    assert_eq!(after.len(), 1, "one process after a restart");
+    assert_ne!(before, after, "a restart runs a new process");
+    assert_api_answers(&app, &id, restarted["apiUrl"].as_str().expect("api url")).await;
+
+    // The control plane goes away while the bot runs and comes back: the bot is
+    // adopted, not started a second time.
+    let settings = app.shut_down().await;
+    assert_eq!(
+        freqtrade_processes(&id),
+        after,
+        "bots outlive the control plane"
+    );
+    let app = TestApp::restart(settings).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let adopted = wait_for_status(&app, &id, "RUNNING", Duration::from_secs(10)).await;
+    assert_eq!(freqtrade_processes(&id), after, "adopted, not duplicated");
+    assert_eq!(adopted["apiUrl"], restarted["apiUrl"]);
+
+    // The process dies behind the control plane's back: the reconciler notices
+    // within one interval (2 s here).
+    for pid in &after {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(*pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .expect("kill freqtrade");
+    }
+    let failed = wait_for_status(&app, &id, "ERROR", Duration::from_secs(6)).await;
+    let reason = failed["errorMessage"].as_str().expect("error message");
+    assert!(reason.contains("freqtrade process is gone"), "{reason}");
+
+    // Delete: nothing is left, neither process nor files.
+    act(&app, "deleteBot", &id).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, body) = app
+            .graphql_as(
+                Some(&app.admin),
+                "query($id: ID!) { bot(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await;
+        if body["data"]["bot"].is_null() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "bot not deleted: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    wait_until_no_process(&id).await;
+    assert!(!data.path().join("local/bots").join(&id).exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_that_cannot_run_fail_with_their_reason_and_leave_nothing_running() {
+    let data = tempfile::tempdir().expect("data dir");
+    let simulator = simulator().await;
+    // Every API port the runtime may use is taken.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("address").port();
+    let app = managing_app(data.path(), |settings| {
+        settings.runtime.local.api_ports = Some(format!("{port}-{port}"));
+    })
+    .await;
+    let exchange = sandbox_exchange(&app, &simulator).await;
+    let good = strategy(&app, "always enter", ALWAYS_ENTER).await;
+    let broken = strategy(&app, "broken", BROKEN).await;
+
+    // A freqtrade release that does not exist: provisioning fails with pip's reason.
+    let missing = create_bot(
+        &app,
+        "missing version",
+        &exchange,
+        &good,
+        json!({ "freqtradeVersion": "1999.1" }),
+    )
+    .await;
+    let failed = wait_for_status(&app, &missing, "ERROR", PROVISION_WITHIN).await;
+    let reason = failed["errorMessage"].as_str().expect("reason");
+    assert!(
+        reason.starts_with("freqtrade 1999.1 cannot be installed: pip:"),
+        "{reason}"
+    );
+
+    // The port is in use.
+    let blocked = create_bot(&app, "no port", &exchange, &good, json!({})).await;
+    wait_for_status(&app, &blocked, "STOPPED", PROVISION_WITHIN).await;
+    act(&app, "startBot", &blocked).await;
+    let failed = wait_for_status(&app, &blocked, "ERROR", START_WITHIN).await;
+    assert_eq!(
+        failed["errorMessage"],
+        format!("no free port for the freqtrade API in {port}-{port}")
+    );
+    assert!(freqtrade_processes(&blocked).is_empty());
+    drop(taken);
+
+    // A strategy freqtrade cannot load: freqtrade exits at start and says why.
+    let bad = create_bot(&app, "broken strategy", &exchange, &broken, json!({})).await;
+    wait_for_status(&app, &bad, "STOPPED", PROVISION_WITHIN).await;
+    act(&app, "startBot", &bad).await;
+    let failed = wait_for_status(&app, &bad, "ERROR", START_WITHIN).await;
+    let reason = failed["errorMessage"].as_str().expect("reason");
+    assert!(reason.starts_with("freqtrade exited at start"), "{reason}");
+    assert!(
+        reason.contains("anytrade_no_such_module") || reason.contains("Broken"),
+        "{reason}"
+    );
+    assert!(freqtrade_processes(&bad).is_empty());
+
+    // A runtime this control plane does not have.
+    let elsewhere = create_bot(
+        &app,
+        "on docker",
+        &exchange,
+        &good,
+        json!({ "runtime": "DOCKER" }),
+    )
+    .await;
+    let failed = wait_for_status(&app, &elsewhere, "ERROR", Duration::from_secs(30)).await;
+    assert_eq!(
+        failed["errorMessage"],
+        "runtime docker is not available on this control plane (available: local)"
+    );
+
+    for id in [&missing, &blocked, &bad, &elsewhere] {
+        act(&app, "deleteBot", id).await;
+    }
+    for id in [&missing, &blocked, &bad, &elsewhere] {
+        wait_until_no_process(id).await;
+    }
+}
