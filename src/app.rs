@@ -89,6 +89,7 @@ fn runtimes(settings: &Settings) -> anyhow::Result<Runtimes> {
     let base = settings.data_dir.join("local");
     let config = LocalConfig {
         bots_dir: local.data_path.clone().unwrap_or_else(|| base.join("bots")),
+        jobs_dir: base.join("jobs"),
         logs_dir: local.log_path.clone().unwrap_or_else(|| base.join("logs")),
         freqtrade_dir: local
             .freqtrade_path

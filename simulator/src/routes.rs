@@ -26,7 +26,6 @@ pub fn router(config: SimConfig) -> Router {
         .route("/api/v3/time", get(time))
         .route("/api/v3/exchangeInfo", get(exchange_info::exchange_info))
         .route("/api/v3/klines", get(klines::klines))
-        .route("/api/v3/uiKlines", get(klines::klines))
         .route("/api/v3/depth", get(book::depth))
         .route("/api/v3/ticker/bookTicker", get(book::book_tickers))
         .route("/api/v3/ticker/24hr", get(ticker::day_stats))

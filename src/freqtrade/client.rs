@@ -374,8 +374,8 @@ impl FreqtradeClient {
         self.call(Call::post("/stop", None)).await
     }
 
-    /// `POST /stopentry`: no new entries; open trades are still managed and exited. Undone
-    /// by `reload_config`.
+    /// `POST /stopentry`: pause, no new entries; open trades are still managed and exited.
+    /// Undone by `start` (freqtrade 2026.9 calls the state `paused`).
     pub async fn stop_entry(&self) -> Result<StatusMessage, FreqtradeError> {
         self.call(Call::post("/stopentry", None)).await
     }

@@ -963,3 +963,169 @@ fn unusable_base_urls_are_refused() {
         );
     }
 }
+
+// ---- recorded answers of a real bot -----------------------------------------------------
+
+macro_rules! recorded {
+    ($name:literal) => {
+        include_str!(concat!("../../tests/fixtures/freqtrade/", $name))
+    };
+}
+
+/// Serves a recorded body with the status it was recorded with.
+fn replay(status: StatusCode, body: &'static str) -> Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+#[tokio::test]
+async fn every_method_reads_the_recorded_answers_of_freqtrade_2026_9() {
+    // The recorded login hands out "REDACTED.JWT.TOKEN"; every route insists on it.
+    let bearer = "Bearer REDACTED.JWT.TOKEN";
+    let authed = move |headers: &HeaderMap, body: &'static str| {
+        if authorization(headers) == bearer {
+            replay(StatusCode::OK, body)
+        } else {
+            unauthorized()
+        }
+    };
+    macro_rules! route {
+        ($router:expr, $method:ident, $path:literal, $file:literal) => {
+            $router.route(
+                $path,
+                $method(
+                    move |headers: HeaderMap| async move { authed(&headers, recorded!($file)) },
+                ),
+            )
+        };
+    }
+    let mut router = Router::new()
+        .route(
+            "/api/v1/token/login",
+            post(|| async { replay(StatusCode::OK, recorded!("token_login.json")) }),
+        )
+        .route(
+            "/api/v1/ping",
+            get(|| async { replay(StatusCode::OK, recorded!("ping.json")) }),
+        );
+    router = route!(router, get, "/api/v1/show_config", "show_config.json");
+    router = route!(router, get, "/api/v1/health", "health.json");
+    router = route!(router, get, "/api/v1/status", "status.json");
+    router = route!(router, get, "/api/v1/profit", "profit.json");
+    router = route!(router, get, "/api/v1/trades", "trades.json");
+    router = route!(router, get, "/api/v1/trade/2", "trade.json");
+    router = route!(router, get, "/api/v1/balance", "balance.json");
+    router = route!(router, get, "/api/v1/count", "count.json");
+    router = route!(router, get, "/api/v1/performance", "performance.json");
+    router = route!(router, get, "/api/v1/daily", "daily.json");
+    router = route!(router, get, "/api/v1/logs", "logs.json");
+    router = route!(router, post, "/api/v1/start", "start.json");
+    router = route!(router, post, "/api/v1/stop", "stop.json");
+    router = route!(router, post, "/api/v1/stopentry", "stopentry.json");
+    router = route!(router, post, "/api/v1/reload_config", "reload_config.json");
+    router = route!(router, post, "/api/v1/forceexit", "forceexit.json");
+    router = route!(router, post, "/api/v1/forceenter", "forceenter.json");
+    let router = router.route(
+        "/api/v1/trade/999999",
+        get(|| async { replay(StatusCode::NOT_FOUND, recorded!("trade_not_found.json")) }),
+    );
+    let client = client(&serve(router).await);
+
+    assert_eq!(client.ping().await.unwrap().status, "pong");
+    assert_eq!(client.show_config().await.unwrap().bot_name, "sim-bot");
+    assert_eq!(
+        client.health().await.unwrap().last_process_ts,
+        Some(1_795_562_991)
+    );
+    assert_eq!(client.status().await.unwrap().len(), 3);
+    assert_eq!(client.profit().await.unwrap().closed_trade_count, 3);
+    assert_eq!(client.trades(5, 0).await.unwrap().total_trades, 3);
+    assert_eq!(
+        client.trade(2).await.unwrap().exit_reason.as_deref(),
+        Some("roi")
+    );
+    assert_eq!(client.balance().await.unwrap().currencies.len(), 4);
+    assert_eq!(client.count().await.unwrap().current, 3);
+    assert_eq!(client.performance().await.unwrap()[0].pair, "BNB/USDT");
+    assert_eq!(client.daily(7).await.unwrap().data.len(), 7);
+    assert_eq!(client.logs(Some(5)).await.unwrap().log_count, 5);
+    assert_eq!(client.start().await.unwrap().status, "starting trader ...");
+    assert_eq!(client.stop().await.unwrap().status, "stopping trader ...");
+    assert!(
+        client
+            .stop_entry()
+            .await
+            .unwrap()
+            .status
+            .starts_with("paused")
+    );
+    assert_eq!(
+        client.reload_config().await.unwrap().status,
+        "Reloading config ..."
+    );
+    assert_eq!(
+        client
+            .force_exit(&ForceExit::trade(1))
+            .await
+            .unwrap()
+            .result,
+        "Created exit order for trade 1."
+    );
+    let ForceEnterOutcome::Entered(trade) = client
+        .force_enter(&ForceEnter::long("XRP/USDT"))
+        .await
+        .unwrap()
+    else {
+        panic!("expected the recorded trade");
+    };
+    assert_eq!(trade.trade_id, 7);
+    assert!(matches!(
+        client.trade(999_999).await.unwrap_err(),
+        FreqtradeError::NotFound { .. }
+    ));
+}
+
+#[test]
+fn recorded_bot_errors_become_bot_errors_with_freqtrades_text() {
+    for (endpoint, body, message) in [
+        (
+            "POST /api/v1/forceenter",
+            recorded!("forceenter_paused.json"),
+            "Error querying /api/v1/forceenter: trader is not running",
+        ),
+        (
+            "POST /api/v1/forceexit",
+            recorded!("forceexit_unknown_trade.json"),
+            "Error querying /api/v1/forceexit: invalid argument",
+        ),
+    ] {
+        let error = error_for_status(
+            endpoint,
+            StatusCode::BAD_GATEWAY,
+            &HeaderMap::new(),
+            body.as_bytes(),
+        );
+        assert_eq!(
+            error.to_string(),
+            format!("freqtrade {endpoint}: bot error: {message}")
+        );
+    }
+    let error = error_for_status(
+        "GET /api/v1/trade/999999",
+        StatusCode::NOT_FOUND,
+        &HeaderMap::new(),
+        recorded!("trade_not_found.json").as_bytes(),
+    );
+    assert!(matches!(error, FreqtradeError::NotFound { .. }));
+}
+
+#[test]
+fn the_recorded_login_answer_is_a_token_pair() {
+    let tokens: TokenPair = serde_json::from_str(recorded!("token_login.json")).unwrap();
+    assert_eq!(tokens.access_token, "REDACTED.JWT.TOKEN");
+    assert_eq!(tokens.refresh_token, "REDACTED.JWT.TOKEN");
+}

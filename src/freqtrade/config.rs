@@ -11,7 +11,7 @@
 //! Credentials never enter the file: they reach freqtrade as `FREQTRADE__EXCHANGE__*`
 //! environment variables, which freqtrade reads over its config.
 
-use anytrade_aggregates::{BotState, ExchangeState};
+use anytrade_aggregates::{BotState, ExchangeState, JobSpec};
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
@@ -78,8 +78,7 @@ pub fn bot_config(
     strategy_class: &str,
     api_username: &str,
 ) -> Result<Value, ConfigError> {
-    let mut config: Value = serde_json::from_str(BASE_TEMPLATE)
-        .map_err(|e| ConfigError::new("(template)", format!("is not valid JSON: {e}")))?;
+    let mut config = template()?;
 
     json_patch::merge(
         &mut config,
@@ -101,6 +100,44 @@ pub fn bot_config(
     );
     check(&config)?;
     Ok(config)
+}
+
+/// The config a backtest or hyperopt of `job` runs with: the template, the exchange,
+/// the job's settings and its `config` overrides, then what AnyTrade manages (always
+/// dry run, the pinned strategy class, no API server).
+pub fn job_config(exchange: &ExchangeState, job: &JobSpec) -> Result<Value, ConfigError> {
+    let mut config = template()?;
+    json_patch::merge(
+        &mut config,
+        &json!({ "exchange": exchange.config.to_value() }),
+    );
+    json_patch::merge(
+        &mut config,
+        &json!({
+            "timeframe": job.timeframe,
+            "stake_amount": job.stake_amount,
+            "stake_currency": job.stake_currency,
+            "exchange": { "pair_whitelist": job.pairs.to_strings() },
+        }),
+    );
+    json_patch::merge(&mut config, &job.config.to_value());
+    json_patch::merge(
+        &mut config,
+        &json!({
+            "dry_run": true,
+            "strategy": job.strategy_class,
+            "exchange": { "name": exchange.name.as_str() },
+            // freqtrade checks a present api_server section even when disabled.
+            "api_server": null,
+        }),
+    );
+    check(&config)?;
+    Ok(config)
+}
+
+fn template() -> Result<Value, ConfigError> {
+    serde_json::from_str(BASE_TEMPLATE)
+        .map_err(|e| ConfigError::new("(template)", format!("is not valid JSON: {e}")))
 }
 
 /// The bot's typed settings as a merge patch (only those it sets).
@@ -288,6 +325,39 @@ mod tests {
         assert_eq!(config["api_server"]["verbosity"], "error");
         // No credential is in the file.
         assert!(config["api_server"].get("password").is_none());
+    }
+
+    #[test]
+    fn a_job_runs_dry_with_its_own_settings_and_no_api_server() {
+        let job = JobSpec {
+            strategy_id: Uuid::nil(),
+            strategy_version: 2,
+            strategy_class: "AlwaysEnter".into(),
+            dates: anytrade_aggregates::values::DateRange::parse("2026-01-01", "2026-01-05")
+                .unwrap(),
+            timeframe: anytrade_aggregates::values::Timeframe::parse("5m").unwrap(),
+            stake_amount: StakeAmount::parse_amount(50.0).unwrap(),
+            stake_currency: anytrade_aggregates::values::StakeCurrency::parse("USDT").unwrap(),
+            pairs: Pairs::parse(&["SOL/USDT"]).unwrap(),
+            config: ConfigObject::parse(
+                "config",
+                json!({ "max_open_trades": 5, "dry_run": false }),
+            )
+            .unwrap(),
+        };
+        let config = job_config(&exchange(json!({ "enable_ws": false })), &job).unwrap();
+        assert_eq!(config["timeframe"], "5m");
+        assert_eq!(config["stake_amount"], 50.0);
+        assert_eq!(config["stake_currency"], "USDT");
+        assert_eq!(config["exchange"]["pair_whitelist"], json!(["SOL/USDT"]));
+        assert_eq!(config["exchange"]["enable_ws"], false);
+        assert_eq!(config["max_open_trades"], 5);
+        assert_eq!(
+            config["dry_run"], true,
+            "an override cannot make a job live"
+        );
+        assert_eq!(config["strategy"], "AlwaysEnter");
+        assert!(config.get("api_server").is_none());
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod labels {
     pub const MANAGED: &str = "anytrade.managed";
     pub const KIND: &str = "anytrade.kind";
     pub const BOT_ID: &str = "anytrade.bot_id";
+    pub const JOB_ID: &str = "anytrade.job_id";
 }
 
 /// Everything a runtime needs to run one bot: the checked freqtrade config (without
@@ -36,6 +37,37 @@ pub struct BotSpec {
     pub config: Value,
     pub strategy: StrategyFile,
     pub environment: Vec<(&'static str, Zeroizing<String>)>,
+    pub resources: ResourceLimits,
+}
+
+/// What kind of job a [`JobSpec`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    Backtest,
+    Hyperopt,
+}
+
+impl JobKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Backtest => "backtest",
+            Self::Hyperopt => "hyperopt",
+        }
+    }
+}
+
+/// Everything a runtime needs to run one backtest or hyperopt: freqtrade commands run
+/// in order (download the data, then test), each given the job's config and
+/// `user_data`. A step is a subcommand and its arguments, like
+/// `["backtesting", "--strategy", "MyStrategy", "--timerange", "20240101-20240301"]`.
+pub struct JobSpec {
+    pub job_id: Uuid,
+    pub kind: JobKind,
+    pub freqtrade_version: String,
+    pub config: Value,
+    pub strategy: StrategyFile,
+    pub steps: Vec<Vec<String>>,
     pub resources: ResourceLimits,
 }
 
@@ -74,7 +106,10 @@ pub enum InstanceState {
     /// Prepared, not running.
     Created,
     Running,
-    /// Was running and is gone; `detail` says how, when the runtime knows.
+    /// A job that ran every step successfully.
+    Finished,
+    /// Ended otherwise (a bot that is gone; a job failed, cancelled or killed);
+    /// `detail` says how, when the runtime knows.
     Exited {
         detail: String,
     },
@@ -100,6 +135,10 @@ pub enum RuntimeError {
     StartTimeout { api_url: String, seconds: u64 },
     #[error("no instance {0}")]
     NotFound(String),
+    #[error("job {0} has no steps")]
+    NoSteps(Uuid),
+    #[error("{0:?} is not a path inside the job's user_data")]
+    OutsideJob(String),
     #[error("cannot {action}: {source}")]
     Io {
         action: String,
@@ -156,6 +195,22 @@ pub trait Runtime: Send + Sync {
 
     /// The last `lines` lines the bot wrote.
     async fn logs(&self, bot_id: Uuid, lines: usize) -> Result<Vec<String>, RuntimeError>;
+
+    /// Starts job `spec`; a job that already ran or runs is returned as it is.
+    async fn run_job(&self, spec: &JobSpec) -> Result<Instance, RuntimeError>;
+
+    /// The job's instance as the runtime sees it now; `None` when it has none.
+    async fn job_status(&self, job_id: Uuid) -> Result<Option<Instance>, RuntimeError>;
+
+    /// Ends the job's running step and runs no further one.
+    async fn cancel_job(&self, job_id: Uuid) -> Result<(), RuntimeError>;
+
+    /// The last `lines` lines the job wrote.
+    async fn job_logs(&self, job_id: Uuid, lines: usize) -> Result<Vec<String>, RuntimeError>;
+
+    /// A file the job wrote, by its path under the job's `user_data` (results such as
+    /// `backtest_results/.last_result.json`); `None` when there is none.
+    async fn job_file(&self, job_id: Uuid, path: &str) -> Result<Option<Vec<u8>>, RuntimeError>;
 
     /// Everything this runtime holds for AnyTrade (by its labels), running or not.
     async fn list_instances(&self) -> Result<Vec<Instance>, RuntimeError>;

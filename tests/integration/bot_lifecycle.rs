@@ -3,39 +3,14 @@
 //! against the exchange simulator, and the lifecycle manager and reconciler keep the
 //! bots' recorded state and their processes in step.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anytrade::config::RuntimeChoice;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 use crate::app::TestApp;
-
-/// A strategy that enters on every candle and takes any profit.
-const ALWAYS_ENTER: &str = r#"
-from freqtrade.strategy import IStrategy
-
-
-class AlwaysEnter(IStrategy):
-    INTERFACE_VERSION = 3
-    timeframe = "1m"
-    minimal_roi = {"0": 0.001}
-    stoploss = -0.10
-    process_only_new_candles = True
-    startup_candle_count = 0
-
-    def populate_indicators(self, dataframe, metadata):
-        return dataframe
-
-    def populate_entry_trend(self, dataframe, metadata):
-        dataframe["enter_long"] = 1
-        return dataframe
-
-    def populate_exit_trend(self, dataframe, metadata):
-        dataframe["exit_long"] = 0
-        return dataframe
-"#;
+use crate::sandbox::{ALWAYS_ENTER, freqtrade_cache, sandbox_exchange_config, simulator};
 
 /// Passes AnyTrade's checks, fails when freqtrade imports it.
 const BROKEN: &str = r#"
@@ -60,29 +35,6 @@ class Broken(IStrategy):
 
 const BOT: &str = "id status runtimeId apiUrl errorMessage";
 
-/// The freqtrade installations the tests share across runs (installing takes a
-/// minute; `ANYTRADE_TEST_FREQTRADE_DIR` moves it).
-fn freqtrade_cache() -> PathBuf {
-    std::env::var_os("ANYTRADE_TEST_FREQTRADE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into());
-            Path::new(&home).join(".cache/anytrade/freqtrade")
-        })
-}
-
-/// The exchange simulator on a random port, for as long as the test runs.
-async fn simulator() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(anytrade_exchange_sim::serve(
-        listener,
-        anytrade_exchange_sim::SimConfig::default(),
-        std::future::pending(),
-    ));
-    format!("http://{address}")
-}
-
 /// The service managing bots on the local runtime, with everything under `data`.
 async fn managing_app(
     data: &Path,
@@ -102,12 +54,7 @@ async fn managing_app(
 
 /// The sandbox exchange: Binance's public API served by the simulator.
 async fn sandbox_exchange(app: &TestApp, simulator: &str) -> String {
-    let api = format!("{simulator}/api/v3");
-    let ccxt = json!({
-        "urls": { "api": { "public": api } },
-        "options": { "fetchMarkets": { "types": ["spot"] } },
-    });
-    let config = json!({ "enable_ws": false, "ccxt_config": ccxt, "ccxt_async_config": ccxt });
+    let config = sandbox_exchange_config(simulator);
     app.query(
         "mutation($config: JSON!) { createExchange(input: { name: \"binance\", testMode: true, config: $config }) { id } }",
         json!({ "config": config }),

@@ -19,5 +19,7 @@ mod graphql_trades;
 mod helpers;
 mod key_rotation;
 mod projections;
+mod runtime_jobs;
+mod sandbox;
 mod secret_exposure;
 mod secrets;

@@ -1,5 +1,6 @@
 //! freqtrade installations for the local runtime: one virtual environment per version,
-//! made on first use (`python3 -m venv`, `pip install freqtrade==VERSION`) and reused.
+//! made on first use (`python3 -m venv`, `pip install "freqtrade[hyperopt]==VERSION"`;
+//! the extra brings what hyperopts need) and reused.
 //!
 //! A finished installation has a marker file; a directory without it (a crash or a
 //! failed pip run) is removed and made again. A file lock per version keeps two bots,
@@ -13,6 +14,7 @@ use tokio::process::Command;
 
 use super::super::RuntimeError;
 
+/// Written last; its content names what was installed.
 const MARKER: &str = ".anytrade-installed";
 
 pub struct Installs {
@@ -88,7 +90,7 @@ impl Installs {
                 "install",
                 "--disable-pip-version-check",
                 "--no-input",
-                &format!("freqtrade=={version}"),
+                &format!("freqtrade[hyperopt]=={version}"),
             ])
             .stdin(Stdio::null())
             .output()

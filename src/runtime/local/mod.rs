@@ -9,12 +9,12 @@
 //! single-host setups.
 
 mod install;
+mod jobs;
 mod process;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,21 +25,22 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use uuid::Uuid;
 
-use super::{BotSpec, Instance, InstanceState, Runtime, RuntimeError, labels};
+use super::{
+    BotSpec, Instance, InstanceState, JobSpec, Runtime, RuntimeError, StrategyFile, labels,
+};
 use install::Installs;
-use process::ProcessId;
+use process::{Launch, ProcessId};
 
 /// How long freqtrade gets to shut down on SIGTERM before SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(20);
-/// Environment variables a bot inherits from the control plane; everything else
-/// (AnyTrade's own keys above all) stays out of the bot's environment.
-const INHERITED_ENV: &[&str] = &["PATH", "HOME", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE"];
 
 /// Where the local runtime keeps things, and how it starts bots.
 #[derive(Debug, Clone)]
 pub struct LocalConfig {
     /// One directory per bot.
     pub bots_dir: PathBuf,
+    /// One directory per backtest or hyperopt.
+    pub jobs_dir: PathBuf,
     pub logs_dir: PathBuf,
     /// One virtual environment per freqtrade version.
     pub freqtrade_dir: PathBuf,
@@ -56,6 +57,7 @@ pub struct LocalRuntime {
     http: reqwest::Client,
     /// How processes this control plane started ended, by bot (reaped as they exit).
     exits: Arc<Mutex<HashMap<Uuid, String>>>,
+    supervised: jobs::Jobs,
 }
 
 /// `instance.json`: the process that runs a bot.
@@ -74,6 +76,7 @@ impl LocalRuntime {
             installs,
             http,
             exits: Arc::default(),
+            supervised: Arc::default(),
         }
     }
 
@@ -148,43 +151,20 @@ impl LocalRuntime {
         })
     }
 
-    /// Writes the strategy (alone in its directory, so no stale class is found) and the
-    /// config for `port`.
+    /// Writes the bot's strategy and its config for `port`.
     async fn write_files(&self, spec: &BotSpec, port: u16) -> Result<PathBuf, RuntimeError> {
-        let dir = self.bot_dir(spec.bot_id);
-        let strategies = dir.join("user_data").join("strategies");
-        if strategies.exists() {
-            tokio::fs::remove_dir_all(&strategies)
-                .await
-                .map_err(RuntimeError::io("clear the strategies directory"))?;
-        }
-        tokio::fs::create_dir_all(&strategies)
-            .await
-            .map_err(RuntimeError::io(format!("create {}", strategies.display())))?;
+        let mut config = spec.config.clone();
+        json_patch::merge(
+            &mut config,
+            &json!({ "api_server": { "listen_ip_address": "127.0.0.1", "listen_port": port } }),
+        );
         tokio::fs::create_dir_all(&self.config.logs_dir)
             .await
             .map_err(RuntimeError::io(format!(
                 "create {}",
                 self.config.logs_dir.display()
             )))?;
-        let strategy_file = strategies.join(format!("{}.py", spec.strategy.class_name));
-        tokio::fs::write(&strategy_file, &spec.strategy.code)
-            .await
-            .map_err(RuntimeError::io("write the strategy file"))?;
-        let mut config = spec.config.clone();
-        json_patch::merge(
-            &mut config,
-            &json!({ "api_server": { "listen_ip_address": "127.0.0.1", "listen_port": port } }),
-        );
-        let config_file = dir.join("config.json");
-        let text = serde_json::to_vec_pretty(&config).map_err(|e| RuntimeError::Io {
-            action: "serialize the config".into(),
-            source: e.into(),
-        })?;
-        tokio::fs::write(&config_file, text)
-            .await
-            .map_err(RuntimeError::io("write the config file"))?;
-        Ok(config_file)
+        write_run_files(&self.bot_dir(spec.bot_id), &spec.strategy, &config).await
     }
 
     async fn spawn(
@@ -194,52 +174,21 @@ impl LocalRuntime {
         config_file: &Path,
     ) -> Result<ProcessId, RuntimeError> {
         let dir = self.bot_dir(spec.bot_id);
-        let log_path = self.log_file(spec.bot_id);
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .map_err(RuntimeError::io(format!("open {}", log_path.display())))?;
-        let stderr = log
-            .try_clone()
-            .map_err(RuntimeError::io("share the log file"))?;
-        let mut command = tokio::process::Command::new(executable);
-        command
-            .arg("trade")
-            .arg("--config")
-            .arg(config_file)
-            .arg("--userdir")
-            .arg(dir.join("user_data"))
-            .arg("--db-url")
-            .arg(format!(
-                "sqlite:///{}",
-                dir.join("tradesv3.sqlite").display()
-            ))
-            .current_dir(&dir)
-            .env_clear()
-            .envs(
-                INHERITED_ENV
-                    .iter()
-                    .filter_map(|k| Some((k, std::env::var_os(k)?))),
-            )
-            .env("PYTHONUNBUFFERED", "1")
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(stderr)
-            .process_group(0);
-        for (name, value) in &spec.environment {
-            command.env(name, value.as_str());
-        }
-        let mut child = command
-            .spawn()
-            .map_err(RuntimeError::io(format!("start {}", executable.display())))?;
-        let pid = child.id().ok_or_else(|| RuntimeError::ExitedAtStart {
-            status: "no pid".into(),
-            reason: "freqtrade ended before it could be watched".into(),
-        })?;
-        let process = ProcessId::of(pid).ok_or_else(|| RuntimeError::ExitedAtStart {
-            status: "gone".into(),
-            reason: "freqtrade ended at once".into(),
+        let database = format!("sqlite:///{}", dir.join("tradesv3.sqlite").display());
+        let (mut child, process) = process::spawn(Launch {
+            executable,
+            arguments: vec![
+                "trade".into(),
+                "--config".into(),
+                config_file.into(),
+                "--userdir".into(),
+                dir.join("user_data").into(),
+                "--db-url".into(),
+                database.into(),
+            ],
+            dir: &dir,
+            log: &self.log_file(spec.bot_id),
+            environment: &spec.environment,
         })?;
         let exits = self.exits.clone();
         let bot_id = spec.bot_id;
@@ -413,13 +362,33 @@ impl Runtime for LocalRuntime {
         tail(&self.log_file(bot_id), lines).await
     }
 
+    async fn run_job(&self, spec: &JobSpec) -> Result<Instance, RuntimeError> {
+        self.local_run_job(spec).await
+    }
+
+    async fn job_status(&self, job_id: Uuid) -> Result<Option<Instance>, RuntimeError> {
+        self.local_job_status(job_id).await
+    }
+
+    async fn cancel_job(&self, job_id: Uuid) -> Result<(), RuntimeError> {
+        self.local_cancel_job(job_id).await
+    }
+
+    async fn job_logs(&self, job_id: Uuid, lines: usize) -> Result<Vec<String>, RuntimeError> {
+        self.local_job_logs(job_id, lines).await
+    }
+
+    async fn job_file(&self, job_id: Uuid, path: &str) -> Result<Option<Vec<u8>>, RuntimeError> {
+        self.local_job_file(job_id, path).await
+    }
+
     async fn list_instances(&self) -> Result<Vec<Instance>, RuntimeError> {
+        let mut instances = self.list_jobs().await?;
         let mut entries = match tokio::fs::read_dir(&self.config.bots_dir).await {
             Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(instances),
             Err(e) => return Err(RuntimeError::io("list the bots directory")(e)),
         };
-        let mut instances = Vec::new();
         while let Some(entry) = entries
             .next_entry()
             .await
@@ -440,12 +409,52 @@ impl Runtime for LocalRuntime {
     }
 
     async fn cleanup(&self, runtime_id: &str) -> Result<(), RuntimeError> {
-        let bot_id = runtime_id
-            .strip_prefix("bot-")
-            .and_then(|id| Uuid::parse_str(id).ok())
-            .ok_or_else(|| RuntimeError::NotFound(runtime_id.to_owned()))?;
-        self.delete_bot(bot_id).await
+        let id = |prefix: &str| {
+            runtime_id
+                .strip_prefix(prefix)
+                .and_then(|id| Uuid::parse_str(id).ok())
+        };
+        if let Some(bot_id) = id("bot-") {
+            return self.delete_bot(bot_id).await;
+        }
+        if let Some(job_id) = id("job-") {
+            return self.remove_job(job_id).await;
+        }
+        Err(RuntimeError::NotFound(runtime_id.to_owned()))
     }
+}
+
+/// Writes `strategy` (alone in `dir/user_data/strategies`, so no stale class is found)
+/// and `config` (`dir/config.json`); returns the config's path.
+async fn write_run_files(
+    dir: &Path,
+    strategy: &StrategyFile,
+    config: &serde_json::Value,
+) -> Result<PathBuf, RuntimeError> {
+    let strategies = dir.join("user_data").join("strategies");
+    if strategies.exists() {
+        tokio::fs::remove_dir_all(&strategies)
+            .await
+            .map_err(RuntimeError::io("clear the strategies directory"))?;
+    }
+    tokio::fs::create_dir_all(&strategies)
+        .await
+        .map_err(RuntimeError::io(format!("create {}", strategies.display())))?;
+    tokio::fs::write(
+        strategies.join(format!("{}.py", strategy.class_name)),
+        &strategy.code,
+    )
+    .await
+    .map_err(RuntimeError::io("write the strategy file"))?;
+    let config_file = dir.join("config.json");
+    let text = serde_json::to_vec_pretty(config).map_err(|e| RuntimeError::Io {
+        action: "serialize the config".into(),
+        source: e.into(),
+    })?;
+    tokio::fs::write(&config_file, text)
+        .await
+        .map_err(RuntimeError::io("write the config file"))?;
+    Ok(config_file)
 }
 
 async fn ping(http: &reqwest::Client, api_url: &str) -> bool {
@@ -542,6 +551,7 @@ mod tests {
         let runtime = LocalRuntime::new(
             LocalConfig {
                 bots_dir: dir.path().join("bots"),
+                jobs_dir: dir.path().join("jobs"),
                 logs_dir: dir.path().join("logs"),
                 freqtrade_dir: dir.path().join("freqtrade"),
                 python: "python3".into(),

@@ -3,12 +3,75 @@
 //! started; found again after a restart by pid and the kernel's start time of that
 //! pid, so a recycled pid is never mistaken for the bot.
 
+use std::ffi::OsString;
 use std::path::Path;
+use std::process::Stdio;
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::super::RuntimeError;
+
+/// Environment variables freqtrade inherits from the control plane; everything else
+/// (AnyTrade's own keys above all) stays out of its environment.
+const INHERITED_ENV: &[&str] = &["PATH", "HOME", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE"];
+
+/// One freqtrade command to run.
+pub struct Launch<'a> {
+    pub executable: &'a Path,
+    pub arguments: Vec<OsString>,
+    /// Its working directory.
+    pub dir: &'a Path,
+    /// Where stdout and stderr are appended.
+    pub log: &'a Path,
+    pub environment: &'a [(&'static str, Zeroizing<String>)],
+}
+
+/// Starts `launch` in a process group of its own, with a clean environment.
+pub fn spawn(launch: Launch<'_>) -> Result<(tokio::process::Child, ProcessId), RuntimeError> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(launch.log)
+        .map_err(RuntimeError::io(format!("open {}", launch.log.display())))?;
+    let stderr = log
+        .try_clone()
+        .map_err(RuntimeError::io("share the log file"))?;
+    let mut command = tokio::process::Command::new(launch.executable);
+    command
+        .args(&launch.arguments)
+        .current_dir(launch.dir)
+        .env_clear()
+        .envs(
+            INHERITED_ENV
+                .iter()
+                .filter_map(|k| Some((k, std::env::var_os(k)?))),
+        )
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(stderr)
+        .process_group(0);
+    for (name, value) in launch.environment {
+        command.env(name, value.as_str());
+    }
+    let child = command.spawn().map_err(RuntimeError::io(format!(
+        "start {}",
+        launch.executable.display()
+    )))?;
+    let process =
+        child
+            .id()
+            .and_then(ProcessId::of)
+            .ok_or_else(|| RuntimeError::ExitedAtStart {
+                status: "gone".into(),
+                reason: "freqtrade ended before it could be watched".into(),
+            })?;
+    Ok((child, process))
+}
 
 /// A process AnyTrade started: enough to find it again and to tell it from a later
 /// process that got the same pid.

@@ -1,0 +1,69 @@
+//! What the end-to-end tests share: the exchange simulator, the freqtrade
+//! installations, and a strategy that trades.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+/// A strategy that enters on every candle and takes any profit.
+pub const ALWAYS_ENTER: &str = r#"
+from freqtrade.strategy import IStrategy
+
+
+class AlwaysEnter(IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "1m"
+    minimal_roi = {"0": 0.001}
+    stoploss = -0.10
+    process_only_new_candles = True
+    startup_candle_count = 0
+
+    def populate_indicators(self, dataframe, metadata):
+        return dataframe
+
+    def populate_entry_trend(self, dataframe, metadata):
+        dataframe["enter_long"] = 1
+        return dataframe
+
+    def populate_exit_trend(self, dataframe, metadata):
+        dataframe["exit_long"] = 0
+        return dataframe
+"#;
+
+/// The freqtrade installations the tests share across runs (installing takes a
+/// minute; `ANYTRADE_TEST_FREQTRADE_DIR` moves it).
+pub fn freqtrade_cache() -> PathBuf {
+    std::env::var_os("ANYTRADE_TEST_FREQTRADE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into());
+            Path::new(&home).join(".cache/anytrade/freqtrade")
+        })
+}
+
+/// The exchange simulator on a random port, for as long as the test runs.
+pub async fn simulator() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(anytrade_exchange_sim::serve(
+        listener,
+        anytrade_exchange_sim::SimConfig::default(),
+        std::future::pending(),
+    ));
+    format!("http://{address}")
+}
+
+/// An exchange `config` that points freqtrade's Binance client at the simulator.
+pub fn sandbox_exchange_config(simulator: &str) -> Value {
+    let ccxt = json!({
+        "urls": { "api": { "public": format!("{simulator}/api/v3") } },
+        "options": { "fetchMarkets": { "types": ["spot"] } },
+    });
+    json!({
+        "enable_ws": false,
+        "only_from_ccxt": true,
+        "ccxt_config": ccxt,
+        "ccxt_async_config": ccxt,
+    })
+}
