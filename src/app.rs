@@ -19,6 +19,8 @@ use crate::graphql::ApiContext;
 use crate::hub::Hub;
 use crate::lifecycle::Lifecycle;
 use crate::lookup::PgLookup;
+use crate::monitor::clients::BotClients;
+use crate::monitor::health::{HealthMonitor, HealthPolicy};
 use crate::runtime::local::{LocalConfig, LocalRuntime};
 use crate::runtime::{Runtime, RuntimeMap, Runtimes};
 use crate::store::Commands;
@@ -162,14 +164,40 @@ impl Application {
         let (hub, hub_task) = Hub::start(log, stopped.clone()).await?;
         background.push(hub_task);
         if settings.runtime.manage {
+            let runtimes = runtimes(settings)?;
             let lifecycle = Lifecycle::new(
                 commands.clone(),
-                runtimes(settings)?,
+                runtimes.clone(),
                 database.pool.clone(),
                 keyring.clone(),
             );
             let interval = Duration::from_secs(settings.runtime.reconcile_interval_secs);
-            background.push(lifecycle.spawn(hub.clone(), projections.clone(), interval, stopped));
+            background.push(lifecycle.spawn(
+                hub.clone(),
+                projections.clone(),
+                interval,
+                stopped.clone(),
+            ));
+            let monitor = &settings.monitor;
+            let clients = Arc::new(BotClients::new(
+                database.pool.clone(),
+                keyring.clone(),
+                crate::freqtrade::client::http_client()?,
+                Duration::from_secs(monitor.request_timeout_secs),
+            ));
+            let health = HealthMonitor::new(
+                database.pool.clone(),
+                commands.clone(),
+                clients,
+                runtimes,
+                HealthPolicy {
+                    interval: Duration::from_secs(monitor.health_interval_secs),
+                    unhealthy_after: monitor.unhealthy_after,
+                    stop_after: monitor.stop_after,
+                    concurrency: monitor.concurrency,
+                },
+            );
+            background.push(health.spawn(stopped));
         }
         Ok(Self {
             listener,

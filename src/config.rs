@@ -178,6 +178,34 @@ impl Default for RuntimeSettings {
     }
 }
 
+/// How the workers poll running bots' freqtrade APIs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MonitorSettings {
+    /// Seconds between two health checks of a bot.
+    pub health_interval_secs: u64,
+    /// Failed checks in a row that make a bot unhealthy (status error).
+    pub unhealthy_after: u32,
+    /// Failed checks in a row after which its instance is stopped.
+    pub stop_after: u32,
+    /// Seconds a request to a bot may take.
+    pub request_timeout_secs: u64,
+    /// Requests in flight at once, per worker.
+    pub concurrency: usize,
+}
+
+impl Default for MonitorSettings {
+    fn default() -> Self {
+        Self {
+            health_interval_secs: 30,
+            unhealthy_after: 3,
+            stop_after: 10,
+            request_timeout_secs: 10,
+            concurrency: 32,
+        }
+    }
+}
+
 /// The whole service configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -206,6 +234,7 @@ pub struct Settings {
     /// derived from `encryption_key`, so tokens survive restarts with nothing to add.
     pub jwt_secret: Option<Redacted>,
     pub runtime: RuntimeSettings,
+    pub monitor: MonitorSettings,
 }
 
 impl Default for Settings {
@@ -223,6 +252,7 @@ impl Default for Settings {
             admin_password: None,
             jwt_secret: None,
             runtime: RuntimeSettings::default(),
+            monitor: MonitorSettings::default(),
         }
     }
 }
@@ -255,6 +285,7 @@ const ENV_KEYS: &[&str] = &[
     "admin_password",
     "jwt_secret",
     "runtime",
+    "monitor",
 ];
 
 /// Keys whose values are secrets. Their environment variables are taken as exact
@@ -357,6 +388,29 @@ impl Settings {
             });
         }
         self.runtime.local.api_port_range()?;
+        let monitor = &self.monitor;
+        for (key, value) in [
+            ("monitor.health_interval_secs", monitor.health_interval_secs),
+            ("monitor.request_timeout_secs", monitor.request_timeout_secs),
+            ("monitor.concurrency", monitor.concurrency as u64),
+            (
+                "monitor.unhealthy_after",
+                u64::from(monitor.unhealthy_after),
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError {
+                    key: key.into(),
+                    reason: "must be at least 1".into(),
+                });
+            }
+        }
+        if monitor.stop_after < monitor.unhealthy_after {
+            return Err(ConfigError {
+                key: "monitor.stop_after".into(),
+                reason: "must not be less than monitor.unhealthy_after".into(),
+            });
+        }
         if self.runtime.reconcile_interval_secs == 0 {
             return Err(ConfigError {
                 key: "runtime.reconcile_interval_secs".into(),

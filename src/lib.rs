@@ -19,6 +19,7 @@ pub mod hub;
 pub mod key_rotation;
 pub mod lifecycle;
 pub mod lookup;
+pub mod monitor;
 pub mod runtime;
 pub mod shutdown;
 pub mod store;

@@ -105,6 +105,12 @@ impl Projector for BotsProjector {
             .bind(id)
             .bind(reason)
             .bind(at),
+            BotEvent::BotRecovered => sqlx::query(
+                "UPDATE bots SET status = 'running', error_message = NULL, started_at = $2,
+                        updated_at = $2 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(at),
             BotEvent::BotStopped => sqlx::query(
                 "UPDATE bots SET status = 'stopped', api_url = NULL, started_at = NULL, updated_at = $2
                  WHERE id = $1",

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::context::{ContextExt, execute, parse_id};
 use super::errors;
 use super::exchanges::Exchange;
-use super::loaders::{ExchangeLoader, StrategyLoader};
+use super::loaders::{BotHealth, BotHealthLoader, ExchangeLoader, StrategyLoader};
 use super::pagination::{Cursor, OrderDirection, Page, connection, contains_pattern, page_size};
 use super::strategies::Strategy;
 
@@ -125,6 +125,9 @@ impl RuntimeType {
     }
 }
 
+/// Failed checks in a row that make a bot UNHEALTHY (the health monitor's default).
+const UNHEALTHY_AFTER: i32 = 3;
+
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum HealthStatus {
     /// Answered its last health check recently.
@@ -204,6 +207,15 @@ fn unexpected(column: &str, value: impl std::fmt::Display) -> async_graphql::Err
         "reading the read models",
         format!("bots.{column} holds an unexpected value: {value}"),
     )
+}
+
+impl Bot {
+    async fn health(&self, ctx: &Context<'_>) -> Result<Option<BotHealth>> {
+        ctx.data_unchecked::<DataLoader<BotHealthLoader>>()
+            .load_one(self.id)
+            .await
+            .map_err(|e| errors::internal("reading the health checks", e))
+    }
 }
 
 #[Object]
@@ -301,16 +313,32 @@ impl Bot {
             .map_err(|e| errors::internal("reading the read models", e))
     }
 
-    /// Always UNKNOWN for now: nothing checks bots' health yet. The health monitor will
-    /// record `lastSeenAt`, and this becomes HEALTHY or UNHEALTHY from it.
-    async fn health_status(&self) -> HealthStatus {
-        HealthStatus::Unknown
+    /// From the health monitor: HEALTHY when the bot answered within the last two
+    /// minutes and is not failing its checks, UNHEALTHY when it is or has not answered
+    /// for longer, UNKNOWN before its first check (and for bots that do not run).
+    async fn health_status(&self, ctx: &Context<'_>) -> Result<HealthStatus> {
+        let status = BotStatus::from_db(&self.status);
+        if !matches!(status, Some(BotStatus::Running | BotStatus::Error)) {
+            return Ok(HealthStatus::Unknown);
+        }
+        Ok(match self.health(ctx).await? {
+            None => HealthStatus::Unknown,
+            Some(health) if health.consecutive_failures >= UNHEALTHY_AFTER => {
+                HealthStatus::Unhealthy
+            }
+            Some(health) => match health.last_seen_at {
+                Some(seen) if Utc::now() - seen <= chrono::Duration::minutes(2) => {
+                    HealthStatus::Healthy
+                }
+                Some(_) => HealthStatus::Unhealthy,
+                None => HealthStatus::Unknown,
+            },
+        })
     }
 
-    /// The last successful health check. Always null for now: nothing checks bots'
-    /// health yet.
-    async fn last_seen_at(&self) -> Option<DateTime<Utc>> {
-        None
+    /// The last successful health check.
+    async fn last_seen_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.health(ctx).await?.and_then(|h| h.last_seen_at))
     }
 
     /// Seconds since the runtime reported the bot up, while RUNNING; null otherwise.

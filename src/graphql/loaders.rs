@@ -63,3 +63,31 @@ impl Loader<Uuid> for BotsByExchangeLoader {
             .map_err(Arc::new)
     }
 }
+
+/// What the health monitor last saw of a bot.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BotHealth {
+    pub bot_id: Uuid,
+    pub last_seen_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub consecutive_failures: i32,
+}
+
+/// Health check results by bot id (bots never checked have none).
+pub struct BotHealthLoader(pub PgPool);
+
+impl Loader<Uuid> for BotHealthLoader {
+    type Value = BotHealth;
+    type Error = Arc<sqlx::Error>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, BotHealth>, Self::Error> {
+        let rows: Vec<BotHealth> = sqlx::query_as(
+            "SELECT bot_id, last_seen_at, consecutive_failures FROM bot_health
+              WHERE bot_id = ANY($1)",
+        )
+        .bind(keys)
+        .fetch_all(&self.0)
+        .await
+        .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|row| (row.bot_id, row)).collect())
+    }
+}

@@ -19,8 +19,6 @@ mod pagination;
 mod strategies;
 mod trades;
 
-use std::time::Duration;
-
 use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{Data, MergedObject, MergedSubscription, Schema};
@@ -65,11 +63,6 @@ pub type AnyTradeSchema = Schema<Query, Mutation, Subscription>;
 /// the service's CPU with 1,000 subscribers (docs/benchmarks.md).
 const WS_READ_BUFFER: usize = 4 * 1024;
 
-/// How long a DataLoader gathers keys before querying. The fields of one page ask
-/// within the same poll, so a short wait batches them as well as async-graphql's 1 ms
-/// default, which sat on every nested query's latency.
-const LOADER_DELAY: Duration = Duration::from_micros(100);
-
 /// Deepest nesting and highest complexity a query may have.
 const MAX_DEPTH: usize = 12;
 const MAX_COMPLEXITY: usize = 2_000;
@@ -90,6 +83,7 @@ pub fn schema(api: Option<ApiContext>) -> AnyTradeSchema {
             .data(loader(loaders::StrategyLoader(api.pool.clone())))
             .data(loader(loaders::BotsByStrategyLoader(api.pool.clone())))
             .data(loader(loaders::BotsByExchangeLoader(api.pool.clone())))
+            .data(loader(loaders::BotHealthLoader(api.pool.clone())))
             .data(api)
             .finish(),
         None => builder.finish(),
@@ -97,7 +91,7 @@ pub fn schema(api: Option<ApiContext>) -> AnyTradeSchema {
 }
 
 fn loader<T: Send + Sync + 'static>(load: T) -> DataLoader<T> {
-    DataLoader::new(load, tokio::spawn).delay(LOADER_DELAY)
+    DataLoader::new(load, tokio::spawn)
 }
 
 #[derive(Clone)]

@@ -3,6 +3,7 @@
 //! against the exchange simulator, and the lifecycle manager and reconciler keep the
 //! bots' recorded state and their processes in step.
 
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -36,7 +37,7 @@ class Broken(IStrategy):
 const BOT: &str = "id status runtimeId apiUrl errorMessage";
 
 /// The service managing bots on the local runtime, with everything under `data`.
-async fn managing_app(
+pub(crate) async fn managing_app(
     data: &Path,
     adjust: impl FnOnce(&mut anytrade::config::Settings),
 ) -> TestApp {
@@ -53,7 +54,7 @@ async fn managing_app(
 }
 
 /// The sandbox exchange: Binance's public API served by the simulator.
-async fn sandbox_exchange(app: &TestApp, simulator: &str) -> String {
+pub(crate) async fn sandbox_exchange(app: &TestApp, simulator: &str) -> String {
     let config = sandbox_exchange_config(simulator);
     app.query(
         "mutation($config: JSON!) { createExchange(input: { name: \"binance\", testMode: true, config: $config }) { id } }",
@@ -65,7 +66,7 @@ async fn sandbox_exchange(app: &TestApp, simulator: &str) -> String {
         .to_owned()
 }
 
-async fn strategy(app: &TestApp, name: &str, code: &str) -> String {
+pub(crate) async fn strategy(app: &TestApp, name: &str, code: &str) -> String {
     app.query(
         "mutation($name: String!, $code: String!) { createStrategy(input: { name: $name, code: $code }) { id } }",
         json!({ "name": name, "code": code }),
@@ -76,7 +77,7 @@ async fn strategy(app: &TestApp, name: &str, code: &str) -> String {
         .to_owned()
 }
 
-async fn create_bot(
+pub(crate) async fn create_bot(
     app: &TestApp,
     name: &str,
     exchange: &str,
@@ -104,7 +105,7 @@ async fn create_bot(
         .to_owned()
 }
 
-async fn bot(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn bot(app: &TestApp, id: &str) -> Value {
     app.query(
         &format!("query($id: ID!) {{ bot(id: $id) {{ {BOT} }} }}"),
         json!({ "id": id }),
@@ -113,7 +114,7 @@ async fn bot(app: &TestApp, id: &str) -> Value {
         .clone()
 }
 
-async fn act(app: &TestApp, mutation: &str, id: &str) {
+pub(crate) async fn act(app: &TestApp, mutation: &str, id: &str) {
     let selection = if mutation == "deleteBot" {
         ""
     } else {
@@ -127,7 +128,12 @@ async fn act(app: &TestApp, mutation: &str, id: &str) {
 }
 
 /// Waits until the bot shows `status`, failing early if it lands in ERROR instead.
-async fn wait_for_status(app: &TestApp, id: &str, status: &str, within: Duration) -> Value {
+pub(crate) async fn wait_for_status(
+    app: &TestApp,
+    id: &str,
+    status: &str,
+    within: Duration,
+) -> Value {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let bot = bot(app, id).await;
@@ -146,8 +152,18 @@ async fn wait_for_status(app: &TestApp, id: &str, status: &str, within: Duration
     }
 }
 
+pub(crate) fn kill(pids: &[u32]) {
+    for pid in pids {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(*pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .expect("kill freqtrade");
+    }
+}
+
 /// Pids of the freqtrade processes running bot `id` (found by its config path).
-fn freqtrade_processes(id: &str) -> Vec<u32> {
+pub(crate) fn freqtrade_processes(id: &str) -> Vec<u32> {
     let mut pids = Vec::new();
     for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
         let Some(pid) = entry
@@ -174,7 +190,7 @@ fn freqtrade_processes(id: &str) -> Vec<u32> {
     pids
 }
 
-async fn wait_until_no_process(id: &str) {
+pub(crate) async fn wait_until_no_process(id: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while !freqtrade_processes(id).is_empty() {
         assert!(
@@ -221,9 +237,9 @@ async fn assert_api_answers(app: &TestApp, id: &str, api_url: &str) {
     assert_eq!(config["exchange"], "binance", "{config}");
 }
 
-const START_WITHIN: Duration = Duration::from_secs(90);
+pub(crate) const START_WITHIN: Duration = Duration::from_secs(90);
 /// Provisioning installs freqtrade on a machine that has never had it.
-const PROVISION_WITHIN: Duration = Duration::from_secs(600);
+pub(crate) const PROVISION_WITHIN: Duration = Duration::from_secs(600);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_bot_runs_real_freqtrade_through_its_whole_lifecycle() {
@@ -273,15 +289,44 @@ async fn a_dry_run_bot_runs_real_freqtrade_through_its_whole_lifecycle() {
     assert_eq!(freqtrade_processes(&id), after, "adopted, not duplicated");
     assert_eq!(adopted["apiUrl"], restarted["apiUrl"]);
 
+    // Rebuilding the read models replays the log: it starts and stops nothing.
+    let events = app.event_count().await;
+    for projector in anytrade_projections::all() {
+        anytrade_projections::runner::rebuild(&app.pool, projector.as_ref())
+            .await
+            .expect("rebuild");
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        freqtrade_processes(&id),
+        after,
+        "a replay touches no process"
+    );
+    assert_eq!(
+        app.event_count().await,
+        events,
+        "a replay issues no command"
+    );
+
+    // The process dies while the control plane is down: it is started again.
+    let settings = app.shut_down().await;
+    kill(&after);
+    wait_until_no_process(&id).await;
+    let app = TestApp::restart(settings).await;
+    let deadline = tokio::time::Instant::now() + START_WITHIN;
+    let after = loop {
+        let running = freqtrade_processes(&id);
+        if running.len() == 1 && running != after {
+            break running;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "bot not restarted");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    wait_for_status(&app, &id, "RUNNING", START_WITHIN).await;
+
     // The process dies behind the control plane's back: the reconciler notices
     // within one interval (2 s here).
-    for pid in &after {
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(*pid as i32),
-            nix::sys::signal::Signal::SIGKILL,
-        )
-        .expect("kill freqtrade");
-    }
+    kill(&after);
     let failed = wait_for_status(&app, &id, "ERROR", Duration::from_secs(6)).await;
     let reason = failed["errorMessage"].as_str().expect("error message");
     assert!(reason.contains("freqtrade process is gone"), "{reason}");
@@ -381,10 +426,85 @@ async fn bots_that_cannot_run_fail_with_their_reason_and_leave_nothing_running()
         "runtime docker is not available on this control plane (available: local)"
     );
 
+    // A process labelled as a bot this control plane does not know (left by a wiped
+    // database, say) is removed by the reconciler, and the removal is recorded.
+    let stranger = uuid::Uuid::new_v4();
+    let mut orphan = plant_instance(&data.path().join("local/bots"), stranger);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while orphan.is_alive() {
+        assert!(tokio::time::Instant::now() < deadline, "orphan not removed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let recorded = loop {
+        let recorded: Vec<(String, serde_json::Value)> =
+            sqlx::query_as("SELECT event_type, payload FROM events WHERE aggregate_id = $1")
+                .bind(stranger.to_string())
+                .fetch_all(&app.pool)
+                .await
+                .expect("events");
+        if !recorded.is_empty() || tokio::time::Instant::now() >= deadline {
+            break recorded;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(recorded[0].0, "BotInstanceRemoved");
+    assert_eq!(
+        recorded[0].1["BotInstanceRemoved"]["reason"],
+        "no bot owns it (the bot is deleted or unknown)"
+    );
+    assert!(
+        !data
+            .path()
+            .join("local/bots")
+            .join(stranger.to_string())
+            .exists()
+    );
+
     for id in [&missing, &blocked, &bad, &elsewhere] {
         act(&app, "deleteBot", id).await;
     }
     for id in [&missing, &blocked, &bad, &elsewhere] {
         wait_until_no_process(id).await;
     }
+}
+
+/// A process the local runtime would take for bot `bot`'s: a bot directory whose
+/// `instance.json` names a running `sleep` in a process group of its own.
+fn plant_instance(bots: &Path, bot: uuid::Uuid) -> Planted {
+    let child = std::process::Command::new("sleep")
+        .arg("300")
+        .process_group(0)
+        .spawn()
+        .expect("sleep");
+    let pid = child.id();
+    let start_time = start_time(pid).expect("start time");
+    let dir = bots.join(bot.to_string());
+    std::fs::create_dir_all(&dir).expect("bot dir");
+    let record = json!({
+        "process": { "pid": pid, "start_time": start_time },
+        "api_url": "http://127.0.0.1:9",
+        "freqtrade_version": "2026.9",
+    });
+    std::fs::write(dir.join("instance.json"), record.to_string()).expect("record");
+    Planted { child, start_time }
+}
+
+struct Planted {
+    child: std::process::Child,
+    start_time: u64,
+}
+
+impl Planted {
+    fn is_alive(&mut self) -> bool {
+        // Reap it if it ended; a zombie does not count.
+        matches!(self.child.try_wait(), Ok(None))
+            && start_time(self.child.id()) == Some(self.start_time)
+    }
+}
+
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(19)?.parse().ok()
 }

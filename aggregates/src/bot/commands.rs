@@ -48,6 +48,9 @@ pub enum BotCommand {
     RestartBot,
     /// Any state but deleted → error.
     ReportBotFailure { reason: String },
+    /// The health monitor reaches a bot it had reported unhealthy again (error →
+    /// running).
+    ConfirmBotRecovered,
     /// Stops the bot first when it runs (or starts), then asks for deletion.
     DeleteBot,
     /// The runtime removed everything (deleting → deleted).

@@ -49,6 +49,8 @@ pub enum BotEvent {
     BotFailed {
         reason: String,
     },
+    /// Reachable again after a failure the health monitor reported.
+    BotRecovered,
     BotDeletionRequested,
     BotDeleted,
     TradeSyncRequested,
@@ -74,6 +76,7 @@ impl DomainEvent for BotEvent {
             Self::BotStopped => "BotStopped",
             Self::BotRestartRequested => "BotRestartRequested",
             Self::BotFailed { .. } => "BotFailed",
+            Self::BotRecovered => "BotRecovered",
             Self::BotDeletionRequested => "BotDeletionRequested",
             Self::BotDeleted => "BotDeleted",
             Self::TradeSyncRequested => "TradeSyncRequested",

@@ -394,6 +394,10 @@ impl Aggregate for Bot {
                     reason: failure_message(&reason),
                 }
             }
+            BotCommand::ConfirmBotRecovered => {
+                self.allowing(BotAction::Recover)?;
+                BotEvent::BotRecovered
+            }
             BotCommand::ConfirmBotDeleted => {
                 self.allowing(BotAction::ConfirmDeleted)?;
                 BotEvent::BotDeleted
@@ -508,6 +512,10 @@ impl Aggregate for Bot {
             BotEvent::BotFailed { reason } => {
                 state.status = BotStatus::Error;
                 state.last_error = Some(reason);
+            }
+            BotEvent::BotRecovered => {
+                state.status = BotStatus::Running;
+                state.last_error = None;
             }
             BotEvent::BotDeletionRequested => state.status = BotStatus::Deleting,
             BotEvent::BotDeleted => {

@@ -40,6 +40,8 @@ pub enum BotAction {
     SyncTrades,
     /// Ask freqtrade to exit one trade.
     CloseTrade,
+    /// Reachable again after the health monitor reported it unhealthy.
+    Recover,
 }
 
 impl BotStatus {
@@ -88,6 +90,7 @@ impl BotStatus {
             (Creating | Stopped | Stopping | Error, Delete) => Some(Deleting),
             (Deleting, ConfirmDeleted) => Some(Deleted),
             (Running, SyncTrades | CloseTrade) => Some(Running),
+            (Error, Recover) => Some(Running),
             _ => None,
         };
         next.ok_or_else(|| {
@@ -104,6 +107,7 @@ impl BotStatus {
                 ConfirmDeleted => "confirm the deletion of",
                 SyncTrades => "sync the trades of",
                 CloseTrade => "close a trade of",
+                Recover => "confirm the recovery of",
             };
             let hint = match action {
                 Update => "stop the bot first: ",
@@ -155,9 +159,10 @@ mod tests {
         (Deleting, ConfirmDeleted, Deleted),
         (Running, SyncTrades, Running),
         (Running, CloseTrade, Running),
+        (Error, Recover, Running),
     ];
 
-    const ACTIONS: [BotAction; 12] = [
+    const ACTIONS: [BotAction; 13] = [
         ConfirmProvisioned,
         Update,
         Start,
@@ -170,6 +175,7 @@ mod tests {
         ConfirmDeleted,
         SyncTrades,
         CloseTrade,
+        Recover,
     ];
 
     #[test]

@@ -1259,3 +1259,29 @@ async fn removed_instances_are_recorded_in_any_state_and_change_nothing() {
             "must be 1 to 256 characters without whitespace",
         ));
 }
+
+// ---- health ----
+
+#[tokio::test]
+async fn a_bot_in_error_recovers_to_running_and_only_from_error() {
+    fixture()
+        .given(history(BotStatus::Error))
+        .when_async(BotCommand::ConfirmBotRecovered)
+        .await
+        .then_expect_events(vec![BotEvent::BotRecovered]);
+    fixture()
+        .given(history(BotStatus::Stopped))
+        .when_async(BotCommand::ConfirmBotRecovered)
+        .await
+        .then_expect_error(conflict(
+            "cannot confirm the recovery of a bot that is stopped",
+        ));
+    let mut bot = Bot::default();
+    for event in history(BotStatus::Error) {
+        bot.apply(event);
+    }
+    bot.apply(BotEvent::BotRecovered);
+    let state = bot.state().unwrap();
+    assert_eq!(state.status, BotStatus::Running);
+    assert_eq!(state.last_error, None);
+}

@@ -105,6 +105,8 @@ impl ProcessId {
         }
         let group = Pid::from_raw(self.pid as i32);
         let _ = killpg(group, Signal::SIGTERM);
+        // A stopped process (SIGSTOP, a debugger) handles SIGTERM only once continued.
+        let _ = killpg(group, Signal::SIGCONT);
         let deadline = tokio::time::Instant::now() + grace;
         while self.is_alive() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -1,0 +1,294 @@
+//! The health monitor (PLAN.md "Status Monitor Worker"): asks every running bot's
+//! freqtrade `ping`, `show_config` and `health` once per interval.
+//!
+//! A success records when the bot was last seen (in `bot_health`, not the event log)
+//! and brings a bot it had reported unhealthy back to running. Failures count up:
+//! at `unhealthy_after` in a row the bot becomes `error` with the reason; past
+//! `stop_after` its instance is stopped and that is recorded. Only those transitions
+//! are events. Each bot has a fixed second within the interval (from its id), so a
+//! fleet is checked evenly rather than in one burst; a bot that answers 429 is left
+//! alone for as long as it asks.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anytrade_aggregates::BotCommand;
+use futures::StreamExt;
+use sqlx::PgPool;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use super::clients::{BotClients, ClientError};
+use super::schedule::due_now;
+use crate::freqtrade::client::FreqtradeError;
+use crate::freqtrade::models::{Health, ShowConfig};
+use crate::runtime::Runtimes;
+use crate::store::{CommandMetadata, Commands};
+
+const ACTOR: &str = "system:health-monitor";
+
+/// How often and how patiently bots are checked.
+#[derive(Debug, Clone, Copy)]
+pub struct HealthPolicy {
+    pub interval: Duration,
+    /// Failed checks in a row that make a bot unhealthy (status error).
+    pub unhealthy_after: u32,
+    /// Failed checks in a row after which its instance is stopped.
+    pub stop_after: u32,
+    /// Checks in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for HealthPolicy {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(30),
+            unhealthy_after: 3,
+            stop_after: 10,
+            concurrency: 32,
+        }
+    }
+}
+
+pub struct HealthMonitor {
+    pool: PgPool,
+    commands: Arc<Commands>,
+    clients: Arc<BotClients>,
+    runtimes: Runtimes,
+    policy: HealthPolicy,
+    /// Bots that answered 429, and until when to leave them alone.
+    quiet_until: Mutex<HashMap<Uuid, Instant>>,
+    /// Bots being checked now: a slow bot is not checked twice at once.
+    in_flight: Mutex<HashSet<Uuid>>,
+}
+
+/// A bot due for a check, as the read models and `bot_health` show it.
+#[derive(sqlx::FromRow)]
+struct Due {
+    id: Uuid,
+    api_url: String,
+    status: String,
+    runtime: Option<String>,
+}
+
+impl HealthMonitor {
+    pub fn new(
+        pool: PgPool,
+        commands: Arc<Commands>,
+        clients: Arc<BotClients>,
+        runtimes: Runtimes,
+        policy: HealthPolicy,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            pool,
+            commands,
+            clients,
+            runtimes,
+            policy,
+            quiet_until: Mutex::default(),
+            in_flight: Mutex::default(),
+        })
+    }
+
+    /// Checks each bot once per interval until `stop`.
+    pub fn spawn(self: Arc<Self>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(Duration::from_secs(1));
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => self.check_due().await,
+                    _ = async { drop(stop.wait_for(|stop| *stop).await) } => return,
+                }
+            }
+        })
+    }
+
+    /// Checks the bots whose second of the interval this is.
+    async fn check_due(self: &Arc<Self>) {
+        let (slots, slot) = due_now(self.policy.interval);
+        let due: Vec<Due> = match sqlx::query_as(
+            "SELECT b.id, b.api_url, b.status, b.runtime
+               FROM bots b LEFT JOIN bot_health h ON h.bot_id = b.id
+              WHERE b.api_url IS NOT NULL
+                AND (b.status = 'running'
+                     OR (b.status = 'error' AND h.consecutive_failures >= $3
+                         AND h.consecutive_failures <= $4))
+                AND mod(abs(hashtext(b.id::text)::bigint), $1) = $2",
+        )
+        .bind(slots)
+        .bind(slot)
+        .bind(self.policy.unhealthy_after as i32)
+        .bind(self.policy.stop_after as i32)
+        .fetch_all(&self.pool)
+        .await
+        {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "health monitor cannot list bots");
+                return;
+            }
+        };
+        futures::stream::iter(due)
+            .for_each_concurrent(self.policy.concurrency, |bot| {
+                let this = self.clone();
+                async move { this.check(bot).await }
+            })
+            .await;
+    }
+
+    async fn check(&self, bot: Due) {
+        if self.is_quiet(bot.id) {
+            return;
+        }
+        let newly = self
+            .in_flight
+            .lock()
+            .is_ok_and(|mut checking| checking.insert(bot.id));
+        if !newly {
+            return;
+        }
+        self.check_now(&bot).await;
+        if let Ok(mut checking) = self.in_flight.lock() {
+            checking.remove(&bot.id);
+        }
+    }
+
+    async fn check_now(&self, bot: &Due) {
+        match self.ask(bot).await {
+            Ok((config, health)) => self.seen(bot, &config, &health).await,
+            Err(ClientError::Freqtrade(FreqtradeError::RateLimited { retry_after, .. })) => {
+                let wait = retry_after.unwrap_or(self.policy.interval);
+                if let Ok(mut quiet) = self.quiet_until.lock() {
+                    quiet.insert(bot.id, Instant::now() + wait);
+                }
+            }
+            Err(e) => {
+                if matches!(
+                    e,
+                    ClientError::Freqtrade(FreqtradeError::Unauthorized { .. })
+                ) {
+                    self.clients.forget(bot.id);
+                }
+                self.missed(bot, &e.to_string()).await;
+            }
+        }
+    }
+
+    async fn ask(&self, bot: &Due) -> Result<(ShowConfig, Health), ClientError> {
+        let client = self.clients.get(bot.id, &bot.api_url).await?;
+        client.ping().await?;
+        let config = client.show_config().await?;
+        let health = client.health().await?;
+        Ok((config, health))
+    }
+
+    fn is_quiet(&self, bot: Uuid) -> bool {
+        self.quiet_until
+            .lock()
+            .is_ok_and(|quiet| quiet.get(&bot).is_some_and(|until| *until > Instant::now()))
+    }
+
+    async fn seen(&self, bot: &Due, config: &ShowConfig, health: &Health) {
+        // The failures before this check decide whether it ends an unhealthy spell.
+        let before: Result<Option<i32>, _> = sqlx::query_scalar(
+            "WITH before AS (
+                 SELECT consecutive_failures FROM bot_health WHERE bot_id = $1 FOR UPDATE
+             ), saved AS (
+                 INSERT INTO bot_health (bot_id, last_seen_at, consecutive_failures,
+                                         last_error, bot_state, api_version,
+                                         last_process_at, checked_at)
+                 VALUES ($1, now(), 0, NULL, $2, $3, $4, now())
+                 ON CONFLICT (bot_id) DO UPDATE SET
+                     last_seen_at = now(), consecutive_failures = 0, last_error = NULL,
+                     bot_state = EXCLUDED.bot_state, api_version = EXCLUDED.api_version,
+                     last_process_at = EXCLUDED.last_process_at, checked_at = now()
+             )
+             SELECT consecutive_failures FROM before",
+        )
+        .bind(bot.id)
+        .bind(&config.state)
+        .bind(config.api_version)
+        .bind(health.last_process)
+        .fetch_optional(&self.pool)
+        .await;
+        match before {
+            Ok(Some(failures)) if failures as u32 >= self.policy.unhealthy_after => {
+                // The bot refuses this unless it is in error.
+                self.send(bot.id, BotCommand::ConfirmBotRecovered).await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(bot = %bot.id, error = %e, "cannot record a health check"),
+        }
+    }
+
+    async fn missed(&self, bot: &Due, error: &str) {
+        let failures: Result<i32, _> = sqlx::query_scalar(
+            "INSERT INTO bot_health (bot_id, consecutive_failures, last_error, checked_at)
+             VALUES ($1, 1, $2, now())
+             ON CONFLICT (bot_id) DO UPDATE SET
+                 consecutive_failures = bot_health.consecutive_failures + 1,
+                 last_error = EXCLUDED.last_error, checked_at = now()
+             RETURNING consecutive_failures",
+        )
+        .bind(bot.id)
+        .bind(error)
+        .fetch_one(&self.pool)
+        .await;
+        let failures = match failures {
+            Ok(failures) => failures as u32,
+            Err(e) => {
+                tracing::warn!(bot = %bot.id, error = %e, "cannot record a failed health check");
+                return;
+            }
+        };
+        tracing::info!(bot = %bot.id, failures, %error, "health check failed");
+        if failures == self.policy.unhealthy_after && bot.status == "running" {
+            let reason =
+                format!("unhealthy: {failures} health checks failed in a row (last: {error})");
+            self.send(bot.id, BotCommand::ReportBotFailure { reason })
+                .await;
+        }
+        if failures > self.policy.stop_after {
+            self.stop_instance(bot, failures).await;
+        }
+    }
+
+    /// Gives up on a bot that has not answered for too long: its instance is stopped.
+    async fn stop_instance(&self, bot: &Due, failures: u32) {
+        let wanted = bot
+            .runtime
+            .as_deref()
+            .and_then(|r| anytrade_aggregates::values::RuntimeKind::parse(r).ok());
+        let runtime = match self.runtimes.for_bot(wanted) {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                tracing::warn!(bot = %bot.id, error = %e, "cannot stop an unhealthy bot");
+                return;
+            }
+        };
+        if let Err(e) = runtime.stop_bot(bot.id).await {
+            tracing::warn!(bot = %bot.id, error = %e, "cannot stop an unhealthy bot");
+            return;
+        }
+        let command = BotCommand::RecordInstanceRemoved {
+            runtime_id: runtime.runtime_id(bot.id),
+            reason: format!("stopped after {failures} failed health checks in a row"),
+        };
+        self.send(bot.id, command).await;
+    }
+
+    async fn send(&self, bot: Uuid, command: BotCommand) {
+        let metadata = CommandMetadata::issued_by(ACTOR);
+        if let Err(e) = self
+            .commands
+            .bots
+            .execute(&bot.to_string(), command, &metadata)
+            .await
+        {
+            tracing::info!(%bot, error = %e, "health transition not recorded");
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Workers that keep what AnyTrade knows of running bots current by asking their
+//! freqtrade REST APIs: the health monitor, and (sharing its per-bot clients) the
+//! trade sync.
+
+pub mod clients;
+pub mod health;
+mod schedule;
