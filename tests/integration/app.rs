@@ -186,6 +186,27 @@ impl TestApp {
     }
 }
 
+/// Anything that answers GraphQL as the admin: the service in-process, or a real
+/// `anytrade serve` over HTTP.
+pub trait Graphql: Sync {
+    /// Panics on errors; returns `data`.
+    fn query(
+        &self,
+        query: &str,
+        variables: Value,
+    ) -> impl std::future::Future<Output = Value> + Send;
+}
+
+impl Graphql for TestApp {
+    fn query(
+        &self,
+        query: &str,
+        variables: Value,
+    ) -> impl std::future::Future<Output = Value> + Send {
+        TestApp::query(self, query, variables)
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {

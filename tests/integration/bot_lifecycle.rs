@@ -10,7 +10,7 @@ use std::time::Duration;
 use anytrade::config::RuntimeChoice;
 use serde_json::{Value, json};
 
-use crate::app::TestApp;
+use crate::app::{Graphql, TestApp};
 use crate::sandbox::{ALWAYS_ENTER, freqtrade_cache, sandbox_exchange_config, simulator};
 
 /// Passes AnyTrade's checks, fails when freqtrade imports it.
@@ -54,7 +54,7 @@ pub(crate) async fn managing_app(
 }
 
 /// The sandbox exchange: Binance's public API served by the simulator.
-pub(crate) async fn sandbox_exchange(app: &TestApp, simulator: &str) -> String {
+pub(crate) async fn sandbox_exchange(app: &impl Graphql, simulator: &str) -> String {
     let config = sandbox_exchange_config(simulator);
     app.query(
         "mutation($config: JSON!) { createExchange(input: { name: \"binance\", testMode: true, config: $config }) { id } }",
@@ -66,7 +66,7 @@ pub(crate) async fn sandbox_exchange(app: &TestApp, simulator: &str) -> String {
         .to_owned()
 }
 
-pub(crate) async fn strategy(app: &TestApp, name: &str, code: &str) -> String {
+pub(crate) async fn strategy(app: &impl Graphql, name: &str, code: &str) -> String {
     app.query(
         "mutation($name: String!, $code: String!) { createStrategy(input: { name: $name, code: $code }) { id } }",
         json!({ "name": name, "code": code }),
@@ -78,7 +78,7 @@ pub(crate) async fn strategy(app: &TestApp, name: &str, code: &str) -> String {
 }
 
 pub(crate) async fn create_bot(
-    app: &TestApp,
+    app: &impl Graphql,
     name: &str,
     exchange: &str,
     strategy: &str,
@@ -105,7 +105,7 @@ pub(crate) async fn create_bot(
         .to_owned()
 }
 
-pub(crate) async fn bot(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn bot(app: &impl Graphql, id: &str) -> Value {
     app.query(
         &format!("query($id: ID!) {{ bot(id: $id) {{ {BOT} }} }}"),
         json!({ "id": id }),
@@ -114,7 +114,7 @@ pub(crate) async fn bot(app: &TestApp, id: &str) -> Value {
         .clone()
 }
 
-pub(crate) async fn act(app: &TestApp, mutation: &str, id: &str) {
+pub(crate) async fn act(app: &impl Graphql, mutation: &str, id: &str) {
     let selection = if mutation == "deleteBot" {
         ""
     } else {
@@ -129,7 +129,7 @@ pub(crate) async fn act(app: &TestApp, mutation: &str, id: &str) {
 
 /// Waits until the bot shows `status`, failing early if it lands in ERROR instead.
 pub(crate) async fn wait_for_status(
-    app: &TestApp,
+    app: &impl Graphql,
     id: &str,
     status: &str,
     within: Duration,

@@ -3,6 +3,7 @@
 
 mod app;
 mod auth;
+mod bot_adoption;
 mod bot_health;
 mod bot_lifecycle;
 mod cli;
