@@ -21,6 +21,7 @@ use crate::lifecycle::Lifecycle;
 use crate::lookup::PgLookup;
 use crate::monitor::clients::BotClients;
 use crate::monitor::health::{HealthMonitor, HealthPolicy};
+use crate::monitor::trade_sync::TradeSync;
 use crate::runtime::local::{LocalConfig, LocalRuntime};
 use crate::runtime::{Runtime, RuntimeMap, Runtimes};
 use crate::store::Commands;
@@ -185,6 +186,14 @@ impl Application {
                 crate::freqtrade::client::http_client()?,
                 Duration::from_secs(monitor.request_timeout_secs),
             ));
+            let trade_sync = TradeSync::new(
+                database.pool.clone(),
+                commands.clone(),
+                clients.clone(),
+                Duration::from_secs(monitor.trade_sync_interval_secs),
+                monitor.concurrency,
+            );
+            background.push(trade_sync.spawn(hub.clone(), stopped.clone()));
             let health = HealthMonitor::new(
                 database.pool.clone(),
                 commands.clone(),

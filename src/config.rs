@@ -188,6 +188,8 @@ pub struct MonitorSettings {
     pub unhealthy_after: u32,
     /// Failed checks in a row after which its instance is stopped.
     pub stop_after: u32,
+    /// Seconds between two trade syncs of a bot.
+    pub trade_sync_interval_secs: u64,
     /// Seconds a request to a bot may take.
     pub request_timeout_secs: u64,
     /// Requests in flight at once, per worker.
@@ -200,6 +202,7 @@ impl Default for MonitorSettings {
             health_interval_secs: 30,
             unhealthy_after: 3,
             stop_after: 10,
+            trade_sync_interval_secs: 60,
             request_timeout_secs: 10,
             concurrency: 32,
         }
@@ -391,6 +394,10 @@ impl Settings {
         let monitor = &self.monitor;
         for (key, value) in [
             ("monitor.health_interval_secs", monitor.health_interval_secs),
+            (
+                "monitor.trade_sync_interval_secs",
+                monitor.trade_sync_interval_secs,
+            ),
             ("monitor.request_timeout_secs", monitor.request_timeout_secs),
             ("monitor.concurrency", monitor.concurrency as u64),
             (

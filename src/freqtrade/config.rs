@@ -364,12 +364,12 @@ mod tests {
     fn null_in_an_override_removes_the_setting() {
         let config = bot_config(
             &exchange(json!({})),
-            &bot(json!({ "fiat_display_currency": null })),
+            &bot(json!({ "tradable_balance_ratio": null })),
             "S",
             "anytrade",
         )
         .unwrap();
-        assert!(config.get("fiat_display_currency").is_none());
+        assert!(config.get("tradable_balance_ratio").is_none());
     }
 
     #[test]

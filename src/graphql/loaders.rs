@@ -91,3 +91,44 @@ impl Loader<Uuid> for BotHealthLoader {
         Ok(rows.into_iter().map(|row| (row.bot_id, row)).collect())
     }
 }
+
+/// An open trade's values as the trade sync last read them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TradeMark {
+    pub bot_id: Uuid,
+    pub freqtrade_trade_id: i64,
+    pub current_rate: Option<f64>,
+    pub profit_ratio: Option<f64>,
+    pub profit_abs: Option<f64>,
+}
+
+/// Trade marks by (bot, freqtrade trade id).
+pub struct TradeMarkLoader(pub PgPool);
+
+impl Loader<(Uuid, i64)> for TradeMarkLoader {
+    type Value = TradeMark;
+    type Error = Arc<sqlx::Error>;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, i64)],
+    ) -> Result<HashMap<(Uuid, i64), TradeMark>, Self::Error> {
+        let bots: Vec<Uuid> = keys.iter().map(|(bot, _)| *bot).collect();
+        let trades: Vec<i64> = keys.iter().map(|(_, trade)| *trade).collect();
+        let rows: Vec<TradeMark> = sqlx::query_as(
+            "SELECT m.bot_id, m.freqtrade_trade_id, m.current_rate, m.profit_ratio, m.profit_abs
+               FROM trade_marks m
+               JOIN unnest($1::uuid[], $2::bigint[]) AS k(bot_id, trade_id)
+                 ON m.bot_id = k.bot_id AND m.freqtrade_trade_id = k.trade_id",
+        )
+        .bind(&bots)
+        .bind(&trades)
+        .fetch_all(&self.0)
+        .await
+        .map_err(Arc::new)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ((row.bot_id, row.freqtrade_trade_id), row))
+            .collect())
+    }
+}

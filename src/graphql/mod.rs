@@ -84,6 +84,7 @@ pub fn schema(api: Option<ApiContext>) -> AnyTradeSchema {
             .data(loader(loaders::BotsByStrategyLoader(api.pool.clone())))
             .data(loader(loaders::BotsByExchangeLoader(api.pool.clone())))
             .data(loader(loaders::BotHealthLoader(api.pool.clone())))
+            .data(loader(loaders::TradeMarkLoader(api.pool.clone())))
             .data(api)
             .finish(),
         None => builder.finish(),

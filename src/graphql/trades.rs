@@ -2,6 +2,7 @@
 //! Trades stay after their bot is deleted.
 
 use anytrade_aggregates::BotCommand;
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder};
@@ -9,6 +10,7 @@ use uuid::Uuid;
 
 use super::context::{ContextExt, parse_id};
 use super::errors;
+use super::loaders::{TradeMark, TradeMarkLoader};
 use super::pagination::OrderDirection;
 use super::pagination::{Cursor, Page, connection, page_size};
 
@@ -47,6 +49,33 @@ impl Trade {
     /// The bot that made the trade (it may have been deleted since).
     async fn bot_id(&self) -> ID {
         ID(self.bot_id.to_string())
+    }
+
+    /// An open trade's current rate, as the last trade sync read it.
+    async fn current_rate(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        Ok(self.mark(ctx).await?.and_then(|m| m.current_rate))
+    }
+
+    /// An open trade's profit now (0.05 = 5 %), as the last trade sync read it.
+    async fn current_profit_ratio(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        Ok(self.mark(ctx).await?.and_then(|m| m.profit_ratio))
+    }
+
+    /// An open trade's profit now in the stake currency, as the last sync read it.
+    async fn current_profit_abs(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        Ok(self.mark(ctx).await?.and_then(|m| m.profit_abs))
+    }
+}
+
+impl Trade {
+    async fn mark(&self, ctx: &Context<'_>) -> Result<Option<TradeMark>> {
+        if !self.is_open {
+            return Ok(None);
+        }
+        ctx.data_unchecked::<DataLoader<TradeMarkLoader>>()
+            .load_one((self.bot_id, self.freqtrade_trade_id))
+            .await
+            .map_err(|e| errors::internal("reading trade marks", e))
     }
 }
 

@@ -5,3 +5,5 @@
 pub mod clients;
 pub mod health;
 mod schedule;
+mod trade_scan;
+pub mod trade_sync;

@@ -48,7 +48,7 @@ async fn the_health_monitor_follows_a_real_bot() {
     let simulator = simulator().await;
     let app = managing_app(data.path(), |settings| {
         settings.monitor.health_interval_secs = 1;
-        settings.monitor.request_timeout_secs = 1;
+        settings.monitor.request_timeout_secs = 2;
         settings.monitor.unhealthy_after = 3;
         settings.monitor.stop_after = 5;
         // Leave the process to the health monitor.
@@ -90,14 +90,22 @@ async fn the_health_monitor_follows_a_real_bot() {
     // that is recorded.
     signal(&pids, Signal::SIGSTOP);
     wait_until_no_process(&id).await;
-    let recorded: Vec<String> = sqlx::query_scalar(
-        "SELECT payload->'BotInstanceRemoved'->>'reason' FROM events
-          WHERE aggregate_id = $1 AND event_type = 'BotInstanceRemoved'",
-    )
-    .bind(&id)
-    .fetch_all(&app.pool)
-    .await
-    .expect("events");
+    // The removal is recorded once the process is gone.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let recorded = loop {
+        let recorded: Vec<String> = sqlx::query_scalar(
+            "SELECT payload->'BotInstanceRemoved'->>'reason' FROM events
+              WHERE aggregate_id = $1 AND event_type = 'BotInstanceRemoved'",
+        )
+        .bind(&id)
+        .fetch_all(&app.pool)
+        .await
+        .expect("events");
+        if !recorded.is_empty() || tokio::time::Instant::now() >= deadline {
+            break recorded;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(
         recorded,
         ["stopped after 6 failed health checks in a row"],

@@ -25,3 +25,4 @@ mod runtime_jobs;
 mod sandbox;
 mod secret_exposure;
 mod secrets;
+mod trade_sync;

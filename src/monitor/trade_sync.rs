@@ -1,0 +1,334 @@
+//! The trade sync (PLAN.md "Trade Sync Worker"): reads each running bot's trades from
+//! freqtrade every interval, and at once when `syncTrades` asks; carries out
+//! `closeTrade` with a market `/forceexit`.
+//!
+//! A trade's opening and its closing are each recorded once, as events on the Trade
+//! aggregate (keyed by bot and freqtrade trade id, so a re-sync records nothing new).
+//! Open trades' current rate and profit change every poll: they go to `trade_marks`,
+//! not the event log. Closed trades come from a full, id-keyed scan ([`trade_scan`]),
+//! done when something may have closed: the first sync after start, a known open trade
+//! gone from `/status`, a changed `total_trades`, and every tenth sync regardless.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anytrade_aggregates::{TradeCommand, trade_aggregate_id};
+use anytrade_projections::LoggedEvent;
+use futures::StreamExt;
+use sqlx::PgPool;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use super::clients::{BotClients, ClientError};
+use super::schedule::due_now;
+use super::trade_scan::{closed_trades, closing, opening};
+use crate::freqtrade::client::FreqtradeClient;
+use crate::freqtrade::models::{ForceExit, OrderType, Trade};
+use crate::hub::Hub;
+use crate::store::{CommandError, CommandMetadata, Commands};
+
+const ACTOR: &str = "system:trade-sync";
+/// Syncs after which closed trades are scanned even when nothing hints at a change.
+const FULL_SCAN_EVERY: u32 = 10;
+
+/// What the last sync of a bot saw.
+#[derive(Default)]
+struct Seen {
+    open: HashSet<i64>,
+    closed_total: u64,
+    syncs_since_scan: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SyncError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Freqtrade(#[from] crate::freqtrade::client::FreqtradeError),
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    #[error("cannot read or write trades: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub struct TradeSync {
+    pool: PgPool,
+    commands: Arc<Commands>,
+    clients: Arc<BotClients>,
+    interval: Duration,
+    concurrency: usize,
+    in_flight: Mutex<HashSet<Uuid>>,
+    seen: Mutex<HashMap<Uuid, Seen>>,
+}
+
+impl TradeSync {
+    pub fn new(
+        pool: PgPool,
+        commands: Arc<Commands>,
+        clients: Arc<BotClients>,
+        interval: Duration,
+        concurrency: usize,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            pool,
+            commands,
+            clients,
+            interval,
+            concurrency,
+            in_flight: Mutex::default(),
+            seen: Mutex::default(),
+        })
+    }
+
+    /// Syncs each running bot once per interval, and on request, until `stop`.
+    pub fn spawn(
+        self: Arc<Self>,
+        hub: Hub,
+        mut stop: watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut requests = Box::pin(hub.events(None));
+            let mut ticks = tokio::time::interval(Duration::from_secs(1));
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => self.sync_due().await,
+                    Some(event) = requests.next() => self.on_event(&event),
+                    _ = async { drop(stop.wait_for(|stop| *stop).await) } => return,
+                }
+            }
+        })
+    }
+
+    fn on_event(self: &Arc<Self>, event: &LoggedEvent) {
+        if event.aggregate_type != "bot" {
+            return;
+        }
+        let Ok(bot) = Uuid::parse_str(&event.aggregate_id) else {
+            return;
+        };
+        let close = match event.event_type.as_str() {
+            "TradeSyncRequested" => None,
+            "TradeCloseRequested" => event
+                .payload
+                .pointer("/TradeCloseRequested/trade_id")
+                .and_then(|id| id.as_i64()),
+            _ => return,
+        };
+        let this = self.clone();
+        tokio::spawn(async move { this.on_request(bot, close).await });
+    }
+
+    async fn on_request(&self, bot: Uuid, close: Option<i64>) {
+        let api_url: Option<String> = match sqlx::query_scalar(
+            "SELECT api_url FROM bots WHERE id = $1 AND status = 'running'",
+        )
+        .bind(bot)
+        .fetch_optional(&self.pool)
+        .await
+        {
+            Ok(url) => url.flatten(),
+            Err(e) => {
+                tracing::warn!(%bot, error = %e, "trade sync cannot read the bot");
+                return;
+            }
+        };
+        let Some(api_url) = api_url else { return };
+        if let Some(trade) = close {
+            let exited = async {
+                let client = self.clients.get(bot, &api_url).await?;
+                // A market order: closing a trade means now, not at a limit price the
+                // market may never come back to.
+                let exit = ForceExit {
+                    order_type: Some(OrderType::Market),
+                    ..ForceExit::trade(trade)
+                };
+                client.force_exit(&exit).await?;
+                Ok::<_, SyncError>(())
+            };
+            if let Err(e) = exited.await {
+                tracing::warn!(%bot, trade, error = %e, "closing a trade failed");
+            }
+        }
+        self.sync(bot, &api_url).await;
+    }
+
+    async fn sync_due(self: &Arc<Self>) {
+        let (slots, slot) = due_now(self.interval);
+        let due: Vec<(Uuid, String)> = match sqlx::query_as(
+            "SELECT id, api_url FROM bots
+              WHERE status = 'running' AND api_url IS NOT NULL
+                AND mod(abs(hashtext(id::text)::bigint), $1) = $2",
+        )
+        .bind(slots)
+        .bind(slot)
+        .fetch_all(&self.pool)
+        .await
+        {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "trade sync cannot list bots");
+                return;
+            }
+        };
+        futures::stream::iter(due)
+            .for_each_concurrent(self.concurrency, |(bot, api_url)| {
+                let this = self.clone();
+                async move { this.sync(bot, &api_url).await }
+            })
+            .await;
+    }
+
+    /// One sync of one bot; a bot already syncing is left to that sync.
+    async fn sync(&self, bot: Uuid, api_url: &str) {
+        let newly = self
+            .in_flight
+            .lock()
+            .is_ok_and(|mut syncing| syncing.insert(bot));
+        if !newly {
+            return;
+        }
+        if let Err(e) = self.sync_now(bot, api_url).await {
+            if matches!(
+                e,
+                SyncError::Client(ClientError::Freqtrade(
+                    crate::freqtrade::client::FreqtradeError::Unauthorized { .. }
+                ))
+            ) {
+                self.clients.forget(bot);
+            }
+            tracing::info!(%bot, error = %e, "trade sync failed; the next one retries");
+        }
+        if let Ok(mut syncing) = self.in_flight.lock() {
+            syncing.remove(&bot);
+        }
+    }
+
+    async fn sync_now(&self, bot: Uuid, api_url: &str) -> Result<(), SyncError> {
+        let client = self.clients.get(bot, api_url).await?;
+        let open = client.status().await?;
+        let known = self.recorded(bot).await?;
+        for trade in open.iter().filter(|t| !known.contains_key(&t.trade_id)) {
+            let command = TradeCommand::RecordTradeOpened {
+                opening: opening(bot, trade),
+            };
+            self.record(bot, trade.trade_id, command).await?;
+        }
+        self.mark(bot, &open).await?;
+
+        let open_ids: HashSet<i64> = open.iter().map(|t| t.trade_id).collect();
+        if self.scan_due(bot, &client, &open_ids).await? {
+            let (closed, consistent) = closed_trades(&client).await?;
+            for trade in closed.values() {
+                if known.get(&trade.trade_id) == Some(&false) {
+                    continue;
+                }
+                let Some(closing) = closing(trade) else {
+                    continue;
+                };
+                let command = TradeCommand::RecordTradeClosed {
+                    opening: opening(bot, trade),
+                    closing,
+                };
+                self.record(bot, trade.trade_id, command).await?;
+            }
+            if let Ok(mut seen) = self.seen.lock() {
+                let entry = seen.entry(bot).or_default();
+                // An inconsistent scan is repeated at the next sync.
+                entry.closed_total = if consistent {
+                    closed.len() as u64
+                } else {
+                    u64::MAX
+                };
+                entry.syncs_since_scan = 0;
+            }
+        }
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.entry(bot).or_default().open = open_ids;
+        }
+        Ok(())
+    }
+
+    /// Whether closed trades must be scanned now (see the module docs).
+    async fn scan_due(
+        &self,
+        bot: Uuid,
+        client: &FreqtradeClient,
+        open_now: &HashSet<i64>,
+    ) -> Result<bool, SyncError> {
+        let hint = {
+            let Ok(mut seen) = self.seen.lock() else {
+                return Ok(true);
+            };
+            match seen.get_mut(&bot) {
+                None => return Ok(true),
+                Some(last) => {
+                    last.syncs_since_scan += 1;
+                    let vanished = last.open.iter().any(|id| !open_now.contains(id));
+                    (vanished || last.syncs_since_scan >= FULL_SCAN_EVERY)
+                        .then_some(())
+                        .ok_or(last.closed_total)
+                }
+            }
+        };
+        match hint {
+            Ok(()) => Ok(true),
+            Err(closed_total) => Ok(client.trades(1, 0).await?.total_trades != closed_total),
+        }
+    }
+
+    /// The bot's recorded trades: freqtrade id → still open.
+    async fn recorded(&self, bot: Uuid) -> Result<HashMap<i64, bool>, SyncError> {
+        let rows: Vec<(i64, bool)> =
+            sqlx::query_as("SELECT freqtrade_trade_id, is_open FROM trades WHERE bot_id = $1")
+                .bind(bot)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    async fn record(&self, bot: Uuid, trade: i64, command: TradeCommand) -> Result<(), SyncError> {
+        let id = trade_aggregate_id(bot, trade).to_string();
+        self.commands
+            .trades
+            .execute(&id, command, &CommandMetadata::issued_by(ACTOR))
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps open trades' current values, and only those.
+    async fn mark(&self, bot: Uuid, open: &[Trade]) -> Result<(), SyncError> {
+        let ids: Vec<i64> = open.iter().map(|t| t.trade_id).collect();
+        let rates: Vec<Option<f64>> = open.iter().map(|t| t.current_rate).collect();
+        let ratios: Vec<Option<f64>> = open.iter().map(|t| t.profit_ratio).collect();
+        let profits: Vec<Option<f64>> = open.iter().map(|t| t.profit_abs).collect();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM trade_marks WHERE bot_id = $1 AND NOT freqtrade_trade_id = ANY($2)",
+        )
+        .bind(bot)
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO trade_marks (bot_id, freqtrade_trade_id, current_rate, profit_ratio,
+                                      profit_abs, updated_at)
+             SELECT $1, id, rate, ratio, profit, now()
+               FROM unnest($2::bigint[], $3::float8[], $4::float8[], $5::float8[])
+                    AS t(id, rate, ratio, profit)
+             ON CONFLICT (bot_id, freqtrade_trade_id) DO UPDATE SET
+                 current_rate = EXCLUDED.current_rate, profit_ratio = EXCLUDED.profit_ratio,
+                 profit_abs = EXCLUDED.profit_abs, updated_at = now()",
+        )
+        .bind(bot)
+        .bind(&ids)
+        .bind(&rates)
+        .bind(&ratios)
+        .bind(&profits)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
