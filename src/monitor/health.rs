@@ -9,7 +9,7 @@
 //! fleet is checked evenly rather than in one burst; a bot that answers 429 is left
 //! alone for as long as it asks.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,9 +17,9 @@ use anytrade_aggregates::BotCommand;
 use futures::StreamExt;
 use sqlx::PgPool;
 use tokio::sync::watch;
-use tokio::time::Instant;
 use uuid::Uuid;
 
+use super::backoff::Backoff;
 use super::clients::{BotClients, ClientError};
 use super::schedule::due_now;
 use crate::freqtrade::client::FreqtradeError;
@@ -58,8 +58,8 @@ pub struct HealthMonitor {
     clients: Arc<BotClients>,
     runtimes: Runtimes,
     policy: HealthPolicy,
-    /// Bots that answered 429, and until when to leave them alone.
-    quiet_until: Mutex<HashMap<Uuid, Instant>>,
+    /// Bots that answered 429 are left alone as long as they ask.
+    backoff: Backoff,
     /// Bots being checked now: a slow bot is not checked twice at once.
     in_flight: Mutex<HashSet<Uuid>>,
 }
@@ -87,7 +87,7 @@ impl HealthMonitor {
             clients,
             runtimes,
             policy,
-            quiet_until: Mutex::default(),
+            backoff: Backoff::default(),
             in_flight: Mutex::default(),
         })
     }
@@ -140,7 +140,7 @@ impl HealthMonitor {
     }
 
     async fn check(&self, bot: Due) {
-        if self.is_quiet(bot.id) {
+        if self.backoff.is_waiting(bot.id) {
             return;
         }
         let newly = self
@@ -160,10 +160,8 @@ impl HealthMonitor {
         match self.ask(bot).await {
             Ok((config, health)) => self.seen(bot, &config, &health).await,
             Err(ClientError::Freqtrade(FreqtradeError::RateLimited { retry_after, .. })) => {
-                let wait = retry_after.unwrap_or(self.policy.interval);
-                if let Ok(mut quiet) = self.quiet_until.lock() {
-                    quiet.insert(bot.id, Instant::now() + wait);
-                }
+                self.backoff
+                    .rate_limited(bot.id, retry_after, self.policy.interval);
             }
             Err(e) => {
                 if matches!(
@@ -183,12 +181,6 @@ impl HealthMonitor {
         let config = client.show_config().await?;
         let health = client.health().await?;
         Ok((config, health))
-    }
-
-    fn is_quiet(&self, bot: Uuid) -> bool {
-        self.quiet_until
-            .lock()
-            .is_ok_and(|quiet| quiet.get(&bot).is_some_and(|until| *until > Instant::now()))
     }
 
     async fn seen(&self, bot: &Due, config: &ShowConfig, health: &Health) {

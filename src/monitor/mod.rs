@@ -2,6 +2,7 @@
 //! freqtrade REST APIs: the health monitor, and (sharing its per-bot clients) the
 //! trade sync.
 
+mod backoff;
 pub mod clients;
 pub mod health;
 mod schedule;

@@ -20,10 +20,11 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use super::backoff::Backoff;
 use super::clients::{BotClients, ClientError};
 use super::schedule::due_now;
 use super::trade_scan::{closed_trades, closing, opening};
-use crate::freqtrade::client::FreqtradeClient;
+use crate::freqtrade::client::{FreqtradeClient, FreqtradeError};
 use crate::freqtrade::models::{ForceExit, OrderType, Trade};
 use crate::hub::Hub;
 use crate::store::{CommandError, CommandMetadata, Commands};
@@ -45,7 +46,7 @@ enum SyncError {
     #[error(transparent)]
     Client(#[from] ClientError),
     #[error(transparent)]
-    Freqtrade(#[from] crate::freqtrade::client::FreqtradeError),
+    Freqtrade(#[from] FreqtradeError),
     #[error(transparent)]
     Command(#[from] CommandError),
     #[error("cannot read or write trades: {0}")]
@@ -60,6 +61,8 @@ pub struct TradeSync {
     concurrency: usize,
     in_flight: Mutex<HashSet<Uuid>>,
     seen: Mutex<HashMap<Uuid, Seen>>,
+    /// Bots that answered 429 or keep failing are skipped for a while.
+    backoff: Backoff,
 }
 
 impl TradeSync {
@@ -78,6 +81,7 @@ impl TradeSync {
             concurrency,
             in_flight: Mutex::default(),
             seen: Mutex::default(),
+            backoff: Backoff::default(),
         })
     }
 
@@ -180,8 +184,12 @@ impl TradeSync {
             .await;
     }
 
-    /// One sync of one bot; a bot already syncing is left to that sync.
+    /// One sync of one bot; a bot already syncing is left to that sync, and a bot in
+    /// backoff is skipped.
     async fn sync(&self, bot: Uuid, api_url: &str) {
+        if self.backoff.is_waiting(bot) {
+            return;
+        }
         let newly = self
             .in_flight
             .lock()
@@ -189,16 +197,9 @@ impl TradeSync {
         if !newly {
             return;
         }
-        if let Err(e) = self.sync_now(bot, api_url).await {
-            if matches!(
-                e,
-                SyncError::Client(ClientError::Freqtrade(
-                    crate::freqtrade::client::FreqtradeError::Unauthorized { .. }
-                ))
-            ) {
-                self.clients.forget(bot);
-            }
-            tracing::info!(%bot, error = %e, "trade sync failed; the next one retries");
+        match self.sync_now(bot, api_url).await {
+            Ok(()) => self.backoff.succeeded(bot),
+            Err(e) => self.failed(bot, e),
         }
         if let Ok(mut syncing) = self.in_flight.lock() {
             syncing.remove(&bot);
@@ -248,6 +249,21 @@ impl TradeSync {
             seen.entry(bot).or_default().open = open_ids;
         }
         Ok(())
+    }
+
+    fn failed(&self, bot: Uuid, error: SyncError) {
+        let freqtrade = match &error {
+            SyncError::Client(ClientError::Freqtrade(e)) | SyncError::Freqtrade(e) => Some(e),
+            _ => None,
+        };
+        match freqtrade {
+            Some(FreqtradeError::RateLimited { retry_after, .. }) => {
+                self.backoff.rate_limited(bot, *retry_after, self.interval);
+            }
+            Some(FreqtradeError::Unauthorized { .. }) => self.clients.forget(bot),
+            _ => self.backoff.failed(bot, self.interval),
+        }
+        tracing::info!(%bot, %error, "trade sync failed; a later one retries");
     }
 
     /// Whether closed trades must be scanned now (see the module docs).
