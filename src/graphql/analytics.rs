@@ -1,8 +1,8 @@
 //! Analytics from recorded trades and backtests: a bot's results and a strategy's
 //! across every bot and backtest that ran it.
 //!
-//! Figures come from closed trades as the trade sync recorded them; unrealized profit
-//! of open trades needs live prices and is not part of these numbers.
+//! Figures come from the trades the trade sync recorded, and for open trades from the
+//! profit it last read from freqtrade (`trade_marks`).
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use sqlx::PgPool;
@@ -23,6 +23,12 @@ pub struct TradeStats {
     pub win_rate: Option<f64>,
     /// Sum of the closed trades' absolute profit, in stake currency.
     pub profit_closed_abs: f64,
+    /// Profit of the open trades now (as the last trade sync read it), in stake
+    /// currency.
+    pub profit_open_abs: f64,
+    /// Closed plus open profit.
+    #[sqlx(default)]
+    pub profit_total_abs: f64,
     /// Largest fall of the closed-profit curve from a previous high, in stake currency.
     #[sqlx(default)]
     pub max_drawdown_abs: f64,
@@ -44,6 +50,10 @@ async fn trade_stats(pool: &PgPool, scope: &str, id: Uuid) -> Result<TradeStats>
                 (SELECT count(*) FROM closed WHERE profit_abs < 0) AS losing_trades,
                 (SELECT count(*) FILTER (WHERE profit_abs > 0)::float8 / nullif(count(*), 0) FROM closed) AS win_rate,
                 (SELECT coalesce(sum(profit_abs), 0) FROM closed) AS profit_closed_abs,
+                (SELECT coalesce(sum(m.profit_abs), 0) FROM scoped s
+                   JOIN trade_marks m
+                     ON m.bot_id = s.bot_id AND m.freqtrade_trade_id = s.freqtrade_trade_id
+                  WHERE s.is_open) AS profit_open_abs,
                 (SELECT pair FROM pairs ORDER BY profit DESC, pair LIMIT 1) AS best_pair,
                 (SELECT pair FROM pairs ORDER BY profit ASC, pair LIMIT 1) AS worst_pair"
     );
@@ -53,6 +63,7 @@ async fn trade_stats(pool: &PgPool, scope: &str, id: Uuid) -> Result<TradeStats>
         .await
         .map_err(errors::database)?;
     stats.max_drawdown_abs = max_drawdown(pool, scope, id).await?;
+    stats.profit_total_abs = stats.profit_closed_abs + stats.profit_open_abs;
     Ok(stats)
 }
 

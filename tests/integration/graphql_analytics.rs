@@ -76,6 +76,16 @@ async fn metrics_add_up_the_recorded_trades() {
         )
         .await
         .expect("open trade");
+    // What the trade sync last read of the open trade's profit.
+    sqlx::query(
+        "INSERT INTO trade_marks (bot_id, freqtrade_trade_id, current_rate, profit_ratio,
+                                  profit_abs, updated_at)
+         VALUES ($1, 5, 101.5, 0.015, 2.5, now())",
+    )
+    .bind(uuid::Uuid::parse_str(&bot).expect("bot id"))
+    .execute(&app.pool)
+    .await
+    .expect("mark");
 
     let backtest = app
         .query(
@@ -109,10 +119,11 @@ async fn metrics_add_up_the_recorded_trades() {
         .await
         .expect("complete");
 
-    const STATS: &str = "tradeCount openTradeCount closedTradeCount winningTrades losingTrades winRate profitClosedAbs maxDrawdownAbs bestPair worstPair";
+    const STATS: &str = "tradeCount openTradeCount closedTradeCount winningTrades losingTrades winRate profitClosedAbs profitOpenAbs profitTotalAbs maxDrawdownAbs bestPair worstPair";
     let expected = json!({
         "tradeCount": 5, "openTradeCount": 1, "closedTradeCount": 4, "winningTrades": 2,
-        "losingTrades": 2, "winRate": 0.5, "profitClosedAbs": 1.0, "maxDrawdownAbs": 9.0,
+        "losingTrades": 2, "winRate": 0.5, "profitClosedAbs": 1.0, "profitOpenAbs": 2.5,
+        "profitTotalAbs": 3.5, "maxDrawdownAbs": 9.0,
         "bestPair": "BTC/USDT", "worstPair": "ETH/USDT"
     });
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
