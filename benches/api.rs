@@ -24,10 +24,13 @@
 //! derived data, so they are seeded directly with set-based SQL rather than replayed from
 //! a million events: the query benchmark reads them exactly as the projectors leave them.
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{drop_database, env, fresh_database_url};
 
 use anytrade::app::Application;
 use anytrade::config::{Redacted, Settings};
@@ -42,8 +45,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::postgres::{PgConnectOptions, PgRow};
-use sqlx::{Connection, PgPool};
+use sqlx::postgres::PgRow;
+use sqlx::PgPool;
 use tokio::runtime::Handle;
 use tokio::sync::{Semaphore, watch};
 use tokio_tungstenite::tungstenite::Message;
@@ -176,41 +179,6 @@ SELECT gen_random_uuid(), b.id, t.k, t.pair, t.open, t.opened,
                                 + (g % $2) * interval '7 seconds' AS opened,
                             (20 + (g % 997) * 0.37)::double precision AS rate,
                             (((g * 7919) % 2001) - 1000) / 20000.0::double precision AS ratio) t";
-
-fn env<T: FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
-/// A new, empty database of its own, as the URL the service is given.
-async fn fresh_database_url(url: &str) -> (String, String) {
-    let admin = PgConnectOptions::from_str(url).expect("DATABASE_URL parses");
-    let name = format!("anytrade_bench_{}", Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect_with(&admin)
-        .await
-        .expect("connect");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create database");
-    conn.close().await.expect("close");
-    let mut parsed = url::Url::parse(url).expect("DATABASE_URL is a URL");
-    parsed.set_path(&name);
-    (parsed.to_string(), name)
-}
-
-async fn drop_database(url: &str, name: &str) {
-    let admin = PgConnectOptions::from_str(url).expect("DATABASE_URL parses");
-    let mut conn = sqlx::PgConnection::connect_with(&admin)
-        .await
-        .expect("connect");
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await
-        .expect("drop database");
-}
 
 /// Seeds the read models; returns the bots' ids.
 async fn seed(pool: &PgPool) -> Vec<Uuid> {
@@ -1192,6 +1160,7 @@ async fn main() {
     };
     // The seeded bots have read-model rows only: nothing for a runtime to do.
     settings.runtime.manage = false;
+    settings.monitor.enabled = false;
     let app = Application::build(&settings).await.expect("service builds");
     let address = app.local_addr().expect("bound");
     let pool = app.pool().clone();

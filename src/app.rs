@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::auth::{self, AuthState, TokenKeys};
-use crate::config::Settings;
+use crate::config::{MonitorSettings, Settings};
 use crate::crypto::Keyring;
 use crate::db::{self, embedded::EmbeddedPostgres};
 use crate::graphql::ApiContext;
@@ -114,6 +114,75 @@ fn runtimes(settings: &Settings) -> anyhow::Result<Runtimes> {
     ))
 }
 
+/// What the background workers share.
+struct Workers<'a> {
+    pool: &'a PgPool,
+    commands: &'a Arc<Commands>,
+    keyring: &'a Arc<Keyring>,
+    hub: &'a Hub,
+    stopped: &'a watch::Receiver<bool>,
+}
+
+impl Workers<'_> {
+    /// The bot lifecycle manager and reconciler.
+    fn lifecycle(
+        &self,
+        runtimes: Runtimes,
+        projections: &Projections,
+        interval: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        Lifecycle::new(
+            self.commands.clone(),
+            runtimes,
+            self.pool.clone(),
+            self.keyring.clone(),
+        )
+        .spawn(
+            self.hub.clone(),
+            projections.clone(),
+            interval,
+            self.stopped.clone(),
+        )
+    }
+
+    /// The health monitor and the trade sync, sharing one client per bot.
+    fn monitors(
+        &self,
+        runtimes: Runtimes,
+        monitor: &MonitorSettings,
+    ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+        let clients = Arc::new(BotClients::new(
+            self.pool.clone(),
+            self.keyring.clone(),
+            crate::freqtrade::client::http_client()?,
+            Duration::from_secs(monitor.request_timeout_secs),
+        ));
+        let trade_sync = TradeSync::new(
+            self.pool.clone(),
+            self.commands.clone(),
+            clients.clone(),
+            Duration::from_secs(monitor.trade_sync_interval_secs),
+            monitor.concurrency,
+        );
+        let health = HealthMonitor::new(
+            self.pool.clone(),
+            self.commands.clone(),
+            clients,
+            runtimes,
+            HealthPolicy {
+                interval: Duration::from_secs(monitor.health_interval_secs),
+                unhealthy_after: monitor.unhealthy_after,
+                stop_after: monitor.stop_after,
+                concurrency: monitor.concurrency,
+            },
+        );
+        Ok(vec![
+            trade_sync.spawn(self.hub.clone(), self.stopped.clone()),
+            health.spawn(self.stopped.clone()),
+        ])
+    }
+}
+
 /// The running service.
 pub struct Application {
     listener: TcpListener,
@@ -164,49 +233,20 @@ impl Application {
         .await?;
         let (hub, hub_task) = Hub::start(log, stopped.clone()).await?;
         background.push(hub_task);
+        let workers = Workers {
+            pool: &database.pool,
+            commands: &commands,
+            keyring: &keyring,
+            hub: &hub,
+            stopped: &stopped,
+        };
+        let runtimes = runtimes(settings)?;
         if settings.runtime.manage {
-            let runtimes = runtimes(settings)?;
-            let lifecycle = Lifecycle::new(
-                commands.clone(),
-                runtimes.clone(),
-                database.pool.clone(),
-                keyring.clone(),
-            );
             let interval = Duration::from_secs(settings.runtime.reconcile_interval_secs);
-            background.push(lifecycle.spawn(
-                hub.clone(),
-                projections.clone(),
-                interval,
-                stopped.clone(),
-            ));
-            let monitor = &settings.monitor;
-            let clients = Arc::new(BotClients::new(
-                database.pool.clone(),
-                keyring.clone(),
-                crate::freqtrade::client::http_client()?,
-                Duration::from_secs(monitor.request_timeout_secs),
-            ));
-            let trade_sync = TradeSync::new(
-                database.pool.clone(),
-                commands.clone(),
-                clients.clone(),
-                Duration::from_secs(monitor.trade_sync_interval_secs),
-                monitor.concurrency,
-            );
-            background.push(trade_sync.spawn(hub.clone(), stopped.clone()));
-            let health = HealthMonitor::new(
-                database.pool.clone(),
-                commands.clone(),
-                clients,
-                runtimes,
-                HealthPolicy {
-                    interval: Duration::from_secs(monitor.health_interval_secs),
-                    unhealthy_after: monitor.unhealthy_after,
-                    stop_after: monitor.stop_after,
-                    concurrency: monitor.concurrency,
-                },
-            );
-            background.push(health.spawn(stopped));
+            background.push(workers.lifecycle(runtimes.clone(), &projections, interval));
+        }
+        if settings.monitor.enabled {
+            background.extend(workers.monitors(runtimes, &settings.monitor)?);
         }
         Ok(Self {
             listener,

@@ -182,6 +182,9 @@ impl Default for RuntimeSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MonitorSettings {
+    /// Whether this instance runs the health monitor and the trade sync (one instance
+    /// should).
+    pub enabled: bool,
     /// Seconds between two health checks of a bot.
     pub health_interval_secs: u64,
     /// Failed checks in a row that make a bot unhealthy (status error).
@@ -199,6 +202,7 @@ pub struct MonitorSettings {
 impl Default for MonitorSettings {
     fn default() -> Self {
         Self {
+            enabled: true,
             health_interval_secs: 30,
             unhealthy_after: 3,
             stop_after: 10,

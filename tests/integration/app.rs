@@ -30,9 +30,13 @@ pub struct TestApp {
 
 impl TestApp {
     /// The service with its API only: lifecycle requests are recorded, not carried
-    /// out (no runtime is touched).
+    /// out (no runtime is touched), and no bot's API is polled.
     pub async fn spawn() -> Self {
-        Self::spawn_with(|settings| settings.runtime.manage = false).await
+        Self::spawn_with(|settings| {
+            settings.runtime.manage = false;
+            settings.monitor.enabled = false;
+        })
+        .await
     }
 
     /// The service with its settings adjusted by `adjust` (database, keys and admin

@@ -44,6 +44,7 @@ pub(crate) async fn managing_app(
     let data = data.to_owned();
     TestApp::spawn_with(move |settings| {
         settings.runtime.manage = true;
+        settings.monitor.enabled = true;
         settings.runtime.default = RuntimeChoice::Local;
         settings.runtime.reconcile_interval_secs = 2;
         settings.data_dir = data.clone();
