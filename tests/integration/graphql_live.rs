@@ -36,7 +36,7 @@ pub async fn create_bot(app: &TestApp) -> String {
 }
 
 /// A `graphql-transport-ws` connection authenticated as the viewer.
-async fn viewer_socket(app: &TestApp) -> Socket {
+pub(crate) async fn viewer_socket(app: &TestApp) -> Socket {
     let auth = json!({ "Authorization": format!("Bearer {}", app.viewer) });
     let mut socket = connect(app, "graphql-transport-ws", auth).await;
     let ack = next(&mut socket).await.expect("ack");
@@ -44,7 +44,7 @@ async fn viewer_socket(app: &TestApp) -> Socket {
     socket
 }
 
-async fn subscribe(socket: &mut Socket, id: &str, query: &str, variables: Value) {
+pub(crate) async fn subscribe(socket: &mut Socket, id: &str, query: &str, variables: Value) {
     let message = json!({ "id": id, "type": "subscribe",
         "payload": { "query": query, "variables": variables } });
     send(socket, message).await;

@@ -11,6 +11,8 @@ use crate::app::TestApp;
 use crate::bot_lifecycle::{
     START_WITHIN, act, create_bot, managing_app, sandbox_exchange, strategy, wait_for_status,
 };
+use crate::graphql_live::{subscribe, viewer_socket};
+use crate::graphql_subscriptions::next;
 use crate::sandbox::{ALWAYS_ENTER, simulator};
 
 const TRADES: &str =
@@ -81,6 +83,16 @@ async fn a_real_bots_trades_are_synced_and_closed() {
     wait_for_status(&app, &id, "STOPPED", Duration::from_secs(600)).await;
     act(&app, "startBot", &id).await;
     wait_for_status(&app, &id, "RUNNING", START_WITHIN).await;
+    // A dashboard follows the bot's trades live.
+    let mut socket = viewer_socket(&app).await;
+    subscribe(
+        &mut socket,
+        "trades",
+        "subscription($bot: ID!) { botTrades(botId: $bot) { freqtradeTradeId pair isOpen } }",
+        json!({ "bot": id }),
+    )
+    .await;
+    app.wait_for_subscribers(1).await;
 
     // The bot enters on both pairs; the sync records the trades, and the current
     // values of those whose entry filled.
@@ -97,6 +109,21 @@ async fn a_real_bots_trades_are_synced_and_closed() {
         },
     )
     .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let live = loop {
+        if let Some(message) = next(&mut socket).await {
+            break message;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no live trade");
+    };
+    assert_eq!(live["type"], "next", "{live}");
+    let live_trade = &live["payload"]["data"]["botTrades"];
+    assert!(live_trade["freqtradeTradeId"].is_i64(), "{live}");
+    assert!(
+        open.iter()
+            .any(|t| t["freqtradeTradeId"] == live_trade["freqtradeTradeId"]),
+        "the live trade is one of the synced ones: {live_trade}"
+    );
     let first = open
         .iter()
         .find(|t| t["isOpen"] == true && t["currentRate"].is_number())
