@@ -42,4 +42,3 @@ pub async fn drop_database(url: &str, name: &str) {
         .await
         .expect("drop database");
 }
-

@@ -28,6 +28,7 @@ mod error;
 mod exchange;
 mod exchange_info;
 mod fixed;
+pub mod fleet;
 mod hash;
 mod interval;
 mod klines;

@@ -107,6 +107,7 @@ impl Drop for Served {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_control_plane_adopts_its_running_bot_on_restart() {
     let data = data_dir();
+    let _reaper = crate::sandbox::Reaper(data.path().to_owned());
     let database_url = fresh_database_url().await;
     let key = Keyring::generate_key();
     let simulator = simulator().await;

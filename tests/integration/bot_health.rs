@@ -45,6 +45,7 @@ fn signal(pids: &[u32], signal: Signal) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_health_monitor_follows_a_real_bot() {
     let data = tempfile::tempdir().expect("data dir");
+    let _reaper = crate::sandbox::Reaper(data.path().to_owned());
     let simulator = simulator().await;
     let app = managing_app(data.path(), |settings| {
         settings.monitor.health_interval_secs = 1;

@@ -245,6 +245,7 @@ pub(crate) const PROVISION_WITHIN: Duration = Duration::from_secs(600);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_bot_runs_real_freqtrade_through_its_whole_lifecycle() {
     let data = tempfile::tempdir().expect("data dir");
+    let _reaper = crate::sandbox::Reaper(data.path().to_owned());
     let simulator = simulator().await;
     let app = managing_app(data.path(), |_| {}).await;
     let exchange = sandbox_exchange(&app, &simulator).await;
@@ -359,6 +360,7 @@ async fn a_dry_run_bot_runs_real_freqtrade_through_its_whole_lifecycle() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bots_that_cannot_run_fail_with_their_reason_and_leave_nothing_running() {
     let data = tempfile::tempdir().expect("data dir");
+    let _reaper = crate::sandbox::Reaper(data.path().to_owned());
     let simulator = simulator().await;
     // Every API port the runtime may use is taken.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -123,6 +123,7 @@ async fn outcome(runtime: &LocalRuntime, job: Uuid) -> InstanceState {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backtests_and_hyperopts_run_as_local_jobs() {
     let dir = tempfile::tempdir().expect("dir");
+    let _reaper = crate::sandbox::Reaper(dir.path().to_owned());
     let simulator = simulator().await;
     let runtime = runtime(dir.path());
 

@@ -63,6 +63,7 @@ async fn trade_events(app: &TestApp) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_bots_trades_are_synced_and_closed() {
     let data = tempfile::tempdir().expect("data dir");
+    let _reaper = crate::sandbox::Reaper(data.path().to_owned());
     let simulator = simulator().await;
     let app = managing_app(data.path(), |settings| {
         settings.monitor.trade_sync_interval_secs = 2;
