@@ -45,29 +45,7 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", args.listen))?;
     let pairs: Vec<String> = config.markets.iter().map(Market::pair).collect();
     tracing::info!(address = %listener.local_addr()?, pairs = %pairs.join(","), seed = config.seed, "serving the Binance spot simulator");
-    anytrade_exchange_sim::serve(listener, config, shutdown_signal()).await?;
+    anytrade_exchange_sim::serve(listener, config, anytrade_exchange_sim::shutdown_signal())
+        .await?;
     Ok(())
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down");
 }
