@@ -117,14 +117,17 @@ async fn fleet_requests(base: &str) -> u64 {
     stats["requests_total"].as_u64().expect("requests_total")
 }
 
-/// Creates `bots` running bots whose APIs are the simulator's, through the command side
-/// (their aggregates exist, so health transitions can be recorded), with their API
-/// credentials.
-async fn seed(app: &Application, keys: &Keyring, base: &str, bots: usize) {
+/// A Binance exchange with `config` and a strategy of `code`, both created through the
+/// command side and visible in the read models (creating a bot looks them up there).
+async fn exchange_and_strategy(
+    app: &Application,
+    config: Value,
+    name: &str,
+    code: &str,
+) -> (Uuid, Uuid) {
     let commands = app.commands();
     let meta = CommandMetadata::issued_by("bench:fleet");
-    let exchange = Uuid::new_v4();
-    let strategy = Uuid::new_v4();
+    let (exchange, strategy) = (Uuid::new_v4(), Uuid::new_v4());
     commands
         .exchanges
         .execute(
@@ -133,7 +136,7 @@ async fn seed(app: &Application, keys: &Keyring, base: &str, bots: usize) {
                 exchange_id: exchange,
                 name: "binance".into(),
                 test_mode: true,
-                config: json!({}),
+                config,
             },
             &meta,
         )
@@ -145,20 +148,32 @@ async fn seed(app: &Application, keys: &Keyring, base: &str, bots: usize) {
             &strategy.to_string(),
             StrategyCommand::CreateStrategy {
                 strategy_id: strategy,
-                name: "fleet".into(),
+                name: name.into(),
                 description: String::new(),
-                code: STRATEGY.into(),
+                code: code.into(),
             },
             &meta,
         )
         .await
         .expect("strategy")
         .expect("position");
+    let shown = app
+        .projections()
+        .wait_for(position, Duration::from_secs(30));
     assert!(
-        app.projections()
-            .wait_for(position, Duration::from_secs(30))
-            .await
+        shown.await,
+        "the read models show the exchange and strategy"
     );
+    (exchange, strategy)
+}
+
+/// Creates `bots` running bots whose APIs are the simulator's, through the command side
+/// (their aggregates exist, so health transitions can be recorded), with their API
+/// credentials.
+async fn seed(app: &Application, keys: &Keyring, base: &str, bots: usize) {
+    let commands = app.commands();
+    let meta = CommandMetadata::issued_by("bench:fleet");
+    let (exchange, strategy) = exchange_and_strategy(app, json!({}), "fleet", STRATEGY).await;
     for n in 0..bots {
         let id = Uuid::new_v4();
         let key = id.to_string();
@@ -340,44 +355,12 @@ async fn real_bots(url: &str, count: usize, seconds: u64) {
     let pool = app.pool().clone();
     let commands = app.commands().clone();
     let meta = CommandMetadata::issued_by("bench:fleet");
-    let (exchange, strategy) = (Uuid::new_v4(), Uuid::new_v4());
     let ccxt = json!({ "urls": { "api": { "public": exchange_api } },
                        "options": { "fetchMarkets": { "types": ["spot"] } } });
-    commands
-        .exchanges
-        .execute(
-            &exchange.to_string(),
-            ExchangeCommand::CreateExchange {
-                exchange_id: exchange,
-                name: "binance".into(),
-                test_mode: true,
-                config: json!({ "enable_ws": false, "only_from_ccxt": true,
-                                "ccxt_config": ccxt, "ccxt_async_config": ccxt }),
-            },
-            &meta,
-        )
-        .await
-        .expect("exchange");
-    let position = commands
-        .strategies
-        .execute(
-            &strategy.to_string(),
-            StrategyCommand::CreateStrategy {
-                strategy_id: strategy,
-                name: "always enter".into(),
-                description: String::new(),
-                code: ALWAYS_ENTER.into(),
-            },
-            &meta,
-        )
-        .await
-        .expect("strategy")
-        .expect("position");
-    assert!(
-        app.projections()
-            .wait_for(position, Duration::from_secs(30))
-            .await
-    );
+    let config = json!({ "enable_ws": false, "only_from_ccxt": true,
+                         "ccxt_config": ccxt, "ccxt_async_config": ccxt });
+    let (exchange, strategy) =
+        exchange_and_strategy(&app, config, "always enter", ALWAYS_ENTER).await;
     let mut ids = Vec::new();
     for n in 0..count {
         let id = Uuid::new_v4();
