@@ -103,6 +103,31 @@ fn spec(kind: JobKind, config: Value, class: &str, code: &str, steps: Vec<Vec<St
     }
 }
 
+/// A hyperopt of `Tunable`'s buy space over `epochs`, with `more` arguments.
+fn tunable_hyperopt(simulator: &str, epochs: &str, more: &[&str]) -> JobSpec {
+    let mut hyperopt = vec![
+        "hyperopt",
+        "--strategy",
+        "Tunable",
+        "--timerange",
+        TIMERANGE,
+        "--epochs",
+        epochs,
+        "--spaces",
+        "buy",
+        "--hyperopt-loss",
+        "SharpeHyperOptLoss",
+    ];
+    hyperopt.extend_from_slice(more);
+    spec(
+        JobKind::Hyperopt,
+        config(simulator, "Tunable"),
+        "Tunable",
+        TUNABLE,
+        steps(&hyperopt),
+    )
+}
+
 /// Waits while the job runs; returns how it ended.
 async fn outcome(runtime: &LocalRuntime, job: Uuid) -> InstanceState {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
@@ -165,26 +190,7 @@ async fn backtests_and_hyperopts_run_as_local_jobs() {
     ));
 
     // A hyperopt of a few epochs.
-    let hyperopt = spec(
-        JobKind::Hyperopt,
-        config(&simulator, "Tunable"),
-        "Tunable",
-        TUNABLE,
-        steps(&[
-            "hyperopt",
-            "--strategy",
-            "Tunable",
-            "--timerange",
-            TIMERANGE,
-            "--epochs",
-            "3",
-            "--spaces",
-            "buy",
-            "--hyperopt-loss",
-            "SharpeHyperOptLoss",
-            "--print-json",
-        ]),
-    );
+    let hyperopt = tunable_hyperopt(&simulator, "3", &["--print-json"]);
     runtime.run_job(&hyperopt).await.expect("hyperopt starts");
     let ended = outcome(&runtime, hyperopt.job_id).await;
     let logs = runtime.job_logs(hyperopt.job_id, 40).await.expect("logs");
@@ -221,25 +227,7 @@ async fn backtests_and_hyperopts_run_as_local_jobs() {
     }
 
     // A long hyperopt, cancelled while it runs.
-    let long = spec(
-        JobKind::Hyperopt,
-        config(&simulator, "Tunable"),
-        "Tunable",
-        TUNABLE,
-        steps(&[
-            "hyperopt",
-            "--strategy",
-            "Tunable",
-            "--timerange",
-            TIMERANGE,
-            "--epochs",
-            "5000",
-            "--spaces",
-            "buy",
-            "--hyperopt-loss",
-            "SharpeHyperOptLoss",
-        ]),
-    );
+    let long = tunable_hyperopt(&simulator, "5000", &[]);
     runtime.run_job(&long).await.expect("starts");
     tokio::time::sleep(Duration::from_secs(3)).await;
     runtime.cancel_job(long.job_id).await.expect("cancel");
