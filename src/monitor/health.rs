@@ -9,8 +9,7 @@
 //! fleet is checked evenly rather than in one burst; a bot that answers 429 is left
 //! alone for as long as it asks.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anytrade_aggregates::BotCommand;
@@ -21,6 +20,7 @@ use uuid::Uuid;
 
 use super::backoff::Backoff;
 use super::clients::{BotClients, ClientError};
+use super::in_flight::InFlight;
 use super::schedule::due_now;
 use crate::freqtrade::client::FreqtradeError;
 use crate::freqtrade::models::{Health, ShowConfig};
@@ -61,7 +61,7 @@ pub struct HealthMonitor {
     /// Bots that answered 429 are left alone as long as they ask.
     backoff: Backoff,
     /// Bots being checked now: a slow bot is not checked twice at once.
-    in_flight: Mutex<HashSet<Uuid>>,
+    in_flight: InFlight,
 }
 
 /// A bot due for a check, as the read models and `bot_health` show it.
@@ -88,7 +88,7 @@ impl HealthMonitor {
             runtimes,
             policy,
             backoff: Backoff::default(),
-            in_flight: Mutex::default(),
+            in_flight: InFlight::default(),
         })
     }
 
@@ -143,17 +143,10 @@ impl HealthMonitor {
         if self.backoff.is_waiting(bot.id) {
             return;
         }
-        let newly = self
-            .in_flight
-            .lock()
-            .is_ok_and(|mut checking| checking.insert(bot.id));
-        if !newly {
+        let Some(_busy) = self.in_flight.begin(bot.id) else {
             return;
-        }
+        };
         self.check_now(&bot).await;
-        if let Ok(mut checking) = self.in_flight.lock() {
-            checking.remove(&bot.id);
-        }
     }
 
     async fn check_now(&self, bot: &Due) {

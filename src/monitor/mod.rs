@@ -5,6 +5,7 @@
 mod backoff;
 pub mod clients;
 pub mod health;
+mod in_flight;
 mod schedule;
 mod trade_scan;
 pub mod trade_sync;

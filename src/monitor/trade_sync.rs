@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use super::backoff::Backoff;
 use super::clients::{BotClients, ClientError};
+use super::in_flight::InFlight;
 use super::schedule::due_now;
 use super::trade_scan::{closed_trades, closing, opening};
 use crate::freqtrade::client::{FreqtradeClient, FreqtradeError};
@@ -59,7 +60,7 @@ pub struct TradeSync {
     clients: Arc<BotClients>,
     interval: Duration,
     concurrency: usize,
-    in_flight: Mutex<HashSet<Uuid>>,
+    in_flight: InFlight,
     seen: Mutex<HashMap<Uuid, Seen>>,
     /// Bots that answered 429 or keep failing are skipped for a while.
     backoff: Backoff,
@@ -79,7 +80,7 @@ impl TradeSync {
             clients,
             interval,
             concurrency,
-            in_flight: Mutex::default(),
+            in_flight: InFlight::default(),
             seen: Mutex::default(),
             backoff: Backoff::default(),
         })
@@ -190,19 +191,12 @@ impl TradeSync {
         if self.backoff.is_waiting(bot) {
             return;
         }
-        let newly = self
-            .in_flight
-            .lock()
-            .is_ok_and(|mut syncing| syncing.insert(bot));
-        if !newly {
+        let Some(_busy) = self.in_flight.begin(bot) else {
             return;
-        }
+        };
         match self.sync_now(bot, api_url).await {
             Ok(()) => self.backoff.succeeded(bot),
             Err(e) => self.failed(bot, e),
-        }
-        if let Ok(mut syncing) = self.in_flight.lock() {
-            syncing.remove(&bot);
         }
     }
 
