@@ -2,9 +2,11 @@
 //! across every bot and backtest that ran it.
 //!
 //! Figures come from the trades the trade sync recorded, and for open trades from the
-//! profit it last read from freqtrade (`trade_marks`).
+//! profit it last read from freqtrade (`trade_marks`). A bot's metrics also carry
+//! freqtrade's own summary (`bot_profit`), so the two can be compared.
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -96,6 +98,37 @@ pub struct BotMetrics {
     pub bot_id: ID,
     #[graphql(flatten)]
     pub trades: TradeStats,
+    /// The bot's own summary, as the trade sync last read it from freqtrade; null
+    /// until the bot's first sync.
+    pub freqtrade: Option<FreqtradeProfit>,
+}
+
+/// A bot's profit summary in freqtrade's own words (`GET /profit`). Ratios are
+/// fractions (0.01 is 1 %); amounts are in the stake currency.
+#[derive(SimpleObject, sqlx::FromRow)]
+pub struct FreqtradeProfit {
+    pub profit_closed_coin: f64,
+    pub profit_closed_ratio: Option<f64>,
+    /// Closed plus open trades' profit.
+    pub profit_all_coin: f64,
+    pub profit_all_ratio: Option<f64>,
+    pub trade_count: i64,
+    pub closed_trade_count: i64,
+    pub winning_trades: i64,
+    pub losing_trades: i64,
+    pub winrate: Option<f64>,
+    pub profit_factor: Option<f64>,
+    pub expectancy: Option<f64>,
+    /// The largest drawdown, as a ratio and in stake currency.
+    pub max_drawdown: Option<f64>,
+    pub max_drawdown_abs: Option<f64>,
+    pub trading_volume: Option<f64>,
+    pub best_pair: Option<String>,
+    pub first_trade_at: Option<DateTime<Utc>>,
+    pub latest_trade_at: Option<DateTime<Utc>>,
+    pub bot_started_at: Option<DateTime<Utc>>,
+    /// When the trade sync read it.
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(SimpleObject, sqlx::FromRow, Default)]
@@ -125,9 +158,16 @@ impl AnalyticsQuery {
     /// A bot's results from its recorded trades (also after the bot was deleted).
     async fn bot_metrics(&self, ctx: &Context<'_>, bot_id: ID) -> Result<BotMetrics> {
         let bot = parse_id("botId", &bot_id)?;
+        let pool = &ctx.api().pool;
+        let freqtrade = sqlx::query_as("SELECT * FROM bot_profit WHERE bot_id = $1")
+            .bind(bot)
+            .fetch_optional(pool)
+            .await
+            .map_err(errors::database)?;
         Ok(BotMetrics {
             bot_id,
-            trades: trade_stats(&ctx.api().pool, "t.bot_id = $1", bot).await?,
+            trades: trade_stats(pool, "t.bot_id = $1", bot).await?,
+            freqtrade,
         })
     }
 

@@ -8,6 +8,8 @@
 //! not the event log. Closed trades come from a full, id-keyed scan ([`trade_scan`]),
 //! done when something may have closed: the first sync after start, a known open trade
 //! gone from `/status`, a changed `total_trades`, and every tenth sync regardless.
+//! Each sync ends by reading the bot's own profit summary (`/profit`) into
+//! `bot_profit`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -23,6 +25,7 @@ use uuid::Uuid;
 use super::backoff::Backoff;
 use super::clients::{BotClients, ClientError};
 use super::in_flight::InFlight;
+use super::profit_snapshot;
 use super::schedule::due_now;
 use super::trade_scan::{closed_trades, closing, opening};
 use crate::freqtrade::client::{FreqtradeClient, FreqtradeError};
@@ -242,6 +245,8 @@ impl TradeSync {
         if let Ok(mut seen) = self.seen.lock() {
             seen.entry(bot).or_default().open = open_ids;
         }
+        // After the trades, so the summary is never ahead of what was recorded.
+        profit_snapshot::store(&self.pool, bot, &client.profit().await?).await?;
         Ok(())
     }
 

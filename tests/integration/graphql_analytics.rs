@@ -156,6 +156,15 @@ async fn metrics_add_up_the_recorded_trades() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
+    // No sync has read this bot's own summary from freqtrade.
+    let own = app
+        .query(
+            "query($b: ID!) { botMetrics(botId: $b) { freqtrade { tradeCount } } }",
+            json!({ "b": bot }),
+        )
+        .await;
+    assert_eq!(own["botMetrics"]["freqtrade"], serde_json::Value::Null);
+
     let unknown = app
         .query_error(
             "query($s: ID!) { strategyPerformance(strategyId: $s) { botCount } }",

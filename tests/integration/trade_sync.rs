@@ -195,8 +195,50 @@ async fn a_real_bots_trades_are_synced_and_closed() {
     .expect("per trade");
     assert!(per_trade.is_empty(), "{per_trade:?}");
 
+    // botMetrics carries freqtrade's own summary beside AnyTrade's figures; once a
+    // sync has read both after the same trades, they agree.
+    let metrics = agreeing_metrics(&app, &id).await;
+    let own = &metrics["freqtrade"];
+    assert!(own["closedTradeCount"].as_i64() >= Some(1), "{metrics}");
+    assert!(own["profitAllCoin"].is_number() && own["updatedAt"].is_string());
+
     act(&app, "deleteBot", &id).await;
     // Trades stay when their bot is deleted.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(!trades(&app, &id).await.is_empty());
+}
+
+/// The bot's metrics once freqtrade's summary and the recorded trades agree on the
+/// closed trades (a sync reads the summary right after the trades).
+async fn agreeing_metrics(app: &TestApp, bot: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let metrics = app
+            .query(
+                "query($bot: ID!) { botMetrics(botId: $bot) {
+                    closedTradeCount profitClosedAbs
+                    freqtrade { closedTradeCount profitClosedCoin profitAllCoin updatedAt }
+                 } }",
+                json!({ "bot": bot }),
+            )
+            .await["botMetrics"]
+            .clone();
+        let own = &metrics["freqtrade"];
+        let closed_agree = own["closedTradeCount"] == metrics["closedTradeCount"];
+        let profit_agrees = match (
+            own["profitClosedCoin"].as_f64(),
+            metrics["profitClosedAbs"].as_f64(),
+        ) {
+            (Some(theirs), Some(ours)) => (theirs - ours).abs() < 1e-6,
+            _ => false,
+        };
+        if closed_agree && profit_agrees {
+            return metrics;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "freqtrade's summary never matched the recorded trades: {metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
