@@ -17,6 +17,10 @@ use crate::values::{ConfigObject, DateRange, Pairs, StakeAmount, StakeCurrency, 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobSpec {
     pub strategy_id: Uuid,
+    /// The exchange whose market data the job downloads. `None` only in jobs requested
+    /// before jobs named an exchange; those cannot run.
+    #[serde(default)]
+    pub exchange_id: Option<Uuid>,
     /// The strategy's current version when the job was requested.
     pub strategy_version: u32,
     /// The `IStrategy` class of that version (freqtrade's `--strategy`).
@@ -34,6 +38,7 @@ pub struct JobSpec {
 /// The raw inputs of a job request, as the API received them.
 pub(crate) struct JobInput {
     pub strategy_id: Uuid,
+    pub exchange_id: Uuid,
     pub start_date: String,
     pub end_date: String,
     pub timeframe: String,
@@ -46,7 +51,8 @@ pub(crate) struct JobInput {
 impl JobSpec {
     /// Parses every input (errors name `startDate`, `endDate`, `timeframe`, `stakeAmount`,
     /// `stakeCurrency`, `pairs[i]`, `config`), then pins the strategy's current version
-    /// (NotFound on `strategyId` when it does not exist).
+    /// (NotFound on `strategyId` when it does not exist) and checks the exchange exists
+    /// (NotFound on `exchangeId`).
     pub(crate) async fn parse(input: JobInput, lookup: &Services) -> Result<Self, DomainError> {
         let dates = DateRange::parse(&input.start_date, &input.end_date)?;
         let timeframe = Timeframe::parse(&input.timeframe)?;
@@ -61,8 +67,13 @@ impl JobSpec {
             .strategy(input.strategy_id)
             .await?
             .ok_or_else(|| DomainError::not_found("strategyId", "no such strategy"))?;
+        lookup
+            .exchange(input.exchange_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("exchangeId", "no such exchange"))?;
         Ok(Self {
             strategy_id: input.strategy_id,
+            exchange_id: Some(input.exchange_id),
             strategy_version: strategy.current_version,
             strategy_class: strategy.class_name,
             dates,

@@ -76,8 +76,8 @@ async fn apply_step(
     Ok(())
 }
 
-/// Inserts a requested job's spec columns; `extra` names further columns and their
-/// values follow the spec's binds.
+/// Inserts a requested job's spec columns ([`SPEC_COLUMNS`], binds `$1`–`$13`); further
+/// columns' values follow the spec's binds.
 fn insert_spec<'q>(
     sql: &'q str,
     id: Uuid,
@@ -97,10 +97,12 @@ fn insert_spec<'q>(
         .bind(Value::from(spec.pairs.to_strings()))
         .bind(spec.config.to_value())
         .bind(at)
+        .bind(spec.exchange_id)
 }
 
 const SPEC_COLUMNS: &str = "id, strategy_id, strategy_version, strategy_class, status, start_date,
-    end_date, timeframe, stake_amount, stake_currency, pairs, config, created_at, updated_at";
+    end_date, timeframe, stake_amount, stake_currency, pairs, config, created_at, updated_at,
+    exchange_id";
 
 pub struct BacktestsProjector;
 
@@ -128,7 +130,7 @@ impl Projector for BacktestsProjector {
             BacktestEvent::BacktestRequested { spec, .. } => {
                 let sql = format!(
                     "INSERT INTO backtests ({SPEC_COLUMNS}) VALUES
-                     ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $12, $12)
+                     ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
                      ON CONFLICT (id) DO NOTHING"
                 );
                 insert_spec(&sql, id, &spec, at).execute(&mut *tx).await?;
@@ -178,7 +180,7 @@ impl Projector for HyperoptsProjector {
                 let sql = format!(
                     "INSERT INTO hyperopts ({SPEC_COLUMNS}, epochs, spaces, optimization_metric, progress)
                      VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $12, $12,
-                             $13, $14, $15, 0) ON CONFLICT (id) DO NOTHING"
+                             $13, $14, $15, $16, 0) ON CONFLICT (id) DO NOTHING"
                 );
                 insert_spec(&sql, id, &spec, at)
                     .bind(epochs.get() as i32)

@@ -321,6 +321,7 @@ mod tests {
     fn a_job_runs_dry_with_its_own_settings_and_no_api_server() {
         let job = JobSpec {
             strategy_id: Uuid::nil(),
+            exchange_id: None,
             strategy_version: 2,
             strategy_class: "AlwaysEnter".into(),
             dates: anytrade_aggregates::values::DateRange::parse("2026-01-01", "2026-01-05")

@@ -19,7 +19,8 @@ use uuid::Uuid;
 
 use super::context::{ContextExt, execute, parse_id};
 use super::errors;
-use super::loaders::StrategyLoader;
+use super::exchanges::Exchange;
+use super::loaders::{ExchangeLoader, StrategyLoader};
 use super::pagination::OrderDirection;
 use super::pagination::{Cursor, Page, connection, page_size};
 use super::strategies::Strategy;
@@ -99,6 +100,9 @@ pub struct JobFields {
     pub strategy_version: i32,
     /// The `IStrategy` class of that version.
     pub strategy_class: String,
+    /// The exchange whose market data the job uses; null for jobs requested before jobs
+    /// named one.
+    pub exchange_id: Option<ID>,
     /// First day of the historical data, `YYYY-MM-DD`.
     pub start_date: String,
     /// Day the historical data ends (exclusive), `YYYY-MM-DD`.
@@ -124,6 +128,8 @@ pub struct JobFields {
     pub uuid: Uuid,
     #[graphql(skip)]
     pub strategy_uuid: Uuid,
+    #[graphql(skip)]
+    pub exchange_uuid: Option<Uuid>,
 }
 
 #[ComplexObject]
@@ -136,6 +142,17 @@ impl JobFields {
             .await
             .map_err(|e| errors::internal("loading strategies", e))
     }
+
+    /// The exchange the job uses; null once it is deleted.
+    async fn exchange(&self, ctx: &Context<'_>) -> Result<Option<Exchange>> {
+        let Some(id) = self.exchange_uuid else {
+            return Ok(None);
+        };
+        ctx.data_unchecked::<DataLoader<ExchangeLoader>>()
+            .load_one(id)
+            .await
+            .map_err(|e| errors::internal("loading exchanges", e))
+    }
 }
 
 /// The columns both read models share.
@@ -145,6 +162,7 @@ pub struct JobRow {
     strategy_id: Uuid,
     strategy_version: i32,
     strategy_class: String,
+    exchange_id: Option<Uuid>,
     status: String,
     start_date: NaiveDate,
     end_date: NaiveDate,
@@ -162,7 +180,7 @@ pub struct JobRow {
     completed_at: Option<DateTime<Utc>>,
 }
 
-const JOB_COLUMNS: &str = "id, strategy_id, strategy_version, strategy_class, status,
+const JOB_COLUMNS: &str = "id, strategy_id, strategy_version, strategy_class, exchange_id, status,
     start_date, end_date, timeframe, stake_amount, stake_currency, pairs, config, runtime_id,
     results, error_message, created_at, updated_at, started_at, completed_at";
 
@@ -185,6 +203,7 @@ impl TryFrom<JobRow> for JobFields {
             strategy_id: ID(row.strategy_id.to_string()),
             strategy_version: row.strategy_version,
             strategy_class: row.strategy_class,
+            exchange_id: row.exchange_id.map(|id| ID(id.to_string())),
             start_date: row.start_date.format("%Y-%m-%d").to_string(),
             end_date: row.end_date.format("%Y-%m-%d").to_string(),
             timeframe: row.timeframe,
@@ -201,6 +220,7 @@ impl TryFrom<JobRow> for JobFields {
             completed_at: row.completed_at,
             uuid: row.id,
             strategy_uuid: row.strategy_id,
+            exchange_uuid: row.exchange_id,
         })
     }
 }
@@ -639,6 +659,8 @@ impl JobQuery {
 #[derive(InputObject)]
 pub struct RunBacktestInput {
     pub strategy_id: ID,
+    /// Where the candles come from: its public market data (no credentials are used).
+    pub exchange_id: ID,
     /// `YYYY-MM-DD`.
     pub start_date: String,
     /// `YYYY-MM-DD`, after `startDate`.
@@ -656,6 +678,8 @@ pub struct RunBacktestInput {
 #[derive(InputObject)]
 pub struct RunHyperoptInput {
     pub strategy_id: ID,
+    /// Where the candles come from: its public market data (no credentials are used).
+    pub exchange_id: ID,
     /// 1 to 10000.
     pub epochs: i32,
     pub start_date: String,
@@ -678,11 +702,13 @@ impl JobMutation {
     /// executor runs it.
     async fn run_backtest(&self, ctx: &Context<'_>, input: RunBacktestInput) -> Result<Backtest> {
         let strategy_id = parse_id("strategyId", &input.strategy_id)?;
+        let exchange_id = parse_id("exchangeId", &input.exchange_id)?;
         let api = ctx.api();
         let id = Uuid::now_v7();
         let request = BacktestCommand::RequestBacktest {
             backtest_id: id,
             strategy_id,
+            exchange_id,
             start_date: input.start_date,
             end_date: input.end_date,
             timeframe: input.timeframe,
@@ -727,11 +753,13 @@ impl JobMutation {
     /// executor runs it.
     async fn run_hyperopt(&self, ctx: &Context<'_>, input: RunHyperoptInput) -> Result<Hyperopt> {
         let strategy_id = parse_id("strategyId", &input.strategy_id)?;
+        let exchange_id = parse_id("exchangeId", &input.exchange_id)?;
         let api = ctx.api();
         let id = Uuid::now_v7();
         let request = HyperoptCommand::RequestHyperopt {
             hyperopt_id: id,
             strategy_id,
+            exchange_id,
             start_date: input.start_date,
             end_date: input.end_date,
             timeframe: input.timeframe,
@@ -810,6 +838,7 @@ mod tests {
             strategy_id: ID("y".into()),
             strategy_version: 1,
             strategy_class: "A".into(),
+            exchange_id: None,
             start_date: "2024-01-01".into(),
             end_date: "2024-02-01".into(),
             timeframe: "5m".into(),
@@ -826,6 +855,7 @@ mod tests {
             completed_at: None,
             uuid: Uuid::now_v7(),
             strategy_uuid: Uuid::now_v7(),
+            exchange_uuid: None,
         };
         let by_status = Order {
             field: JobOrderField::Status,

@@ -89,8 +89,8 @@ async fn metrics_add_up_the_recorded_trades() {
 
     let backtest = app
         .query(
-            "mutation($s: ID!) { runBacktest(input: { strategyId: $s, startDate: \"2026-01-01\", endDate: \"2026-02-01\", timeframe: \"5m\", stakeAmount: 10, stakeCurrency: \"USDT\", pairs: [\"BTC/USDT\"] }) { id } }",
-            json!({ "s": strategy }),
+            "mutation($s: ID!, $x: ID!) { runBacktest(input: { strategyId: $s, exchangeId: $x, startDate: \"2026-01-01\", endDate: \"2026-02-01\", timeframe: \"5m\", stakeAmount: 10, stakeCurrency: \"USDT\", pairs: [\"BTC/USDT\"] }) { id } }",
+            json!({ "s": strategy, "x": crate::graphql_bots::create_exchange(&app).await }),
         )
         .await["runBacktest"]["id"]
         .as_str()

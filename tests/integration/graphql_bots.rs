@@ -20,7 +20,7 @@ const FIELDS: &str = "id name status mode runtime runtimeId apiUrl
     freqtradeVersion strategyVersion errorMessage exchange { name } strategy { name }
     healthStatus lastSeenAt uptime createdAt updatedAt";
 
-async fn create_exchange(app: &TestApp) -> String {
+pub(crate) async fn create_exchange(app: &TestApp) -> String {
     app.query(
         "mutation { createExchange(input: { name: \"binance\" }) { id } }",
         json!({}),

@@ -13,11 +13,13 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::app::TestApp;
+use crate::graphql_bots::create_exchange;
 
 const CODE: &str = "from freqtrade.strategy import IStrategy\n\nclass AlwaysIn(IStrategy):\n    timeframe = '5m'\n";
 const CODE_V2: &str = "from freqtrade.strategy import IStrategy\n\nclass TrendRider(IStrategy):\n    timeframe = '1h'\n";
 
 const JOB: &str = "id status strategyId strategy { id name version } strategyVersion strategyClass
+    exchangeId exchange { name }
     startDate endDate timeframe stakeAmount stakeCurrency pairs config results errorMessage
     runtimeId createdAt updatedAt startedAt completedAt";
 
@@ -42,9 +44,10 @@ async fn create_strategy(app: &TestApp, name: &str) -> String {
         .to_owned()
 }
 
-fn backtest_input(strategy_id: &str) -> Value {
+fn backtest_input(strategy_id: &str, exchange_id: &str) -> Value {
     json!({
         "strategyId": strategy_id,
+        "exchangeId": exchange_id,
         "startDate": "2024-01-01",
         "endDate": "2024-03-01",
         "timeframe": "5m",
@@ -55,8 +58,8 @@ fn backtest_input(strategy_id: &str) -> Value {
     })
 }
 
-fn hyperopt_input(strategy_id: &str) -> Value {
-    let mut input = backtest_input(strategy_id);
+fn hyperopt_input(strategy_id: &str, exchange_id: &str) -> Value {
+    let mut input = backtest_input(strategy_id, exchange_id);
     input["epochs"] = json!(100);
     input["spaces"] = json!(["BUY", "ROI", "BUY"]);
     input["optimizationMetric"] = json!("SHARPE");
@@ -131,6 +134,7 @@ fn code_and_field(extensions: &Value) -> (Option<&str>, Option<&str>) {
 async fn runs_start_pending_with_the_strategy_version_pinned() {
     let app = TestApp::spawn().await;
     let strategy_id = create_strategy(&app, "Trend").await;
+    let exchange_id = create_exchange(&app).await;
     app.query(
         "mutation($id: ID!, $code: String!) { updateStrategy(id: $id, input: { code: $code }) { version } }",
         json!({ "id": strategy_id, "code": CODE_V2 }),
@@ -144,7 +148,7 @@ async fn runs_start_pending_with_the_strategy_version_pinned() {
                 "mutation($input: RunBacktestInput!) {{ runBacktest(input: $input) {{ {} }} }}",
                 backtest_fields()
             ),
-            json!({ "input": backtest_input(&strategy_id) }),
+            json!({ "input": backtest_input(&strategy_id, &exchange_id) }),
         )
         .await["runBacktest"]
         .clone();
@@ -155,6 +159,8 @@ async fn runs_start_pending_with_the_strategy_version_pinned() {
     assert_eq!(run["strategy"]["name"], "Trend");
     assert_eq!(run["strategyVersion"], 2);
     assert_eq!(run["strategyClass"], "TrendRider");
+    assert_eq!(run["exchangeId"], exchange_id.as_str());
+    assert_eq!(run["exchange"]["name"], "binance");
     assert_eq!(run["startDate"], "2024-01-01");
     assert_eq!(run["endDate"], "2024-03-01");
     assert_eq!(run["timeframe"], "5m");
@@ -202,7 +208,7 @@ async fn runs_start_pending_with_the_strategy_version_pinned() {
                 "mutation($input: RunHyperoptInput!) {{ runHyperopt(input: $input) {{ {} }} }}",
                 hyperopt_fields()
             ),
-            json!({ "input": hyperopt_input(&strategy_id) }),
+            json!({ "input": hyperopt_input(&strategy_id, &exchange_id) }),
         )
         .await["runHyperopt"]
         .clone();
@@ -250,6 +256,7 @@ async fn runs_start_pending_with_the_strategy_version_pinned() {
 async fn cancel_and_delete_follow_the_lifecycle() {
     let app = TestApp::spawn().await;
     let strategy_id = create_strategy(&app, "Trend").await;
+    let exchange_id = create_exchange(&app).await;
 
     for (kind, run, cancel, delete, list) in [
         (
@@ -268,9 +275,9 @@ async fn cancel_and_delete_follow_the_lifecycle() {
         ),
     ] {
         let input = if kind == "backtest" {
-            backtest_input(&strategy_id)
+            backtest_input(&strategy_id, &exchange_id)
         } else {
-            hyperopt_input(&strategy_id)
+            hyperopt_input(&strategy_id, &exchange_id)
         };
         let data = app.query(run, json!({ "input": input })).await;
         let id = data
@@ -331,7 +338,7 @@ async fn cancel_and_delete_follow_the_lifecycle() {
     }
 
     // A job outlives its strategy: it still lists, with what it pinned.
-    let id = run_backtest(&app, backtest_input(&strategy_id)).await;
+    let id = run_backtest(&app, backtest_input(&strategy_id, &exchange_id)).await;
     app.query(
         "mutation($id: ID!) { deleteStrategy(id: $id) }",
         json!({ "id": strategy_id }),
@@ -357,9 +364,10 @@ fn executor(app: &TestApp) -> (Commands, CommandMetadata) {
 async fn what_the_executor_records_shows_through_the_api() {
     let app = TestApp::spawn().await;
     let strategy_id = create_strategy(&app, "Trend").await;
+    let exchange_id = create_exchange(&app).await;
     let (commands, meta) = executor(&app);
 
-    let id = run_backtest(&app, backtest_input(&strategy_id)).await;
+    let id = run_backtest(&app, backtest_input(&strategy_id, &exchange_id)).await;
     commands
         .backtests
         .execute(
@@ -430,7 +438,7 @@ async fn what_the_executor_records_shows_through_the_api() {
     assert_eq!(app.event_count().await, before);
 
     // A failure shows its message.
-    let failing = run_backtest(&app, backtest_input(&strategy_id)).await;
+    let failing = run_backtest(&app, backtest_input(&strategy_id, &exchange_id)).await;
     commands
         .backtests
         .execute(
@@ -453,7 +461,7 @@ async fn what_the_executor_records_shows_through_the_api() {
     assert!(failed["results"].is_null() && failed["summary"].is_null());
 
     // A hyperopt reports progress while running, then its best parameters.
-    let id = run_hyperopt(&app, hyperopt_input(&strategy_id)).await;
+    let id = run_hyperopt(&app, hyperopt_input(&strategy_id, &exchange_id)).await;
     commands
         .hyperopts
         .execute(
@@ -511,7 +519,7 @@ async fn what_the_executor_records_shows_through_the_api() {
     assert!(completed["completedAt"].is_string());
 
     // Deleting a running job cancels it first, and it leaves the list.
-    let running_id = run_hyperopt(&app, hyperopt_input(&strategy_id)).await;
+    let running_id = run_hyperopt(&app, hyperopt_input(&strategy_id, &exchange_id)).await;
     commands
         .hyperopts
         .execute(
@@ -541,6 +549,7 @@ async fn what_the_executor_records_shows_through_the_api() {
 async fn bad_input_is_refused_with_its_field_and_writes_nothing() {
     let app = TestApp::spawn().await;
     let strategy_id = create_strategy(&app, "Trend").await;
+    let exchange_id = create_exchange(&app).await;
     let unknown = Uuid::now_v7().to_string();
 
     type Case = (&'static str, Value, &'static str, &'static str);
@@ -578,6 +587,8 @@ async fn bad_input_is_refused_with_its_field_and_writes_nothing() {
         ),
         (json!({ "strategyId": "nope" }), "VALIDATION", "strategyId"),
         (json!({ "strategyId": unknown }), "NOT_FOUND", "strategyId"),
+        (json!({ "exchangeId": "nope" }), "VALIDATION", "exchangeId"),
+        (json!({ "exchangeId": unknown }), "NOT_FOUND", "exchangeId"),
     ];
     let mut cases: Vec<Case> = Vec::new();
     for (change, code, field) in &common {
@@ -599,9 +610,9 @@ async fn bad_input_is_refused_with_its_field_and_writes_nothing() {
     let before = app.event_count().await;
     for (kind, change, code, field) in cases {
         let (mut input, mutation) = if kind == "backtest" {
-            (backtest_input(&strategy_id), RUN_BACKTEST)
+            (backtest_input(&strategy_id, &exchange_id), RUN_BACKTEST)
         } else {
-            (hyperopt_input(&strategy_id), RUN_HYPEROPT)
+            (hyperopt_input(&strategy_id, &exchange_id), RUN_HYPEROPT)
         };
         for (key, value) in change.as_object().expect("changes") {
             input[key] = value.clone();
@@ -634,8 +645,9 @@ async fn bad_input_is_refused_with_its_field_and_writes_nothing() {
 async fn viewers_list_jobs_but_may_not_run_or_cancel_them() {
     let app = TestApp::spawn().await;
     let strategy_id = create_strategy(&app, "Trend").await;
-    let backtest_id = run_backtest(&app, backtest_input(&strategy_id)).await;
-    let hyperopt_id = run_hyperopt(&app, hyperopt_input(&strategy_id)).await;
+    let exchange_id = create_exchange(&app).await;
+    let backtest_id = run_backtest(&app, backtest_input(&strategy_id, &exchange_id)).await;
+    let hyperopt_id = run_hyperopt(&app, hyperopt_input(&strategy_id, &exchange_id)).await;
 
     let (status, body) = app
         .graphql_as(
@@ -659,11 +671,11 @@ async fn viewers_list_jobs_but_may_not_run_or_cancel_them() {
     let attempts = [
         (
             RUN_BACKTEST,
-            json!({ "input": backtest_input(&strategy_id) }),
+            json!({ "input": backtest_input(&strategy_id, &exchange_id) }),
         ),
         (
             RUN_HYPEROPT,
-            json!({ "input": hyperopt_input(&strategy_id) }),
+            json!({ "input": hyperopt_input(&strategy_id, &exchange_id) }),
         ),
         (
             "mutation($id: ID!) { cancelBacktest(id: $id) }",
@@ -746,12 +758,13 @@ async fn lists_filter_by_strategy_and_status_across_pages() {
     let app = TestApp::spawn().await;
     let a = create_strategy(&app, "A").await;
     let b = create_strategy(&app, "B").await;
+    let exchange_id = create_exchange(&app).await;
 
     // Interleaved, oldest first: a0 b0 a1 a2 b1 a3 a4; a1 and a3 cancelled.
     let mut all = Vec::new();
     let mut of_a = Vec::new();
     for strategy in [&a, &b, &a, &a, &b, &a, &a] {
-        let id = run_backtest(&app, backtest_input(strategy)).await;
+        let id = run_backtest(&app, backtest_input(strategy, &exchange_id)).await;
         if strategy == &a {
             of_a.push(id.clone());
         }
@@ -899,7 +912,7 @@ async fn lists_filter_by_strategy_and_status_across_pages() {
     // Hyperopts list the same way.
     let mut hyperopts_of_a = Vec::new();
     for strategy in [&a, &b, &a, &a] {
-        let id = run_hyperopt(&app, hyperopt_input(strategy)).await;
+        let id = run_hyperopt(&app, hyperopt_input(strategy, &exchange_id)).await;
         if strategy == &a {
             hyperopts_of_a.push(id);
         }

@@ -143,8 +143,9 @@ async fn hyperopt_progress_and_backtest_updates_reach_subscribers() {
         )
         .await["createStrategy"]["id"]
         .clone();
+    let exchange = crate::graphql_bots::create_exchange(&app).await;
     let job = || {
-        json!({ "strategyId": strategy, "startDate": "2026-01-01", "endDate": "2026-02-01",
+        json!({ "strategyId": strategy, "exchangeId": exchange, "startDate": "2026-01-01", "endDate": "2026-02-01",
                 "timeframe": "5m", "stakeAmount": 10.0, "stakeCurrency": "USDT", "pairs": ["BTC/USDT"] })
     };
     let mut hyperopt_input = job();

@@ -279,6 +279,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
             BacktestCommand::RequestBacktest {
                 backtest_id: backtest,
                 strategy_id: strategy,
+                exchange_id: exchange,
                 start_date: "2026-01-01".into(),
                 end_date: "2026-02-01".into(),
                 timeframe: "5m".into(),
@@ -319,6 +320,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
             HyperoptCommand::RequestHyperopt {
                 hyperopt_id: hyperopt,
                 strategy_id: strategy,
+                exchange_id: exchange,
                 start_date: "2026-01-01".into(),
                 end_date: "2026-02-01".into(),
                 timeframe: "1h".into(),

@@ -68,6 +68,7 @@ fn config(simulator: &str, class: &str) -> Value {
     };
     let job = anytrade_aggregates::JobSpec {
         strategy_id: Uuid::new_v4(),
+        exchange_id: Some(exchange.id),
         strategy_version: 1,
         strategy_class: class.into(),
         dates: DateRange::parse("2026-01-01", "2026-01-04").expect("dates"),

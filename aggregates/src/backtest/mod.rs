@@ -107,6 +107,7 @@ impl Aggregate for Backtest {
             BacktestCommand::RequestBacktest {
                 backtest_id,
                 strategy_id,
+                exchange_id,
                 start_date,
                 end_date,
                 timeframe,
@@ -117,6 +118,7 @@ impl Aggregate for Backtest {
             } => {
                 let input = JobInput {
                     strategy_id,
+                    exchange_id,
                     start_date,
                     end_date,
                     timeframe,

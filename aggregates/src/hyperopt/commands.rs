@@ -13,6 +13,8 @@ pub enum HyperoptCommand {
     RequestHyperopt {
         hyperopt_id: Uuid,
         strategy_id: Uuid,
+        /// Where the candles come from (its public API; no credentials are used).
+        exchange_id: Uuid,
         start_date: String,
         end_date: String,
         timeframe: String,

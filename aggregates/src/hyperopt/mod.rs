@@ -178,6 +178,7 @@ impl Aggregate for Hyperopt {
             HyperoptCommand::RequestHyperopt {
                 hyperopt_id,
                 strategy_id,
+                exchange_id,
                 start_date,
                 end_date,
                 timeframe,
@@ -191,6 +192,7 @@ impl Aggregate for Hyperopt {
             } => {
                 let job = JobInput {
                     strategy_id,
+                    exchange_id,
                     start_date,
                     end_date,
                     timeframe,

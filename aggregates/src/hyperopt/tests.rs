@@ -4,7 +4,9 @@ use uuid::Uuid;
 
 use super::*;
 use crate::testing::FakeLookup;
-use crate::values::{ConfigObject, DateRange, Pairs, StakeAmount, StakeCurrency, Timeframe};
+use crate::values::{
+    ConfigObject, DateRange, ExchangeName, Pairs, StakeAmount, StakeCurrency, Timeframe,
+};
 
 fn id() -> Uuid {
     Uuid::from_u128(0x40)
@@ -14,9 +16,22 @@ fn strategy_id() -> Uuid {
     Uuid::from_u128(0x51)
 }
 
+fn exchange_id() -> Uuid {
+    Uuid::from_u128(0xE1)
+}
+
+fn with_exchange(lookup: FakeLookup) -> FakeLookup {
+    lookup.with_exchange(
+        exchange_id(),
+        ExchangeName::parse("binance").expect("name"),
+        false,
+        &[],
+    )
+}
+
 fn fixture() -> TestFramework<Hyperopt> {
     TestFramework::with(
-        FakeLookup::new()
+        with_exchange(FakeLookup::new())
             .with_strategy(strategy_id(), "RSI cross", 2, "RsiCross")
             .services(),
     )
@@ -26,6 +41,7 @@ fn request() -> HyperoptCommand {
     HyperoptCommand::RequestHyperopt {
         hyperopt_id: id(),
         strategy_id: strategy_id(),
+        exchange_id: exchange_id(),
         start_date: "2024-01-01".into(),
         end_date: "2024-02-01".into(),
         timeframe: "1h".into(),
@@ -50,6 +66,7 @@ fn requested() -> HyperoptEvent {
         hyperopt_id: id(),
         spec: JobSpec {
             strategy_id: strategy_id(),
+            exchange_id: Some(exchange_id()),
             strategy_version: 2,
             strategy_class: "RsiCross".into(),
             dates: DateRange::parse("2024-01-01", "2024-02-01").expect("valid"),
@@ -238,11 +255,21 @@ async fn request_with_bad_search_input_is_invalid() {
 
 #[tokio::test]
 async fn request_for_an_unknown_strategy_is_not_found() {
-    TestFramework::<Hyperopt>::with(FakeLookup::new().services())
+    TestFramework::<Hyperopt>::with(with_exchange(FakeLookup::new()).services())
         .given_no_previous_events()
         .when_async(request())
         .await
         .then_expect_error(DomainError::not_found("strategyId", "no such strategy"));
+}
+
+#[tokio::test]
+async fn request_for_an_unknown_exchange_is_not_found() {
+    let lookup = FakeLookup::new().with_strategy(strategy_id(), "RSI cross", 1, "RsiCross");
+    TestFramework::<Hyperopt>::with(lookup.services())
+        .given_no_previous_events()
+        .when_async(request())
+        .await
+        .then_expect_error(DomainError::not_found("exchangeId", "no such exchange"));
 }
 
 #[tokio::test]
