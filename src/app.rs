@@ -12,11 +12,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::auth::{self, AuthState, TokenKeys};
-use crate::config::{MonitorSettings, Settings};
+use crate::config::{JobSettings, MonitorSettings, Settings};
 use crate::crypto::Keyring;
 use crate::db::{self, embedded::EmbeddedPostgres};
 use crate::graphql::ApiContext;
 use crate::hub::Hub;
+use crate::job_executor::JobExecutor;
 use crate::lifecycle::Lifecycle;
 use crate::lookup::PgLookup;
 use crate::monitor::clients::BotClients;
@@ -145,6 +146,22 @@ impl Workers<'_> {
         )
     }
 
+    /// The job executor, running backtests and hyperopts.
+    fn jobs(
+        &self,
+        runtimes: Runtimes,
+        projections: &Projections,
+        settings: &JobSettings,
+    ) -> tokio::task::JoinHandle<()> {
+        JobExecutor::new(
+            self.commands.clone(),
+            runtimes,
+            self.pool.clone(),
+            settings.clone(),
+        )
+        .spawn(self.hub.clone(), projections.clone(), self.stopped.clone())
+    }
+
     /// The health monitor and the trade sync, sharing one client per bot.
     fn monitors(
         &self,
@@ -244,6 +261,7 @@ impl Application {
         if settings.runtime.manage {
             let interval = Duration::from_secs(settings.runtime.reconcile_interval_secs);
             background.push(workers.lifecycle(runtimes.clone(), &projections, interval));
+            background.push(workers.jobs(runtimes.clone(), &projections, &settings.jobs));
         }
         if settings.monitor.enabled {
             background.extend(workers.monitors(runtimes, &settings.monitor)?);

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
+use anytrade_aggregates::values::FreqtradeVersion;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -213,6 +214,31 @@ impl Default for MonitorSettings {
     }
 }
 
+/// How backtests and hyperopts run (the job executor runs where `runtime.manage` is on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobSettings {
+    /// Backtests that may run at once; more wait, pending.
+    pub max_backtests: usize,
+    /// Hyperopts that may run at once (each uses every core it is given).
+    pub max_hyperopts: usize,
+    /// Milliseconds between two looks at running jobs (progress, outcome).
+    pub poll_interval_ms: u64,
+    /// The freqtrade release jobs run with.
+    pub freqtrade_version: String,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            max_backtests: 2,
+            max_hyperopts: 1,
+            poll_interval_ms: 2000,
+            freqtrade_version: FreqtradeVersion::default().as_str().to_owned(),
+        }
+    }
+}
+
 /// The whole service configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -242,6 +268,7 @@ pub struct Settings {
     pub jwt_secret: Option<Redacted>,
     pub runtime: RuntimeSettings,
     pub monitor: MonitorSettings,
+    pub jobs: JobSettings,
 }
 
 impl Default for Settings {
@@ -260,6 +287,7 @@ impl Default for Settings {
             jwt_secret: None,
             runtime: RuntimeSettings::default(),
             monitor: MonitorSettings::default(),
+            jobs: JobSettings::default(),
         }
     }
 }
@@ -293,6 +321,7 @@ const ENV_KEYS: &[&str] = &[
     "jwt_secret",
     "runtime",
     "monitor",
+    "jobs",
 ];
 
 /// Keys whose values are secrets. Their environment variables are taken as exact
@@ -404,6 +433,9 @@ impl Settings {
             ),
             ("monitor.request_timeout_secs", monitor.request_timeout_secs),
             ("monitor.concurrency", monitor.concurrency as u64),
+            ("jobs.max_backtests", self.jobs.max_backtests as u64),
+            ("jobs.max_hyperopts", self.jobs.max_hyperopts as u64),
+            ("jobs.poll_interval_ms", self.jobs.poll_interval_ms),
             (
                 "monitor.unhealthy_after",
                 u64::from(monitor.unhealthy_after),
@@ -415,6 +447,12 @@ impl Settings {
                     reason: "must be at least 1".into(),
                 });
             }
+        }
+        if let Err(e) = FreqtradeVersion::parse(&self.jobs.freqtrade_version) {
+            return Err(ConfigError {
+                key: "jobs.freqtrade_version".into(),
+                reason: e.to_string(),
+            });
         }
         if monitor.stop_after < monitor.unhealthy_after {
             return Err(ConfigError {

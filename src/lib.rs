@@ -16,6 +16,7 @@ pub mod freqtrade;
 pub mod graphql;
 pub mod http;
 pub mod hub;
+pub mod job_executor;
 pub mod key_rotation;
 pub mod lifecycle;
 pub mod lookup;

@@ -19,6 +19,7 @@ mod graphql_strategies;
 mod graphql_subscriptions;
 mod graphql_trades;
 mod helpers;
+mod job_executor;
 mod key_rotation;
 mod projections;
 mod runtime_jobs;

@@ -14,31 +14,7 @@ use anytrade_aggregates::values::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::sandbox::{ALWAYS_ENTER, freqtrade_cache, sandbox_exchange_config, simulator};
-
-/// One buy-side parameter for the hyperopt to search.
-const TUNABLE: &str = r#"
-from freqtrade.strategy import IStrategy, IntParameter
-
-
-class Tunable(IStrategy):
-    INTERFACE_VERSION = 3
-    timeframe = "5m"
-    minimal_roi = {"0": 0.01}
-    stoploss = -0.10
-    buy_every = IntParameter(1, 6, default=2, space="buy")
-
-    def populate_indicators(self, dataframe, metadata):
-        return dataframe
-
-    def populate_entry_trend(self, dataframe, metadata):
-        dataframe["enter_long"] = (dataframe.index % self.buy_every.value == 0).astype(int)
-        return dataframe
-
-    def populate_exit_trend(self, dataframe, metadata):
-        dataframe["exit_long"] = 0
-        return dataframe
-"#;
+use crate::sandbox::{ALWAYS_ENTER, TUNABLE, freqtrade_cache, sandbox_exchange_config, simulator};
 
 const TIMERANGE: &str = "20260101-20260104";
 

@@ -31,6 +31,30 @@ class AlwaysEnter(IStrategy):
         return dataframe
 "#;
 
+/// One buy-side parameter for the hyperopt to search.
+pub const TUNABLE: &str = r#"
+from freqtrade.strategy import IStrategy, IntParameter
+
+
+class Tunable(IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "5m"
+    minimal_roi = {"0": 0.01}
+    stoploss = -0.10
+    buy_every = IntParameter(1, 6, default=2, space="buy")
+
+    def populate_indicators(self, dataframe, metadata):
+        return dataframe
+
+    def populate_entry_trend(self, dataframe, metadata):
+        dataframe["enter_long"] = (dataframe.index % self.buy_every.value == 0).astype(int)
+        return dataframe
+
+    def populate_exit_trend(self, dataframe, metadata):
+        dataframe["exit_long"] = 0
+        return dataframe
+"#;
+
 /// The freqtrade installations the tests share across runs (installing takes a
 /// minute; `ANYTRADE_TEST_FREQTRADE_DIR` moves it).
 pub fn freqtrade_cache() -> PathBuf {

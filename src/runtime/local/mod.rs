@@ -493,7 +493,8 @@ async fn tail(path: &Path, lines: usize) -> Result<Vec<String>, RuntimeError> {
 }
 
 /// What freqtrade said when it failed: its last ERROR or CRITICAL lines, without the
-/// timestamp and logger prefix.
+/// timestamp and logger prefix, and the exception that ended a Python traceback after
+/// them (freqtrade logs only "Fatal exception!" for an error in a strategy).
 fn failure_lines(log: &[String]) -> Option<String> {
     let errors: Vec<&str> = log
         .iter()
@@ -503,14 +504,20 @@ fn failure_lines(log: &[String]) -> Option<String> {
                 .find_map(|marker| line.split_once(marker).map(|(_, message)| message.trim()))
         })
         .collect();
-    let last = errors
-        .iter()
-        .rev()
-        .take(2)
-        .rev()
-        .copied()
-        .collect::<Vec<_>>();
+    let mut last: Vec<&str> = errors.iter().rev().take(2).rev().copied().collect();
+    last.extend(raised(log));
     (!last.is_empty()).then(|| last.join(" / ").chars().take(800).collect())
+}
+
+/// The `Type: message` line closing the last Python traceback in `log`.
+fn raised(log: &[String]) -> Option<&str> {
+    let start = log
+        .iter()
+        .rposition(|line| line.starts_with("Traceback (most recent call last)"))?;
+    log[start + 1..]
+        .iter()
+        .find(|line| !line.starts_with(char::is_whitespace) && !line.is_empty())
+        .map(|line| line.trim())
 }
 
 #[cfg(test)]
@@ -532,6 +539,24 @@ mod tests {
             "Impossible to load Strategy 'Nope'. / Fatal exception!"
         );
         assert_eq!(failure_lines(&log[..1]), None);
+    }
+
+    #[test]
+    fn failure_lines_name_the_exception_a_traceback_ends_with() {
+        let log: Vec<String> = [
+            "2026-11-24 10:00:01,001 - freqtrade - ERROR - Fatal exception!",
+            "Traceback (most recent call last):",
+            "  File \"/x/strategy.py\", line 12, in populate_indicators",
+            "    raise RuntimeError(\"boom\")",
+            "RuntimeError: boom",
+            "2026-11-24 10:00:01,002 - freqtrade - INFO - bye",
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(
+            failure_lines(&log).unwrap(),
+            "Fatal exception! / RuntimeError: boom"
+        );
     }
 
     #[tokio::test]

@@ -1,0 +1,569 @@
+//! The job executor (PLAN.md "Backtest Worker" and "HyperOpt Worker"): runs requested
+//! backtests and hyperopts as runtime jobs, follows them, and records how each ended.
+//!
+//! Like the bot lifecycle it is level-triggered: every pass looks at the jobs the read
+//! models show pending or running and acts on each job's current aggregate state, so a
+//! re-delivered event, a crash between an action and its record, or a restart of the
+//! control plane leaves nothing half done. Events only make the next pass come sooner;
+//! cancellations and deletions are carried out at once.
+//!
+//! A pending job starts when fewer jobs of its kind run than the limit allows. A
+//! running job is checked each pass: a hyperopt's progress is recorded from the epochs
+//! freqtrade has written; a finished job's results are parsed from freqtrade's result
+//! files; a job that ended otherwise fails with the runtime's reason.
+
+mod results;
+mod steps;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anytrade_aggregates::{
+    BacktestCommand, BacktestState, HyperoptCommand, HyperoptState, JobSpec, JobStatus,
+};
+use anytrade_projections::{LoggedEvent, Projections};
+use futures::StreamExt;
+use serde_json::{Map, Value};
+use sqlx::PgPool;
+use tokio::sync::{Notify, watch};
+use uuid::Uuid;
+
+use crate::config::JobSettings;
+use crate::freqtrade::config::job_config;
+use crate::hub::Hub;
+use crate::runtime::{self, Instance, InstanceState, JobKind, Runtime, RuntimeError, Runtimes};
+use crate::store::{CommandError, CommandMetadata, Commands};
+
+const ACTOR: &str = "system:job-executor";
+
+/// Why a pass over a job stopped short; the next pass tries again.
+#[derive(Debug, thiserror::Error)]
+enum PassError {
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error("cannot list jobs: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// A job as its aggregate holds it now.
+struct Current {
+    spec: JobSpec,
+    status: JobStatus,
+    /// Hyperopts only.
+    search: Option<HyperoptState>,
+}
+
+impl From<BacktestState> for Current {
+    fn from(state: BacktestState) -> Self {
+        Self {
+            spec: state.spec,
+            status: state.status,
+            search: None,
+        }
+    }
+}
+
+impl From<HyperoptState> for Current {
+    fn from(state: HyperoptState) -> Self {
+        Self {
+            spec: state.spec.clone(),
+            status: state.status,
+            search: Some(state),
+        }
+    }
+}
+
+pub struct JobExecutor {
+    commands: Arc<Commands>,
+    runtimes: Runtimes,
+    pool: PgPool,
+    settings: JobSettings,
+    wake: Notify,
+}
+
+impl JobExecutor {
+    pub fn new(
+        commands: Arc<Commands>,
+        runtimes: Runtimes,
+        pool: PgPool,
+        settings: JobSettings,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            commands,
+            runtimes,
+            pool,
+            settings,
+            wake: Notify::new(),
+        })
+    }
+
+    /// Follows the live log and passes over the jobs every poll interval until `stop`.
+    pub fn spawn(
+        self: Arc<Self>,
+        hub: Hub,
+        projections: Projections,
+        mut stop: watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut events = Box::pin(hub.events(None));
+            match hub.log().head().await {
+                Ok(head) => {
+                    projections.wait_for(head, Duration::from_secs(60)).await;
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read the log head"),
+            }
+            self.remove_orphans().await;
+            let mut ticks = tokio::time::interval(Duration::from_millis(
+                self.settings.poll_interval_ms.max(100),
+            ));
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    Some(event) = events.next() => self.on_event(&event),
+                    _ = ticks.tick() => self.pass().await,
+                    _ = self.wake.notified() => self.pass().await,
+                    _ = async { drop(stop.wait_for(|stop| *stop).await) } => return,
+                }
+            }
+        })
+    }
+
+    fn on_event(self: &Arc<Self>, event: &LoggedEvent) {
+        let kind = match event.aggregate_type.as_str() {
+            "backtest" => JobKind::Backtest,
+            "hyperopt" => JobKind::Hyperopt,
+            _ => return,
+        };
+        let Ok(id) = Uuid::parse_str(&event.aggregate_id) else {
+            return;
+        };
+        match event.event_type.as_str() {
+            "BacktestRequested" | "HyperoptRequested" => self.wake.notify_one(),
+            "BacktestCancelled" | "HyperoptCancelled" | "BacktestDeleted" | "HyperoptDeleted" => {
+                let this = self.clone();
+                let deleted = event.event_type.ends_with("Deleted");
+                tokio::spawn(async move {
+                    if let Err(e) = this.stop_job(kind, id, deleted).await {
+                        tracing::warn!(%id, kind = kind.as_str(), error = %e, "stopping a job failed");
+                    }
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// One look at every pending and running job.
+    async fn pass(&self) {
+        for kind in [JobKind::Backtest, JobKind::Hyperopt] {
+            if let Err(e) = self.pass_kind(kind).await {
+                tracing::warn!(kind = kind.as_str(), error = %e, "job pass failed; the next one retries");
+            }
+        }
+    }
+
+    async fn pass_kind(&self, kind: JobKind) -> Result<(), PassError> {
+        let table = table(kind);
+        let jobs: Vec<(Uuid, String)> = sqlx::query_as(&format!(
+            "SELECT id, status FROM {table} WHERE status IN ('pending', 'running')
+              ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut running = 0;
+        for (id, status) in &jobs {
+            if status == "running" {
+                running += 1;
+                self.logged(kind, *id, self.follow(kind, *id).await);
+            }
+        }
+        let limit = match kind {
+            JobKind::Backtest => self.settings.max_backtests,
+            JobKind::Hyperopt => self.settings.max_hyperopts,
+        };
+        for (id, _) in jobs.iter().filter(|(_, status)| status == "pending") {
+            if running >= limit {
+                break;
+            }
+            match self.launch(kind, *id).await {
+                Ok(true) => running += 1,
+                Ok(false) => {}
+                Err(e) => self.logged(kind, *id, Err(e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn logged(&self, kind: JobKind, id: Uuid, outcome: Result<(), PassError>) {
+        if let Err(e) = outcome {
+            tracing::warn!(%id, kind = kind.as_str(), error = %e, "job step failed; the next pass retries");
+        }
+    }
+
+    async fn current(&self, kind: JobKind, id: Uuid) -> Result<Option<Current>, PassError> {
+        let key = id.to_string();
+        Ok(match kind {
+            JobKind::Backtest => self
+                .commands
+                .backtests
+                .load_state(&key)
+                .await?
+                .state()
+                .filter(|s| !s.deleted)
+                .cloned()
+                .map(Current::from),
+            JobKind::Hyperopt => self
+                .commands
+                .hyperopts
+                .load_state(&key)
+                .await?
+                .state()
+                .filter(|s| !s.deleted)
+                .cloned()
+                .map(Current::from),
+        })
+    }
+
+    /// Starts a pending job; `false` when it turned out not to be pending (or failed to
+    /// start, which is recorded).
+    async fn launch(&self, kind: JobKind, id: Uuid) -> Result<bool, PassError> {
+        let Some(job) = self.current(kind, id).await? else {
+            return Ok(false);
+        };
+        if job.status != JobStatus::Pending {
+            return Ok(false);
+        }
+        let spec = match self.runtime_spec(kind, id, &job).await? {
+            Ok(spec) => spec,
+            Err(reason) => {
+                self.record(kind, id, Outcome::Failed(reason)).await?;
+                return Ok(false);
+            }
+        };
+        let runtime = self.runtimes.for_bot(None)?;
+        match runtime.run_job(&spec).await {
+            Ok(instance) => {
+                self.record(kind, id, Outcome::Started(instance.runtime_id))
+                    .await?;
+                Ok(true)
+            }
+            Err(e) => {
+                self.record(kind, id, Outcome::Failed(e.to_string()))
+                    .await?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// What the runtime runs for `job`, or why it cannot run (the job's failure).
+    async fn runtime_spec(
+        &self,
+        kind: JobKind,
+        id: Uuid,
+        job: &Current,
+    ) -> Result<Result<runtime::JobSpec, String>, PassError> {
+        let spec = &job.spec;
+        let Some(exchange_id) = spec.exchange_id else {
+            return Ok(Err(
+                "the job names no exchange to download market data from".into(),
+            ));
+        };
+        let exchange = self
+            .commands
+            .exchanges
+            .load_state(&exchange_id.to_string())
+            .await?;
+        let Some(exchange) = exchange.state().filter(|e| !e.deleted) else {
+            return Ok(Err(format!("the job's exchange {exchange_id} was deleted")));
+        };
+        let strategy = self
+            .commands
+            .strategies
+            .load_state(&spec.strategy_id.to_string())
+            .await?;
+        let Some(version) = strategy.state().and_then(|s| {
+            s.versions
+                .iter()
+                .find(|v| v.version == spec.strategy_version)
+        }) else {
+            return Ok(Err(format!(
+                "the job's strategy {} has no version {}",
+                spec.strategy_id, spec.strategy_version
+            )));
+        };
+        let config = match job_config(exchange, spec) {
+            Ok(config) => config,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let steps = match &job.search {
+            None => steps::backtest(spec),
+            Some(search) => steps::hyperopt(
+                spec,
+                &steps::Search {
+                    epochs: search.epochs,
+                    spaces: &search.spaces,
+                    metric: search.optimization_metric,
+                },
+            ),
+        };
+        Ok(Ok(runtime::JobSpec {
+            job_id: id,
+            kind,
+            freqtrade_version: self.settings.freqtrade_version.clone(),
+            config,
+            strategy: runtime::StrategyFile {
+                class_name: version.class_name.clone(),
+                code: version.code.clone(),
+            },
+            steps,
+            resources: Default::default(),
+        }))
+    }
+
+    /// The runtime that has the job, and its instance there.
+    async fn find(&self, id: Uuid) -> Result<Option<(Arc<dyn Runtime>, Instance)>, PassError> {
+        for runtime in self.runtimes.all() {
+            if let Some(instance) = runtime.job_status(id).await? {
+                return Ok(Some((runtime.clone(), instance)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Checks a running job: progress while it runs, its outcome once it ended.
+    async fn follow(&self, kind: JobKind, id: Uuid) -> Result<(), PassError> {
+        let Some(job) = self.current(kind, id).await? else {
+            return Ok(());
+        };
+        if job.status != JobStatus::Running {
+            return Ok(());
+        }
+        let Some((runtime, instance)) = self.find(id).await? else {
+            let reason = "the job's process is gone (its files were removed)".to_owned();
+            return self.record(kind, id, Outcome::Failed(reason)).await;
+        };
+        let outcome = match instance.state {
+            InstanceState::Created | InstanceState::Running => {
+                if let Some(search) = &job.search {
+                    self.report_progress(runtime.as_ref(), id, search).await?;
+                }
+                return Ok(());
+            }
+            InstanceState::Finished => match self.results(runtime.as_ref(), id, &job).await? {
+                Ok(results) => Outcome::Completed(results),
+                Err(reason) => Outcome::Failed(reason),
+            },
+            InstanceState::Exited { detail } => Outcome::Failed(detail),
+        };
+        if let (Some(search), Outcome::Completed(_)) = (&job.search, &outcome) {
+            self.report_progress(runtime.as_ref(), id, search).await?;
+        }
+        self.record(kind, id, outcome).await
+    }
+
+    /// Records the epochs a running hyperopt has finished, when there are more.
+    async fn report_progress(
+        &self,
+        runtime: &dyn Runtime,
+        id: Uuid,
+        search: &HyperoptState,
+    ) -> Result<(), PassError> {
+        let Some(epochs) = self.hyperopt_epochs(runtime, id).await? else {
+            return Ok(());
+        };
+        let total = search.epochs.get().max(1);
+        let done = epochs.done.min(total);
+        if search.epoch.is_some_and(|seen| seen >= done) || done == 0 {
+            return Ok(());
+        }
+        let command = HyperoptCommand::ReportHyperoptProgress {
+            progress: f64::from(done) * 100.0 / f64::from(total),
+            epoch: Some(done),
+        };
+        self.execute_hyperopt(id, command).await
+    }
+
+    /// The epochs of the hyperopt's latest result file; `None` before it has one.
+    async fn hyperopt_epochs(
+        &self,
+        runtime: &dyn Runtime,
+        id: Uuid,
+    ) -> Result<Option<results::HyperoptEpochs>, PassError> {
+        let Some(last) = runtime
+            .job_file(id, "hyperopt_results/.last_result.json")
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Ok(name) = results::latest_hyperopt(&last) else {
+            return Ok(None);
+        };
+        let Some(file) = runtime
+            .job_file(id, &format!("hyperopt_results/{name}"))
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(results::hyperopt_epochs(&file).ok())
+    }
+
+    /// A finished job's results, or why they cannot be read (the job's failure).
+    async fn results(
+        &self,
+        runtime: &dyn Runtime,
+        id: Uuid,
+        job: &Current,
+    ) -> Result<Result<Map<String, Value>, String>, PassError> {
+        let (dir, what) = match job.search {
+            None => ("backtest_results", "backtest"),
+            Some(_) => ("hyperopt_results", "hyperopt"),
+        };
+        let last_path = format!("{dir}/.last_result.json");
+        let Some(last) = runtime.job_file(id, &last_path).await? else {
+            return Ok(Err(format!(
+                "the {what} finished without writing {last_path}"
+            )));
+        };
+        let name = match job.search {
+            None => results::latest_backtest(&last),
+            Some(_) => results::latest_hyperopt(&last),
+        };
+        let name = match name {
+            Ok(name) => name,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let Some(file) = runtime.job_file(id, &format!("{dir}/{name}")).await? else {
+            return Ok(Err(format!("the {what} result {dir}/{name} is missing")));
+        };
+        Ok(match job.search {
+            None => {
+                results::backtest_stats(&file, &job.spec.strategy_class).map_err(|e| e.to_string())
+            }
+            Some(_) => results::hyperopt_epochs(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|epochs| {
+                    results::hyperopt_results(&epochs)
+                        .ok_or_else(|| "the hyperopt finished no epoch".to_owned())
+                }),
+        })
+    }
+
+    /// Ends a cancelled or deleted job's process; a deleted job's files go too.
+    async fn stop_job(&self, kind: JobKind, id: Uuid, deleted: bool) -> Result<(), PassError> {
+        let Some((runtime, instance)) = self.find(id).await? else {
+            return Ok(());
+        };
+        if instance.is_running() {
+            runtime.cancel_job(id).await?;
+        }
+        if deleted {
+            runtime.cleanup(&instance.runtime_id).await?;
+        }
+        tracing::info!(%id, kind = kind.as_str(), deleted, "job stopped");
+        Ok(())
+    }
+
+    /// At start: jobs the runtimes hold whose job is deleted or unknown are removed
+    /// (a deletion whose cleanup a crash cut short); those of cancelled jobs stopped.
+    async fn remove_orphans(&self) {
+        for runtime in self.runtimes.all() {
+            let instances = match runtime.list_instances().await {
+                Ok(instances) => instances,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot list runtime instances");
+                    continue;
+                }
+            };
+            for instance in instances {
+                let Some((kind, id)) = job_of(&instance) else {
+                    continue;
+                };
+                let outcome = match self.current(kind, id).await {
+                    Ok(None) => self.stop_job(kind, id, true).await,
+                    Ok(Some(job)) if job.status == JobStatus::Cancelled => {
+                        self.stop_job(kind, id, false).await
+                    }
+                    Ok(Some(_)) => Ok(()),
+                    Err(e) => Err(e),
+                };
+                self.logged(kind, id, outcome);
+            }
+        }
+    }
+
+    async fn record(&self, kind: JobKind, id: Uuid, outcome: Outcome) -> Result<(), PassError> {
+        match &outcome {
+            Outcome::Failed(reason) => {
+                tracing::info!(%id, kind = kind.as_str(), %reason, "job failed")
+            }
+            Outcome::Started(runtime_id) => {
+                tracing::info!(%id, kind = kind.as_str(), %runtime_id, "job started")
+            }
+            Outcome::Completed(_) => tracing::info!(%id, kind = kind.as_str(), "job completed"),
+        }
+        match kind {
+            JobKind::Backtest => {
+                let command = match outcome {
+                    Outcome::Started(runtime_id) => BacktestCommand::StartBacktest { runtime_id },
+                    Outcome::Completed(results) => BacktestCommand::CompleteBacktest {
+                        results: Value::Object(results),
+                    },
+                    Outcome::Failed(error) => BacktestCommand::FailBacktest { error },
+                };
+                self.commands
+                    .backtests
+                    .execute(&id.to_string(), command, &metadata())
+                    .await?;
+                Ok(())
+            }
+            JobKind::Hyperopt => {
+                let command = match outcome {
+                    Outcome::Started(runtime_id) => HyperoptCommand::StartHyperopt { runtime_id },
+                    Outcome::Completed(results) => HyperoptCommand::CompleteHyperopt {
+                        results: Value::Object(results),
+                    },
+                    Outcome::Failed(error) => HyperoptCommand::FailHyperopt { error },
+                };
+                self.execute_hyperopt(id, command).await
+            }
+        }
+    }
+
+    async fn execute_hyperopt(&self, id: Uuid, command: HyperoptCommand) -> Result<(), PassError> {
+        self.commands
+            .hyperopts
+            .execute(&id.to_string(), command, &metadata())
+            .await?;
+        Ok(())
+    }
+}
+
+/// What the executor records about a job.
+enum Outcome {
+    Started(String),
+    Completed(Map<String, Value>),
+    Failed(String),
+}
+
+fn metadata() -> CommandMetadata {
+    CommandMetadata::issued_by(ACTOR)
+}
+
+fn table(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Backtest => "backtests",
+        JobKind::Hyperopt => "hyperopts",
+    }
+}
+
+/// The job an instance runs, by its `anytrade.kind` and `anytrade.job_id` labels.
+fn job_of(instance: &Instance) -> Option<(JobKind, Uuid)> {
+    let kind = match instance.labels.get(runtime::labels::KIND)?.as_str() {
+        "backtest" => JobKind::Backtest,
+        "hyperopt" => JobKind::Hyperopt,
+        _ => return None,
+    };
+    let id = Uuid::parse_str(instance.labels.get(runtime::labels::JOB_ID)?).ok()?;
+    Some((kind, id))
+}
