@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::context::{ContextExt, execute, parse_id};
 use super::errors;
 use super::exchanges::Exchange;
-use super::loaders::{ExchangeLoader, StrategyLoader};
+use super::loaders::{ExchangeLoader, JobLogLoader, StrategyLoader};
 use super::pagination::OrderDirection;
 use super::pagination::{Cursor, Page, connection, page_size};
 use super::strategies::Strategy;
@@ -141,6 +141,15 @@ impl JobFields {
             .load_one(self.strategy_uuid)
             .await
             .map_err(|e| errors::internal("loading strategies", e))
+    }
+
+    /// The last 200 lines the job wrote (freqtrade's output), refreshed every few
+    /// seconds while it runs and once more when it ends; null before it started.
+    async fn log_output(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        ctx.data_unchecked::<DataLoader<JobLogLoader>>()
+            .load_one(self.uuid)
+            .await
+            .map_err(|e| errors::internal("loading job logs", e))
     }
 
     /// The exchange the job uses; null once it is deleted.

@@ -132,3 +132,21 @@ impl Loader<(Uuid, i64)> for TradeMarkLoader {
             .collect())
     }
 }
+
+/// Jobs' last log lines, as the job executor last read them.
+pub struct JobLogLoader(pub PgPool);
+
+impl Loader<Uuid> for JobLogLoader {
+    type Value = String;
+    type Error = Arc<sqlx::Error>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, String>, Self::Error> {
+        let rows: Vec<(Uuid, String)> =
+            sqlx::query_as("SELECT job_id, log_output FROM job_logs WHERE job_id = ANY($1)")
+                .bind(keys)
+                .fetch_all(&self.0)
+                .await
+                .map_err(Arc::new)?;
+        Ok(rows.into_iter().collect())
+    }
+}

@@ -85,6 +85,7 @@ pub fn schema(api: Option<ApiContext>) -> AnyTradeSchema {
             .data(loader(loaders::BotsByExchangeLoader(api.pool.clone())))
             .data(loader(loaders::BotHealthLoader(api.pool.clone())))
             .data(loader(loaders::TradeMarkLoader(api.pool.clone())))
+            .data(loader(loaders::JobLogLoader(api.pool.clone())))
             .data(api)
             .finish(),
         None => builder.finish(),

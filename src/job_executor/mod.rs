@@ -15,8 +15,9 @@
 mod results;
 mod steps;
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anytrade_aggregates::{
     BacktestCommand, BacktestState, HyperoptCommand, HyperoptState, JobSpec, JobStatus,
@@ -35,6 +36,10 @@ use crate::runtime::{self, Instance, InstanceState, JobKind, Runtime, RuntimeErr
 use crate::store::{CommandError, CommandMetadata, Commands};
 
 const ACTOR: &str = "system:job-executor";
+/// The lines of a job's log kept for `logOutput`.
+const LOG_LINES: usize = 200;
+/// How often a running job's progress and log are read at most.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 /// Why a pass over a job stopped short; the next pass tries again.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +86,8 @@ pub struct JobExecutor {
     pool: PgPool,
     settings: JobSettings,
     wake: Notify,
+    /// When each running hyperopt's epochs file was last read for progress.
+    progress_read: Mutex<HashMap<Uuid, Instant>>,
 }
 
 impl JobExecutor {
@@ -96,6 +103,7 @@ impl JobExecutor {
             pool,
             settings,
             wake: Notify::new(),
+            progress_read: Mutex::default(),
         })
     }
 
@@ -345,8 +353,11 @@ impl JobExecutor {
         };
         let outcome = match instance.state {
             InstanceState::Created | InstanceState::Running => {
-                if let Some(search) = &job.search {
-                    self.report_progress(runtime.as_ref(), id, search).await?;
+                if self.progress_due(id) {
+                    self.keep_logs(runtime.as_ref(), id).await?;
+                    if let Some(search) = &job.search {
+                        self.report_progress(runtime.as_ref(), id, search).await?;
+                    }
                 }
                 return Ok(());
             }
@@ -359,7 +370,43 @@ impl JobExecutor {
         if let (Some(search), Outcome::Completed(_)) = (&job.search, &outcome) {
             self.report_progress(runtime.as_ref(), id, search).await?;
         }
+        if let Ok(mut read) = self.progress_read.lock() {
+            read.remove(&id);
+        }
+        self.keep_logs(runtime.as_ref(), id).await?;
         self.record(kind, id, outcome).await
+    }
+
+    /// Whether a running job's log and progress are due to be read again (a hyperopt's
+    /// epochs file grows by the epoch's trades on every epoch, so it is read at most
+    /// every [`PROGRESS_EVERY`]).
+    fn progress_due(&self, id: Uuid) -> bool {
+        let Ok(mut read) = self.progress_read.lock() else {
+            return true;
+        };
+        let now = Instant::now();
+        match read.get(&id) {
+            Some(last) if now.duration_since(*last) < PROGRESS_EVERY => false,
+            _ => {
+                read.insert(id, now);
+                true
+            }
+        }
+    }
+
+    /// Keeps the job's last [`LOG_LINES`] lines for `logOutput`.
+    async fn keep_logs(&self, runtime: &dyn Runtime, id: Uuid) -> Result<(), PassError> {
+        let lines = runtime.job_logs(id, LOG_LINES).await?;
+        sqlx::query(
+            "INSERT INTO job_logs (job_id, log_output, updated_at) VALUES ($1, $2, now())
+             ON CONFLICT (job_id) DO UPDATE
+                 SET log_output = EXCLUDED.log_output, updated_at = now()",
+        )
+        .bind(id)
+        .bind(lines.join("\n"))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Records the epochs a running hyperopt has finished, when there are more.
@@ -369,11 +416,11 @@ impl JobExecutor {
         id: Uuid,
         search: &HyperoptState,
     ) -> Result<(), PassError> {
-        let Some(epochs) = self.hyperopt_epochs(runtime, id).await? else {
+        let Some(done) = self.epochs_done(runtime, id).await? else {
             return Ok(());
         };
         let total = search.epochs.get().max(1);
-        let done = epochs.done.min(total);
+        let done = done.min(total);
         if search.epoch.is_some_and(|seen| seen >= done) || done == 0 {
             return Ok(());
         }
@@ -384,12 +431,8 @@ impl JobExecutor {
         self.execute_hyperopt(id, command).await
     }
 
-    /// The epochs of the hyperopt's latest result file; `None` before it has one.
-    async fn hyperopt_epochs(
-        &self,
-        runtime: &dyn Runtime,
-        id: Uuid,
-    ) -> Result<Option<results::HyperoptEpochs>, PassError> {
+    /// The epochs the hyperopt's latest result file holds; `None` before it has one.
+    async fn epochs_done(&self, runtime: &dyn Runtime, id: Uuid) -> Result<Option<u32>, PassError> {
         let Some(last) = runtime
             .job_file(id, "hyperopt_results/.last_result.json")
             .await?
@@ -405,7 +448,7 @@ impl JobExecutor {
         else {
             return Ok(None);
         };
-        Ok(results::hyperopt_epochs(&file).ok())
+        Ok(Some(results::epochs_done(&file)))
     }
 
     /// A finished job's results, or why they cannot be read (the job's failure).
@@ -451,6 +494,15 @@ impl JobExecutor {
 
     /// Ends a cancelled or deleted job's process; a deleted job's files go too.
     async fn stop_job(&self, kind: JobKind, id: Uuid, deleted: bool) -> Result<(), PassError> {
+        if let Ok(mut read) = self.progress_read.lock() {
+            read.remove(&id);
+        }
+        if deleted {
+            sqlx::query("DELETE FROM job_logs WHERE job_id = $1")
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        }
         let Some((runtime, instance)) = self.find(id).await? else {
             return Ok(());
         };

@@ -407,6 +407,21 @@ struct EpochDetail {
     results_metrics: Map<String, Value>,
 }
 
+/// The complete, non-blank lines of a `.fthypt` file: the epochs finished so far, counted
+/// without parsing them (each line carries the epoch's trades, so parsing a long run's file
+/// on every progress check would cost far more than the count is worth).
+pub fn epochs_done(fthypt: &[u8]) -> u32 {
+    let complete = match fthypt.iter().rposition(|&byte| byte == b'\n') {
+        Some(end) => &fthypt[..end],
+        None => &[],
+    };
+    let lines = complete
+        .split(|&byte| byte == b'\n')
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .count();
+    u32::try_from(lines).unwrap_or(u32::MAX)
+}
+
 /// Reads a `.fthypt` file: one JSON object per line, appended by freqtrade as each epoch ends.
 ///
 /// The best epoch is the last one freqtrade marked `is_best` (it marks an epoch that beats all
@@ -897,5 +912,19 @@ mod tests {
         };
         let results = hyperopt_results(&epochs).expect("results");
         assert_eq!(results["loss"], Value::Null);
+    }
+
+    #[test]
+    fn epochs_done_counts_complete_lines_as_the_parse_does() {
+        let real = include_bytes!(
+            "../../tests/fixtures/freqtrade/jobs/strategy_Tunable_2026-11-25_02-20-22.fthypt"
+        );
+        assert_eq!(
+            epochs_done(real),
+            hyperopt_epochs(real).expect("parses").done
+        );
+        assert_eq!(epochs_done(real), 3);
+        assert_eq!(epochs_done(b"{}\n\n{}\n{\"partial"), 2);
+        assert_eq!(epochs_done(b""), 0);
     }
 }

@@ -33,9 +33,9 @@ class Broken(IStrategy):
         return dataframe
 "#;
 
-const BACKTEST: &str = "id status runtimeId errorMessage results startedAt completedAt
+const BACKTEST: &str = "id status runtimeId errorMessage results startedAt completedAt logOutput
     summary { totalTrades profitTotal profitTotalAbs winRate bestPair }";
-const HYPEROPT: &str = "id status runtimeId errorMessage results progress epoch";
+const HYPEROPT: &str = "id status runtimeId errorMessage results progress epoch logOutput";
 
 fn job_input(strategy: &str, exchange: &str) -> Value {
     json!({
@@ -148,6 +148,12 @@ async fn backtests_run_to_results_and_failures_say_why() {
         event_types(&app, &id).await,
         ["BacktestRequested", "BacktestStarted", "BacktestCompleted"]
     );
+    // Its output stays readable: freqtrade's result table is in the log's last lines.
+    let log = done["logOutput"].as_str().expect("log output");
+    assert!(
+        log.contains("BACKTESTING REPORT") || log.contains("SUMMARY METRICS"),
+        "{log}"
+    );
 
     // A strategy that fails while testing: the backtest fails with freqtrade's reason.
     let failing = run(&app, "backtest", job_input(&broken, &exchange)).await;
@@ -162,6 +168,8 @@ async fn backtests_run_to_results_and_failures_say_why() {
     assert_eq!(failed["status"], "FAILED", "{failed}");
     let reason = failed["errorMessage"].as_str().expect("reason");
     assert!(reason.contains("anytrade_broken_indicator"), "{reason}");
+    let log = failed["logOutput"].as_str().expect("log output");
+    assert!(log.contains("Traceback"), "{log}");
 
     // Deleting a finished backtest removes its files.
     let files = data.path().join(format!("local/jobs/{id}"));
@@ -176,6 +184,12 @@ async fn backtests_run_to_results_and_failures_say_why() {
         assert!(tokio::time::Instant::now() < deadline, "{files:?} stays");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM job_logs WHERE job_id = $1")
+        .bind(uuid::Uuid::parse_str(&id).expect("uuid"))
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(kept, 0, "the deleted backtest's log is gone");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,7 +221,10 @@ async fn hyperopts_wait_their_turn_report_progress_and_can_be_cancelled() {
     assert_eq!(progressing["status"], "RUNNING", "{progressing}");
     let progress = progressing["progress"].as_f64().expect("progress");
     assert!(progress > 0.0 && progress < 100.0, "{progressing}");
-    assert_eq!(job(&app, "hyperopt", &short).await["status"], "PENDING");
+    assert!(progressing["logOutput"].is_string(), "{progressing}");
+    let waiting = job(&app, "hyperopt", &short).await;
+    assert_eq!(waiting["status"], "PENDING");
+    assert_eq!(waiting["logOutput"], Value::Null, "{waiting}");
 
     // Cancelling ends its freqtrade process; the waiting one starts.
     app.query(
@@ -236,6 +253,7 @@ async fn hyperopts_wait_their_turn_report_progress_and_can_be_cancelled() {
     let results = &done["results"];
     assert!(results["params"]["buy_every"].is_i64(), "{results}");
     assert!(results["loss"].is_number(), "{results}");
+    assert_eq!(results["epochs_done"], 3, "{results}");
     let events = event_types(&app, &short).await;
     assert_eq!(
         events.first().map(String::as_str),
