@@ -365,7 +365,12 @@ impl JobExecutor {
                 Ok(results) => Outcome::Completed(results),
                 Err(reason) => Outcome::Failed(reason),
             },
-            InstanceState::Exited { detail } => Outcome::Failed(detail),
+            InstanceState::Exited { detail } => {
+                // A job cut off by a restart may have left its process running; this
+                // ends it (and does nothing to a job that ended on its own).
+                runtime.cancel_job(id).await?;
+                Outcome::Failed(detail)
+            }
         };
         if let (Some(search), Outcome::Completed(_)) = (&job.search, &outcome) {
             self.report_progress(runtime.as_ref(), id, search).await?;

@@ -264,4 +264,29 @@ async fn hyperopts_wait_their_turn_report_progress_and_can_be_cancelled() {
         events.iter().any(|e| e == "HyperoptProgressReported"),
         "{events:?}"
     );
+
+    // A hyperopt running when the control plane goes away fails when it comes back,
+    // saying why, and what was left of its process ends.
+    let cut = run(&app, "hyperopt", hyperopt_input(&tunable, &exchange, 5000)).await;
+    wait_for(&app, "hyperopt", &cut, Duration::from_secs(120), |job| {
+        job["epoch"].as_i64() > Some(0)
+    })
+    .await;
+    let settings = app.shut_down().await;
+    let app = TestApp::restart(settings).await;
+    let failed = wait_for(&app, "hyperopt", &cut, Duration::from_secs(60), |job| {
+        job["status"] != "RUNNING"
+    })
+    .await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    let reason = failed["errorMessage"].as_str().expect("reason");
+    assert!(reason.contains("control plane restarted"), "{reason}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !freqtrade_processes(&cut).is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the cut-off hyperopt still runs"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
