@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::process::{self, Launch, ProcessId};
-use super::{LocalRuntime, STOP_GRACE, failure_lines, tail, write_run_files};
+use super::{LocalRuntime, STOP_GRACE, failure_lines, tail, write_atomically, write_run_files};
 use crate::runtime::{Instance, InstanceState, JobKind, JobSpec, RuntimeError, labels};
 
 /// `job.json`.
@@ -366,7 +366,7 @@ async fn write_record(dir: &std::path::Path, record: &JobRecord) -> Result<(), R
         action: "serialize the job record".into(),
         source: e.into(),
     })?;
-    tokio::fs::write(dir.join("job.json"), text)
+    write_atomically(&dir.join("job.json"), &text)
         .await
         .map_err(RuntimeError::io("write the job record"))
 }

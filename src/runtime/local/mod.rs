@@ -247,12 +247,13 @@ impl LocalRuntime {
             api_url: api_url.clone(),
             freqtrade_version: spec.freqtrade_version.clone(),
         };
-        let written = serde_json::to_vec(&record)
-            .map_err(|e| RuntimeError::Io {
+        let written = match serde_json::to_vec(&record) {
+            Ok(text) => Ok(write_atomically(&self.record_file(spec.bot_id), &text).await),
+            Err(e) => Err(RuntimeError::Io {
                 action: "serialize the instance record".into(),
                 source: e.into(),
-            })
-            .map(|text| std::fs::write(self.record_file(spec.bot_id), text));
+            }),
+        };
         let started = match written {
             Ok(Ok(())) => self.wait_until_up(spec.bot_id, process, &api_url).await,
             Ok(Err(e)) => Err(RuntimeError::io("write the instance record")(e)),
@@ -455,6 +456,15 @@ async fn write_run_files(
         .await
         .map_err(RuntimeError::io("write the config file"))?;
     Ok(config_file)
+}
+
+/// Replaces `path` with `bytes` so that a reader sees the old file or the new one,
+/// never a part (records are read while their jobs and bots change them).
+pub(super) async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    tokio::fs::write(&temporary, bytes).await?;
+    tokio::fs::rename(&temporary, path).await
 }
 
 async fn ping(http: &reqwest::Client, api_url: &str) -> bool {
