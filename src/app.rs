@@ -23,6 +23,7 @@ use crate::lookup::PgLookup;
 use crate::monitor::clients::BotClients;
 use crate::monitor::health::{HealthMonitor, HealthPolicy};
 use crate::monitor::trade_sync::TradeSync;
+use crate::runtime::docker::{DockerConfig, DockerRuntime};
 use crate::runtime::local::{LocalConfig, LocalRuntime};
 use crate::runtime::{Runtime, RuntimeMap, Runtimes};
 use crate::store::Commands;
@@ -87,8 +88,9 @@ impl Database {
     }
 }
 
-/// The runtimes this build has, configured from `settings`.
-fn runtimes(settings: &Settings) -> anyhow::Result<Runtimes> {
+/// The runtimes at hand, configured from `settings`: local always, docker when its
+/// engine answers.
+async fn runtimes(settings: &Settings) -> anyhow::Result<Runtimes> {
     let local = &settings.runtime.local;
     let base = settings.data_dir.join("local");
     let config = LocalConfig {
@@ -106,8 +108,24 @@ fn runtimes(settings: &Settings) -> anyhow::Result<Runtimes> {
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .build()?;
-    let local: Arc<dyn Runtime> = Arc::new(LocalRuntime::new(config, http));
-    let available = RuntimeMap::from([(RuntimeKind::Local, local)]);
+    let local: Arc<dyn Runtime> = Arc::new(LocalRuntime::new(config, http.clone()));
+    let mut available = RuntimeMap::from([(RuntimeKind::Local, local)]);
+    let docker = &settings.runtime.docker;
+    let docker_config = DockerConfig {
+        data_dir: docker
+            .data_path
+            .clone()
+            .unwrap_or_else(|| settings.data_dir.join("docker")),
+        network: docker.network.clone(),
+        image: docker.image.clone(),
+        start_timeout: Duration::from_secs(docker.start_timeout_secs),
+    };
+    match DockerRuntime::connect(&docker.socket, docker_config, http).await {
+        Ok(runtime) => {
+            available.insert(RuntimeKind::Docker, Arc::new(runtime));
+        }
+        Err(e) => tracing::info!(error = %e, "the docker runtime is not available"),
+    }
     Ok(Runtimes::new(
         settings.runtime.default,
         available,
@@ -257,7 +275,7 @@ impl Application {
             hub: &hub,
             stopped: &stopped,
         };
-        let runtimes = runtimes(settings)?;
+        let runtimes = runtimes(settings).await?;
         if settings.runtime.manage {
             let interval = Duration::from_secs(settings.runtime.reconcile_interval_secs);
             background.push(workers.lifecycle(runtimes.clone(), &projections, interval));

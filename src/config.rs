@@ -66,7 +66,13 @@ pub enum RuntimeChoice {
 pub struct DockerSettings {
     pub socket: String,
     pub network: String,
+    /// Bots' and jobs' directories, mounted into their containers (default
+    /// `<data_dir>/docker`); the engine must see the same path.
     pub data_path: Option<PathBuf>,
+    /// The freqtrade image; `{version}` stands for the bot's freqtrade version.
+    pub image: String,
+    /// How long a bot may take until its REST API answers.
+    pub start_timeout_secs: u64,
 }
 
 impl Default for DockerSettings {
@@ -75,6 +81,8 @@ impl Default for DockerSettings {
             socket: "unix:///var/run/docker.sock".into(),
             network: "anytrade-network".into(),
             data_path: None,
+            image: "freqtradeorg/freqtrade:{version}".into(),
+            start_timeout_secs: 120,
         }
     }
 }

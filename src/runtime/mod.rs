@@ -2,11 +2,14 @@
 //! implementation per backend; everything a runtime creates carries the `anytrade.*`
 //! labels, so the service can list what it owns and reconcile it with what should run.
 //!
-//! Implemented here: [`local`] (child processes). Docker and Kubernetes are selectable
-//! names whose implementations are not built yet; a bot that asks for one fails with a
-//! reason that says so.
+//! Implemented here: [`local`] (child processes) and [`docker`] (containers). Kubernetes
+//! is a selectable name whose implementation is not built yet; a bot that asks for it
+//! fails with a reason that says so.
 
+pub mod docker;
+pub(crate) mod files;
 pub mod local;
+pub(crate) mod output;
 mod selection;
 
 use std::collections::{BTreeMap, HashMap};
@@ -139,6 +142,10 @@ pub enum RuntimeError {
     NoSteps(Uuid),
     #[error("{0:?} is not a path inside the job's user_data")]
     OutsideJob(String),
+    #[error("image {image} is not available: {reason}")]
+    Image { image: String, reason: String },
+    #[error("the container engine refused: {0}")]
+    Engine(String),
     #[error("cannot {action}: {source}")]
     Io {
         action: String,

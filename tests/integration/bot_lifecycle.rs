@@ -417,16 +417,19 @@ async fn bots_that_cannot_run_fail_with_their_reason_and_leave_nothing_running()
     // A runtime this control plane does not have.
     let elsewhere = create_bot(
         &app,
-        "on docker",
+        "on kubernetes",
         &exchange,
         &good,
-        json!({ "runtime": "DOCKER" }),
+        json!({ "runtime": "KUBERNETES" }),
     )
     .await;
     let failed = wait_for_status(&app, &elsewhere, "ERROR", Duration::from_secs(30)).await;
-    assert_eq!(
-        failed["errorMessage"],
-        "runtime docker is not available on this control plane (available: local)"
+    let reason = failed["errorMessage"].as_str().expect("reason");
+    assert!(
+        reason
+            .starts_with("runtime kubernetes is not available on this control plane (available: ")
+            && reason.contains("local"),
+        "{reason}"
     );
 
     // A process labelled as a bot this control plane does not know (left by a wiped

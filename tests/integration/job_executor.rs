@@ -37,7 +37,7 @@ const BACKTEST: &str = "id status runtimeId errorMessage results startedAt compl
     summary { totalTrades profitTotal profitTotalAbs winRate bestPair }";
 const HYPEROPT: &str = "id status runtimeId errorMessage results progress epoch logOutput";
 
-fn job_input(strategy: &str, exchange: &str) -> Value {
+pub(crate) fn job_input(strategy: &str, exchange: &str) -> Value {
     json!({
         "strategyId": strategy, "exchangeId": exchange,
         "startDate": "2026-01-01", "endDate": "2026-01-04", "timeframe": "5m",
@@ -53,7 +53,7 @@ fn hyperopt_input(strategy: &str, exchange: &str, epochs: u32) -> Value {
     input
 }
 
-async fn run(app: &TestApp, kind: &str, input: Value) -> String {
+pub(crate) async fn run(app: &TestApp, kind: &str, input: Value) -> String {
     let (mutation, input_type) = match kind {
         "backtest" => ("runBacktest", "RunBacktestInput"),
         _ => ("runHyperopt", "RunHyperoptInput"),
@@ -83,7 +83,7 @@ async fn job(app: &TestApp, kind: &str, id: &str) -> Value {
 }
 
 /// The job once `done` holds, within `within`.
-async fn wait_for(
+pub(crate) async fn wait_for(
     app: &TestApp,
     kind: &str,
     id: &str,

@@ -8,6 +8,7 @@ mod bot_health;
 mod bot_lifecycle;
 mod cli;
 mod command_bus;
+mod docker_runtime;
 mod event_log;
 mod graphql_access;
 mod graphql_analytics;

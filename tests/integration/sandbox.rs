@@ -68,14 +68,25 @@ pub fn freqtrade_cache() -> PathBuf {
 
 /// The exchange simulator on a random port, for as long as the test runs.
 pub async fn simulator() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    format!("http://{}", serve_simulator("127.0.0.1:0").await)
+}
+
+/// The simulator as containers reach it: on every interface of this machine, named
+/// by the alias the docker runtime gives containers for it.
+pub async fn simulator_for_containers() -> String {
+    let address = serve_simulator("0.0.0.0:0").await;
+    format!("http://host.docker.internal:{}", address.port())
+}
+
+async fn serve_simulator(bind: &str) -> std::net::SocketAddr {
+    let listener = TcpListener::bind(bind).await.expect("bind");
     let address = listener.local_addr().expect("address");
     tokio::spawn(anytrade_exchange_sim::serve(
         listener,
         anytrade_exchange_sim::SimConfig::default(),
         std::future::pending(),
     ));
-    format!("http://{address}")
+    address
 }
 
 /// An exchange `config` that points freqtrade's Binance client at the simulator.

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::process::{self, Launch, ProcessId};
-use super::{LocalRuntime, STOP_GRACE, failure_lines, tail, write_atomically, write_run_files};
+use super::{LocalRuntime, STOP_GRACE, tail};
+use crate::runtime::files::{user_data_file, write_atomically, write_run_files};
+use crate::runtime::output::{FATAL_MARKER, failure_lines};
 use crate::runtime::{Instance, InstanceState, JobKind, JobSpec, RuntimeError, labels};
 
 /// `job.json`.
@@ -182,19 +184,7 @@ impl LocalRuntime {
         job_id: Uuid,
         path: &str,
     ) -> Result<Option<Vec<u8>>, RuntimeError> {
-        let relative = std::path::Path::new(path);
-        let inside = relative
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)));
-        if !inside || path.is_empty() {
-            return Err(RuntimeError::OutsideJob(path.to_owned()));
-        }
-        let file = self.job_dir(job_id).join("user_data").join(relative);
-        match tokio::fs::read(&file).await {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(RuntimeError::io(format!("read {}", file.display()))(e)),
-        }
+        user_data_file(&self.job_dir(job_id), path).await
     }
 
     /// Ends the job if it runs and removes its directory.
@@ -334,9 +324,6 @@ impl Supervisor {
         Outcome::Finished
     }
 }
-
-/// How freqtrade's `main` logs the error that ends it.
-const FATAL_MARKER: &str = " - freqtrade - ERROR - ";
 
 /// The lines appended to `log` after byte `offset` (at most the last 256 KiB of them).
 async fn read_from(log: &std::path::Path, offset: u64) -> Vec<String> {

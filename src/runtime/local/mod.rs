@@ -25,9 +25,9 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use uuid::Uuid;
 
-use super::{
-    BotSpec, Instance, InstanceState, JobSpec, Runtime, RuntimeError, StrategyFile, labels,
-};
+use super::{BotSpec, Instance, InstanceState, JobSpec, Runtime, RuntimeError, labels};
+use crate::runtime::files::{write_atomically, write_run_files};
+use crate::runtime::output::failure_lines;
 use install::Installs;
 use process::{Launch, ProcessId};
 
@@ -425,48 +425,6 @@ impl Runtime for LocalRuntime {
     }
 }
 
-/// Writes `strategy` (alone in `dir/user_data/strategies`, so no stale class is found)
-/// and `config` (`dir/config.json`); returns the config's path.
-async fn write_run_files(
-    dir: &Path,
-    strategy: &StrategyFile,
-    config: &serde_json::Value,
-) -> Result<PathBuf, RuntimeError> {
-    let strategies = dir.join("user_data").join("strategies");
-    if strategies.exists() {
-        tokio::fs::remove_dir_all(&strategies)
-            .await
-            .map_err(RuntimeError::io("clear the strategies directory"))?;
-    }
-    tokio::fs::create_dir_all(&strategies)
-        .await
-        .map_err(RuntimeError::io(format!("create {}", strategies.display())))?;
-    tokio::fs::write(
-        strategies.join(format!("{}.py", strategy.class_name)),
-        &strategy.code,
-    )
-    .await
-    .map_err(RuntimeError::io("write the strategy file"))?;
-    let config_file = dir.join("config.json");
-    let text = serde_json::to_vec_pretty(config).map_err(|e| RuntimeError::Io {
-        action: "serialize the config".into(),
-        source: e.into(),
-    })?;
-    tokio::fs::write(&config_file, text)
-        .await
-        .map_err(RuntimeError::io("write the config file"))?;
-    Ok(config_file)
-}
-
-/// Replaces `path` with `bytes` so that a reader sees the old file or the new one,
-/// never a part (records are read while their jobs and bots change them).
-pub(super) async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    tokio::fs::write(&temporary, bytes).await?;
-    tokio::fs::rename(&temporary, path).await
-}
-
 async fn ping(http: &reqwest::Client, api_url: &str) -> bool {
     let response = http
         .get(format!("{api_url}/api/v1/ping"))
@@ -502,72 +460,9 @@ async fn tail(path: &Path, lines: usize) -> Result<Vec<String>, RuntimeError> {
     Ok(all.iter().skip(from).map(|l| (*l).to_owned()).collect())
 }
 
-/// What freqtrade said when it failed: its last ERROR or CRITICAL lines, without the
-/// timestamp and logger prefix, and the exception that ended a Python traceback after
-/// them (freqtrade logs only "Fatal exception!" for an error in a strategy).
-fn failure_lines(log: &[String]) -> Option<String> {
-    let errors: Vec<&str> = log
-        .iter()
-        .filter_map(|line| {
-            ["- ERROR - ", "- CRITICAL - "]
-                .iter()
-                .find_map(|marker| line.split_once(marker).map(|(_, message)| message.trim()))
-        })
-        .collect();
-    let mut last: Vec<&str> = errors.iter().rev().take(2).rev().copied().collect();
-    last.extend(raised(log));
-    (!last.is_empty()).then(|| last.join(" / ").chars().take(800).collect())
-}
-
-/// The `Type: message` line closing the last Python traceback in `log`.
-fn raised(log: &[String]) -> Option<&str> {
-    let start = log
-        .iter()
-        .rposition(|line| line.starts_with("Traceback (most recent call last)"))?;
-    log[start + 1..]
-        .iter()
-        .find(|line| !line.starts_with(char::is_whitespace) && !line.is_empty())
-        .map(|line| line.trim())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn failure_lines_are_freqtrades_last_errors() {
-        let log: Vec<String> = [
-            "2026-11-24 10:00:00,000 - freqtrade - INFO - Starting",
-            "2026-11-24 10:00:01,000 - freqtrade.resolvers - ERROR - Impossible to load Strategy 'Nope'.",
-            "2026-11-24 10:00:01,001 - freqtrade - ERROR - Fatal exception!",
-            "Traceback (most recent call last):",
-        ]
-        .map(String::from)
-        .into();
-        assert_eq!(
-            failure_lines(&log).unwrap(),
-            "Impossible to load Strategy 'Nope'. / Fatal exception!"
-        );
-        assert_eq!(failure_lines(&log[..1]), None);
-    }
-
-    #[test]
-    fn failure_lines_name_the_exception_a_traceback_ends_with() {
-        let log: Vec<String> = [
-            "2026-11-24 10:00:01,001 - freqtrade - ERROR - Fatal exception!",
-            "Traceback (most recent call last):",
-            "  File \"/x/strategy.py\", line 12, in populate_indicators",
-            "    raise RuntimeError(\"boom\")",
-            "RuntimeError: boom",
-            "2026-11-24 10:00:01,002 - freqtrade - INFO - bye",
-        ]
-        .map(String::from)
-        .into();
-        assert_eq!(
-            failure_lines(&log).unwrap(),
-            "Fatal exception! / RuntimeError: boom"
-        );
-    }
 
     #[tokio::test]
     async fn tail_reads_the_last_lines() {

@@ -1,0 +1,279 @@
+//! What the docker runtime asks the engine for, as plain values: container names, the
+//! create bodies of bot and job containers, and the shell script a job container runs.
+//! No I/O here, so every rule (labels, mounts, secrets only in the environment, the
+//! API published on loopback only) is unit-tested.
+
+use std::collections::HashMap;
+
+use anytrade_aggregates::values::ResourceLimits;
+use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use uuid::Uuid;
+
+use crate::runtime::{BotSpec, JobKind, JobSpec, labels};
+
+/// Where a bot's or job's directory is mounted in its container. Not `/freqtrade`: the
+/// official image keeps freqtrade's own installation there.
+pub const WORKDIR: &str = "/anytrade";
+/// The port freqtrade's REST API listens on inside a bot container.
+pub const API_PORT: u16 = 8080;
+/// The name under which a container reaches the machine running the engine (a
+/// sandbox exchange or anything else served there).
+pub const HOST_ALIAS: &str = "host.docker.internal";
+
+pub fn bot_container(bot_id: Uuid) -> String {
+    format!("anytrade-bot-{bot_id}")
+}
+
+pub fn job_container(job_id: Uuid) -> String {
+    format!("anytrade-job-{job_id}")
+}
+
+/// The engine's view of one container the runtime creates.
+pub struct Shared<'a> {
+    /// The image, already resolved for the freqtrade version.
+    pub image: &'a str,
+    pub network: &'a str,
+    /// `uid:gid` the container runs as: the owner of the bind-mounted directories.
+    pub user: &'a str,
+    /// The host directory mounted at [`WORKDIR`].
+    pub dir: &'a str,
+    /// The [`OWNER`] label: which control plane's container this is.
+    pub owner: &'a str,
+}
+
+/// Label naming the data directory of the control plane that made a container: one
+/// engine may serve several control planes, and each lists and reconciles only its own.
+pub const OWNER: &str = "anytrade.owner";
+
+/// A bot container: `freqtrade trade` with the bot's directory mounted, its secrets in
+/// the environment, and its API published on the host's loopback only, on a port the
+/// engine picks.
+pub fn bot_body(spec: &BotSpec, shared: &Shared<'_>) -> ContainerCreateBody {
+    let port = format!("{API_PORT}/tcp");
+    let mut environment: Vec<String> = spec
+        .environment
+        .iter()
+        .map(|(name, value)| format!("{name}={}", value.as_str()))
+        .collect();
+    environment.push("HOME=/tmp".into());
+    let mut host = host_config(shared, &spec.resources);
+    host.port_bindings = Some(HashMap::from([(
+        port.clone(),
+        Some(vec![PortBinding {
+            host_ip: Some("127.0.0.1".into()),
+            host_port: Some(String::new()),
+        }]),
+    )]));
+    ContainerCreateBody {
+        image: Some(shared.image.into()),
+        user: Some(shared.user.into()),
+        working_dir: Some(WORKDIR.into()),
+        entrypoint: Some(vec!["freqtrade".into()]),
+        cmd: Some(vec![
+            "trade".into(),
+            "--config".into(),
+            format!("{WORKDIR}/config.json"),
+            "--userdir".into(),
+            format!("{WORKDIR}/user_data"),
+            "--db-url".into(),
+            format!("sqlite:///{WORKDIR}/tradesv3.sqlite"),
+        ]),
+        env: Some(environment),
+        exposed_ports: Some(vec![port]),
+        labels: Some(bot_labels(spec.bot_id, shared.owner)),
+        host_config: Some(host),
+        ..Default::default()
+    }
+}
+
+/// A job container: a shell runs the job's steps in order and stops at the first that
+/// fails; each step is announced on its own line (see [`STEP_MARKER`]).
+pub fn job_body(spec: &JobSpec, shared: &Shared<'_>) -> ContainerCreateBody {
+    ContainerCreateBody {
+        image: Some(shared.image.into()),
+        user: Some(shared.user.into()),
+        working_dir: Some(WORKDIR.into()),
+        entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
+        cmd: Some(vec![job_script(&spec.steps)]),
+        env: Some(vec!["HOME=/tmp".into()]),
+        labels: Some(job_labels(spec.job_id, spec.kind, shared.owner)),
+        host_config: Some(host_config(shared, &spec.resources)),
+        ..Default::default()
+    }
+}
+
+/// Printed before each step of a job: `anytrade-step <n> <subcommand>`.
+pub const STEP_MARKER: &str = "anytrade-step ";
+
+/// The script a job container runs: every argument quoted, the config and `user_data`
+/// of the mounted job directory given to each step.
+pub fn job_script(steps: &[Vec<String>]) -> String {
+    let mut script = String::from("set -e\n");
+    for (index, step) in steps.iter().enumerate() {
+        let Some((subcommand, arguments)) = step.split_first() else {
+            continue;
+        };
+        let mut command = vec![
+            "freqtrade".to_owned(),
+            subcommand.clone(),
+            "--config".into(),
+            format!("{WORKDIR}/config.json"),
+            "--userdir".into(),
+            format!("{WORKDIR}/user_data"),
+        ];
+        command.extend(arguments.iter().cloned());
+        script.push_str(&format!(
+            "echo {}\n{}\n",
+            shell_words::quote(&format!("{STEP_MARKER}{} {subcommand}", index + 1)),
+            shell_words::join(&command)
+        ));
+    }
+    script
+}
+
+fn host_config(shared: &Shared<'_>, resources: &ResourceLimits) -> HostConfig {
+    HostConfig {
+        binds: Some(vec![format!("{}:{WORKDIR}", shared.dir)]),
+        network_mode: Some(shared.network.into()),
+        extra_hosts: Some(vec![format!("{HOST_ALIAS}:host-gateway")]),
+        nano_cpus: resources.cpu.map(|cpu| cpu.nano_cpus()),
+        memory: resources
+            .memory
+            .map(|memory| i64::try_from(memory.bytes()).unwrap_or(i64::MAX)),
+        ..Default::default()
+    }
+}
+
+fn bot_labels(bot_id: Uuid, owner: &str) -> HashMap<String, String> {
+    HashMap::from([
+        (labels::MANAGED.into(), "true".into()),
+        (OWNER.into(), owner.into()),
+        (labels::KIND.into(), "bot".into()),
+        (labels::BOT_ID.into(), bot_id.to_string()),
+    ])
+}
+
+fn job_labels(job_id: Uuid, kind: JobKind, owner: &str) -> HashMap<String, String> {
+    HashMap::from([
+        (labels::MANAGED.into(), "true".into()),
+        (OWNER.into(), owner.into()),
+        (labels::KIND.into(), kind.as_str().into()),
+        (labels::JOB_ID.into(), job_id.to_string()),
+    ])
+}
+
+/// The step a job's output was in at its end: `(number, subcommand)` of the last
+/// [`STEP_MARKER`] line.
+pub fn last_step(output: &[String]) -> Option<(usize, String)> {
+    output.iter().rev().find_map(|line| {
+        let rest = line.strip_prefix(STEP_MARKER)?;
+        let (number, subcommand) = rest.split_once(' ')?;
+        Some((number.parse().ok()?, subcommand.trim().to_owned()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use anytrade_aggregates::values::{CpuLimit, MemoryLimit};
+    use serde_json::json;
+    use zeroize::Zeroizing;
+
+    use super::*;
+    use crate::runtime::StrategyFile;
+
+    fn shared() -> Shared<'static> {
+        Shared {
+            image: "anytrade/freqtrade:2026.9",
+            network: "anytrade-network",
+            user: "1000:1000",
+            dir: "/data/bots/b",
+            owner: "/data",
+        }
+    }
+
+    #[test]
+    fn a_bot_container_trades_with_its_files_mounted_and_its_api_on_loopback() {
+        let bot_id = Uuid::from_u128(7);
+        let spec = BotSpec {
+            bot_id,
+            freqtrade_version: "2026.9".into(),
+            config: json!({}),
+            strategy: StrategyFile {
+                class_name: "A".into(),
+                code: String::new(),
+            },
+            environment: vec![(
+                "FREQTRADE__API_SERVER__PASSWORD",
+                Zeroizing::new("pw".into()),
+            )],
+            resources: ResourceLimits {
+                cpu: Some(CpuLimit::parse("500m").expect("cpu")),
+                memory: Some(MemoryLimit::parse("512Mi").expect("memory")),
+            },
+        };
+        let body = bot_body(&spec, &shared());
+        assert_eq!(body.image.as_deref(), Some("anytrade/freqtrade:2026.9"));
+        assert_eq!(body.user.as_deref(), Some("1000:1000"));
+        let env = body.env.expect("env");
+        assert!(env.contains(&"FREQTRADE__API_SERVER__PASSWORD=pw".to_owned()));
+        let cmd = body.cmd.expect("cmd").join(" ");
+        assert!(
+            cmd.starts_with("trade --config /anytrade/config.json"),
+            "{cmd}"
+        );
+        let labels = body.labels.expect("labels");
+        assert_eq!(labels["anytrade.bot_id"], bot_id.to_string());
+        assert_eq!(labels["anytrade.managed"], "true");
+        assert_eq!(labels["anytrade.owner"], "/data");
+        let host = body.host_config.expect("host config");
+        assert_eq!(host.binds, Some(vec!["/data/bots/b:/anytrade".to_owned()]));
+        let published = &host.port_bindings.expect("ports")["8080/tcp"];
+        let binding = &published.as_ref().expect("bindings")[0];
+        assert_eq!(binding.host_ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(host.nano_cpus, Some(500_000_000));
+        assert_eq!(host.memory, Some(512 * 1024 * 1024));
+        assert_eq!(
+            host.extra_hosts,
+            Some(vec!["host.docker.internal:host-gateway".to_owned()])
+        );
+    }
+
+    #[test]
+    fn a_job_script_runs_each_step_quoted_and_announced() {
+        let steps = vec![
+            vec![
+                "download-data".to_owned(),
+                "--timerange".into(),
+                "20260101-".into(),
+            ],
+            vec![
+                "backtesting".to_owned(),
+                "--strategy".into(),
+                "it's; rm -rf /".into(),
+            ],
+        ];
+        let script = job_script(&steps);
+        assert_eq!(
+            script,
+            "set -e\n\
+             echo 'anytrade-step 1 download-data'\n\
+             freqtrade download-data --config /anytrade/config.json --userdir /anytrade/user_data --timerange 20260101-\n\
+             echo 'anytrade-step 2 backtesting'\n\
+             freqtrade backtesting --config /anytrade/config.json --userdir /anytrade/user_data --strategy 'it'\\''s; rm -rf /'\n"
+        );
+    }
+
+    #[test]
+    fn the_last_step_is_read_back_from_the_output() {
+        let output: Vec<String> = [
+            "anytrade-step 1 download-data",
+            "downloading",
+            "anytrade-step 2 hyperopt",
+            "Traceback",
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(last_step(&output), Some((2, "hyperopt".to_owned())));
+        assert_eq!(last_step(&output[1..2]), None);
+    }
+}

@@ -1,0 +1,577 @@
+//! The docker runtime: every bot and every job is a container of the freqtrade image,
+//! labelled `anytrade.*`, with its directory under `<data>/bots/<id>` or
+//! `<data>/jobs/<id>` mounted at `/anytrade` (config, `user_data`, trade database).
+//!
+//! Containers outlive the control plane: a restarted control plane finds its bots and
+//! jobs by their names and labels and adopts them. Only its own: containers carry the
+//! control plane's data directory as a label, so control planes sharing an engine
+//! never reconcile each other's bots away. A bot's REST API is published on the
+//! host's loopback on a port the engine picks, read back from the container. A job is
+//! one container whose shell runs its steps; its outcome is the container's exit code,
+//! checked against freqtrade's own error line (freqtrade exits 0 after some fatal
+//! errors), and a `cancelled` mark the runtime leaves when it stops a job on request.
+//!
+//! The image is `runtime.docker.image` with `{version}` replaced; it is pulled when the
+//! engine lacks it, and where no registry is reachable `scripts/freqtrade-image` builds
+//! it.
+
+mod containers;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anytrade_aggregates::values::RuntimeKind;
+use async_trait::async_trait;
+use bollard::Docker;
+use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, NetworkCreateRequest};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, ListContainersOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+};
+use futures::StreamExt;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::files::{user_data_file, write_run_files};
+use super::output::{FATAL_MARKER, failure_lines};
+use super::{BotSpec, Instance, InstanceState, JobSpec, Runtime, RuntimeError, labels};
+use containers::{API_PORT, Shared};
+
+/// Seconds a container gets to stop on SIGTERM before the engine kills it.
+const STOP_GRACE_SECS: i32 = 20;
+/// The file a cancelled job's directory gets.
+const CANCELLED_MARK: &str = "cancelled";
+
+pub struct DockerConfig {
+    /// Where bots' and jobs' directories live; the engine must see the same path.
+    pub data_dir: PathBuf,
+    pub network: String,
+    /// The image name, with `{version}` standing for the freqtrade version.
+    pub image: String,
+    pub start_timeout: Duration,
+}
+
+pub struct DockerRuntime {
+    docker: Docker,
+    config: DockerConfig,
+    http: reqwest::Client,
+    /// `uid:gid` of this process: containers write the mounted directories as it.
+    user: String,
+    /// This control plane's [`containers::OWNER`] label value: its data directory.
+    owner: String,
+}
+
+fn engine(error: bollard::errors::Error) -> RuntimeError {
+    RuntimeError::Engine(error.to_string())
+}
+
+fn is_missing(error: &bollard::errors::Error) -> bool {
+    matches!(
+        error,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+impl DockerRuntime {
+    /// Connects to the engine at `socket` (speaking the API version it supports).
+    pub async fn connect(
+        socket: &str,
+        config: DockerConfig,
+        http: reqwest::Client,
+    ) -> Result<Self, RuntimeError> {
+        let docker = Docker::connect_with_socket(socket, 120, bollard::API_DEFAULT_VERSION)
+            .map_err(engine)?
+            .negotiate_version()
+            .await
+            .map_err(engine)?;
+        let user = format!("{}:{}", nix::unistd::getuid(), nix::unistd::getgid());
+        let owner = config.data_dir.to_string_lossy().into_owned();
+        Ok(Self {
+            docker,
+            config,
+            http,
+            user,
+            owner,
+        })
+    }
+
+    fn image(&self, version: &str) -> String {
+        self.config.image.replace("{version}", version)
+    }
+
+    fn bot_dir(&self, bot_id: Uuid) -> PathBuf {
+        self.config.data_dir.join("bots").join(bot_id.to_string())
+    }
+
+    fn job_dir(&self, job_id: Uuid) -> PathBuf {
+        self.config.data_dir.join("jobs").join(job_id.to_string())
+    }
+
+    /// The image for `version`, pulled when the engine lacks it.
+    async fn ensure_image(&self, version: &str) -> Result<String, RuntimeError> {
+        let image = self.image(version);
+        match self.docker.inspect_image(&image).await {
+            Ok(_) => return Ok(image),
+            Err(e) if is_missing(&e) => {}
+            Err(e) => return Err(engine(e)),
+        }
+        let options = CreateImageOptionsBuilder::new().from_image(&image).build();
+        let mut pulling = self.docker.create_image(Some(options), None, None);
+        while let Some(progress) = pulling.next().await {
+            if let Err(e) = progress {
+                return Err(RuntimeError::Image {
+                    image,
+                    reason: format!(
+                        "{e}; without a registry, build it with scripts/freqtrade-image {version}"
+                    ),
+                });
+            }
+        }
+        Ok(image)
+    }
+
+    async fn ensure_network(&self) -> Result<(), RuntimeError> {
+        let network = &self.config.network;
+        match self.docker.inspect_network(network, None).await {
+            Ok(_) => return Ok(()),
+            Err(e) if is_missing(&e) => {}
+            Err(e) => return Err(engine(e)),
+        }
+        let request = NetworkCreateRequest {
+            name: network.clone(),
+            driver: Some("bridge".into()),
+            labels: Some(HashMap::from([(labels::MANAGED.into(), "true".into())])),
+            ..Default::default()
+        };
+        match self.docker.create_network(request).await {
+            Ok(_) => Ok(()),
+            // Another start made it meanwhile.
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 409, ..
+            }) => Ok(()),
+            Err(e) => Err(engine(e)),
+        }
+    }
+
+    async fn inspect(&self, name: &str) -> Result<Option<ContainerInspectResponse>, RuntimeError> {
+        match self.docker.inspect_container(name, None).await {
+            Ok(container) => Ok(Some(container)),
+            Err(e) if is_missing(&e) => Ok(None),
+            Err(e) => Err(engine(e)),
+        }
+    }
+
+    async fn remove(&self, name: &str) -> Result<(), RuntimeError> {
+        let options = RemoveContainerOptionsBuilder::new().force(true).build();
+        match self.docker.remove_container(name, Some(options)).await {
+            Ok(()) => Ok(()),
+            Err(e) if is_missing(&e) => Ok(()),
+            Err(e) => Err(engine(e)),
+        }
+    }
+
+    async fn stop(&self, name: &str) -> Result<(), RuntimeError> {
+        let options = StopContainerOptionsBuilder::new()
+            .t(STOP_GRACE_SECS)
+            .build();
+        match self.docker.stop_container(name, Some(options)).await {
+            Ok(()) => Ok(()),
+            Err(e) if is_missing(&e) => Ok(()),
+            // Not running.
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 304, ..
+            }) => Ok(()),
+            Err(e) => Err(engine(e)),
+        }
+    }
+
+    /// The container's last `lines` lines of output (stdout and stderr).
+    async fn output(&self, name: &str, lines: usize) -> Result<Vec<String>, RuntimeError> {
+        let options = LogsOptionsBuilder::new()
+            .stdout(true)
+            .stderr(true)
+            .tail(&lines.to_string())
+            .build();
+        let mut stream = self.docker.logs(name, Some(options));
+        let mut text = String::new();
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(output) => text.push_str(&String::from_utf8_lossy(&output.into_bytes())),
+                Err(e) if is_missing(&e) => return Ok(Vec::new()),
+                Err(e) => return Err(engine(e)),
+            }
+        }
+        Ok(text.lines().map(str::to_owned).collect())
+    }
+
+    fn instance(
+        &self,
+        name: &str,
+        container: &ContainerInspectResponse,
+        state: InstanceState,
+    ) -> Instance {
+        let labels: BTreeMap<String, String> = container
+            .config
+            .as_ref()
+            .and_then(|config| config.labels.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        Instance {
+            runtime_id: name.to_owned(),
+            kind: RuntimeKind::Docker,
+            state,
+            labels,
+            api_url: published_api(container),
+        }
+    }
+
+    async fn create_and_start(
+        &self,
+        name: &str,
+        body: bollard::models::ContainerCreateBody,
+    ) -> Result<(), RuntimeError> {
+        let options = CreateContainerOptionsBuilder::new().name(name).build();
+        self.docker
+            .create_container(Some(options), body)
+            .await
+            .map_err(engine)?;
+        self.docker
+            .start_container(name, None)
+            .await
+            .map_err(engine)
+    }
+
+    /// Waits until the bot's API answers, its container ends, or the start timeout
+    /// passes; the bot is stopped when it does not come up.
+    async fn wait_until_up(&self, name: &str) -> Result<Instance, RuntimeError> {
+        let deadline = tokio::time::Instant::now() + self.config.start_timeout;
+        loop {
+            let Some(container) = self.inspect(name).await? else {
+                return Err(RuntimeError::NotFound(name.to_owned()));
+            };
+            if !is_running(&container) {
+                let tail = self.output(name, 200).await?;
+                return Err(RuntimeError::ExitedAtStart {
+                    status: exit_status(&container),
+                    reason: failure_lines(&tail).unwrap_or_else(|| "no error in its log".into()),
+                });
+            }
+            let instance = self.instance(name, &container, InstanceState::Running);
+            if let Some(api_url) = &instance.api_url
+                && ping(&self.http, api_url).await
+            {
+                return Ok(instance);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                self.stop(name).await?;
+                return Err(RuntimeError::StartTimeout {
+                    api_url: instance.api_url.unwrap_or_default(),
+                    seconds: self.config.start_timeout.as_secs(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    fn shared<'a>(&'a self, image: &'a str, dir: &'a str) -> Shared<'a> {
+        Shared {
+            image,
+            network: &self.config.network,
+            user: &self.user,
+            dir,
+            owner: &self.owner,
+        }
+    }
+
+    /// How a job's container ended, from its exit code, output and cancelled mark.
+    async fn job_state(
+        &self,
+        job_id: Uuid,
+        name: &str,
+        container: &ContainerInspectResponse,
+    ) -> Result<InstanceState, RuntimeError> {
+        if is_running(container) {
+            return Ok(InstanceState::Running);
+        }
+        if self.job_dir(job_id).join(CANCELLED_MARK).exists() {
+            return Ok(InstanceState::Exited {
+                detail: "cancelled".into(),
+            });
+        }
+        let output = self.output(name, 2000).await?;
+        let fatal = output.iter().any(|line| line.contains(FATAL_MARKER));
+        let code = container.state.as_ref().and_then(|s| s.exit_code);
+        if code == Some(0) && !fatal {
+            return Ok(InstanceState::Finished);
+        }
+        let step = containers::last_step(&output)
+            .map(|(number, subcommand)| format!("step {number} ({subcommand})"))
+            .unwrap_or_else(|| "the job".into());
+        let reason = failure_lines(&output).unwrap_or_else(|| "no error in its log".into());
+        Ok(InstanceState::Exited {
+            detail: format!("{step} {}: {reason}", exit_status(container)),
+        })
+    }
+}
+
+fn is_running(container: &ContainerInspectResponse) -> bool {
+    container.state.as_ref().is_some_and(|state| {
+        matches!(
+            state.status,
+            Some(ContainerStateStatusEnum::RUNNING | ContainerStateStatusEnum::RESTARTING)
+        ) || state.running == Some(true)
+    })
+}
+
+fn exit_status(container: &ContainerInspectResponse) -> String {
+    let state = container.state.as_ref();
+    match state.and_then(|s| s.exit_code) {
+        Some(code) if state.and_then(|s| s.oom_killed) == Some(true) => {
+            format!("exit code {code}, out of memory")
+        }
+        Some(code) => format!("exit code {code}"),
+        None => "no exit code".into(),
+    }
+}
+
+/// `http://127.0.0.1:<port>` where the engine published the container's API port.
+fn published_api(container: &ContainerInspectResponse) -> Option<String> {
+    let ports = container.network_settings.as_ref()?.ports.as_ref()?;
+    let bindings = ports.get(&format!("{API_PORT}/tcp"))?.as_ref()?;
+    let port = bindings.iter().find_map(|b| b.host_port.clone())?;
+    Some(format!("http://127.0.0.1:{port}"))
+}
+
+async fn ping(http: &reqwest::Client, api_url: &str) -> bool {
+    http.get(format!("{api_url}/api/v1/ping"))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await
+        .is_ok_and(|response| response.status().is_success())
+}
+
+/// The id in a runtime id `anytrade-bot-<id>` or `anytrade-job-<id>`.
+fn parse_runtime_id(runtime_id: &str) -> Option<(&'static str, Uuid)> {
+    if let Some(id) = runtime_id.strip_prefix("anytrade-bot-") {
+        return Some(("bots", Uuid::parse_str(id).ok()?));
+    }
+    let id = runtime_id.strip_prefix("anytrade-job-")?;
+    Some(("jobs", Uuid::parse_str(id).ok()?))
+}
+
+async fn remove_dir(dir: &std::path::Path) -> Result<(), RuntimeError> {
+    match tokio::fs::remove_dir_all(dir).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(RuntimeError::io(format!("remove {}", dir.display()))(e)),
+    }
+}
+
+#[async_trait]
+impl Runtime for DockerRuntime {
+    fn kind(&self) -> RuntimeKind {
+        RuntimeKind::Docker
+    }
+
+    fn runtime_id(&self, bot_id: Uuid) -> String {
+        containers::bot_container(bot_id)
+    }
+
+    async fn create_bot(
+        &self,
+        bot_id: Uuid,
+        freqtrade_version: &str,
+    ) -> Result<Instance, RuntimeError> {
+        let dir = self.bot_dir(bot_id);
+        tokio::fs::create_dir_all(dir.join("user_data"))
+            .await
+            .map_err(RuntimeError::io(format!("create {}", dir.display())))?;
+        self.ensure_image(freqtrade_version).await?;
+        self.ensure_network().await?;
+        let name = containers::bot_container(bot_id);
+        Ok(Instance {
+            runtime_id: name,
+            kind: RuntimeKind::Docker,
+            state: InstanceState::Created,
+            labels: BTreeMap::from([
+                (labels::MANAGED.to_owned(), "true".to_owned()),
+                (labels::KIND.to_owned(), "bot".to_owned()),
+                (labels::BOT_ID.to_owned(), bot_id.to_string()),
+            ]),
+            api_url: None,
+        })
+    }
+
+    async fn start_bot(&self, spec: &BotSpec) -> Result<Instance, RuntimeError> {
+        let name = containers::bot_container(spec.bot_id);
+        if let Some(container) = self.inspect(&name).await? {
+            if is_running(&container) {
+                return Ok(self.instance(&name, &container, InstanceState::Running));
+            }
+            // A stopped container holds the last spec; this start may differ.
+            self.remove(&name).await?;
+        }
+        let image = self.ensure_image(&spec.freqtrade_version).await?;
+        self.ensure_network().await?;
+        let mut config = spec.config.clone();
+        json_patch::merge(
+            &mut config,
+            &json!({ "api_server": { "listen_ip_address": "0.0.0.0", "listen_port": API_PORT } }),
+        );
+        let dir = self.bot_dir(spec.bot_id);
+        write_run_files(&dir, &spec.strategy, &config).await?;
+        let dir_text = dir.to_string_lossy().into_owned();
+        let body = containers::bot_body(spec, &self.shared(&image, &dir_text));
+        self.create_and_start(&name, body).await?;
+        self.wait_until_up(&name).await
+    }
+
+    async fn stop_bot(&self, bot_id: Uuid) -> Result<(), RuntimeError> {
+        self.stop(&containers::bot_container(bot_id)).await
+    }
+
+    async fn delete_bot(&self, bot_id: Uuid) -> Result<(), RuntimeError> {
+        self.remove(&containers::bot_container(bot_id)).await?;
+        remove_dir(&self.bot_dir(bot_id)).await
+    }
+
+    async fn bot_status(&self, bot_id: Uuid) -> Result<Option<Instance>, RuntimeError> {
+        let name = containers::bot_container(bot_id);
+        let Some(container) = self.inspect(&name).await? else {
+            return Ok(None);
+        };
+        let state = if is_running(&container) {
+            InstanceState::Running
+        } else {
+            InstanceState::Exited {
+                detail: format!("freqtrade {}", exit_status(&container)),
+            }
+        };
+        Ok(Some(self.instance(&name, &container, state)))
+    }
+
+    async fn health_check(&self, bot_id: Uuid) -> Result<bool, RuntimeError> {
+        Ok(match self.bot_status(bot_id).await? {
+            Some(instance) if instance.is_running() => match &instance.api_url {
+                Some(api_url) => ping(&self.http, api_url).await,
+                None => false,
+            },
+            _ => false,
+        })
+    }
+
+    async fn logs(&self, bot_id: Uuid, lines: usize) -> Result<Vec<String>, RuntimeError> {
+        self.output(&containers::bot_container(bot_id), lines).await
+    }
+
+    async fn run_job(&self, spec: &JobSpec) -> Result<Instance, RuntimeError> {
+        let name = containers::job_container(spec.job_id);
+        if let Some(container) = self.inspect(&name).await? {
+            let state = self.job_state(spec.job_id, &name, &container).await?;
+            return Ok(self.instance(&name, &container, state));
+        }
+        if spec.steps.iter().all(Vec::is_empty) {
+            return Err(RuntimeError::NoSteps(spec.job_id));
+        }
+        let image = self.ensure_image(&spec.freqtrade_version).await?;
+        self.ensure_network().await?;
+        let dir = self.job_dir(spec.job_id);
+        write_run_files(&dir, &spec.strategy, &spec.config).await?;
+        let dir_text = dir.to_string_lossy().into_owned();
+        let body = containers::job_body(spec, &self.shared(&image, &dir_text));
+        self.create_and_start(&name, body).await?;
+        let container = self
+            .inspect(&name)
+            .await?
+            .ok_or_else(|| RuntimeError::NotFound(name.clone()))?;
+        let state = self.job_state(spec.job_id, &name, &container).await?;
+        Ok(self.instance(&name, &container, state))
+    }
+
+    async fn job_status(&self, job_id: Uuid) -> Result<Option<Instance>, RuntimeError> {
+        let name = containers::job_container(job_id);
+        let Some(container) = self.inspect(&name).await? else {
+            return Ok(None);
+        };
+        let state = self.job_state(job_id, &name, &container).await?;
+        Ok(Some(self.instance(&name, &container, state)))
+    }
+
+    async fn cancel_job(&self, job_id: Uuid) -> Result<(), RuntimeError> {
+        let name = containers::job_container(job_id);
+        let Some(container) = self.inspect(&name).await? else {
+            return Err(RuntimeError::NotFound(name));
+        };
+        if !is_running(&container) {
+            return Ok(());
+        }
+        let mark = self.job_dir(job_id).join(CANCELLED_MARK);
+        tokio::fs::write(&mark, b"")
+            .await
+            .map_err(RuntimeError::io(format!("write {}", mark.display())))?;
+        self.stop(&name).await
+    }
+
+    async fn job_logs(&self, job_id: Uuid, lines: usize) -> Result<Vec<String>, RuntimeError> {
+        self.output(&containers::job_container(job_id), lines).await
+    }
+
+    async fn job_file(&self, job_id: Uuid, path: &str) -> Result<Option<Vec<u8>>, RuntimeError> {
+        user_data_file(&self.job_dir(job_id), path).await
+    }
+
+    async fn list_instances(&self) -> Result<Vec<Instance>, RuntimeError> {
+        let filters = HashMap::from([(
+            "label",
+            vec![
+                format!("{}=true", labels::MANAGED),
+                format!("{}={}", containers::OWNER, self.owner),
+            ],
+        )]);
+        let options = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let summaries = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(engine)?;
+        let mut instances = Vec::new();
+        for summary in summaries {
+            let Some(name) = summary
+                .names
+                .as_ref()
+                .and_then(|names| names.first())
+                .map(|name| name.trim_start_matches('/').to_owned())
+            else {
+                continue;
+            };
+            let Some(container) = self.inspect(&name).await? else {
+                continue;
+            };
+            let state = match parse_runtime_id(&name) {
+                Some(("jobs", job_id)) => self.job_state(job_id, &name, &container).await?,
+                _ if is_running(&container) => InstanceState::Running,
+                _ => InstanceState::Exited {
+                    detail: format!("freqtrade {}", exit_status(&container)),
+                },
+            };
+            instances.push(self.instance(&name, &container, state));
+        }
+        Ok(instances)
+    }
+
+    async fn cleanup(&self, runtime_id: &str) -> Result<(), RuntimeError> {
+        self.remove(runtime_id).await?;
+        if let Some((kind, id)) = parse_runtime_id(runtime_id) {
+            remove_dir(&self.config.data_dir.join(kind).join(id.to_string())).await?;
+        }
+        Ok(())
+    }
+}
