@@ -233,14 +233,15 @@ impl JobExecutor {
         })
     }
 
-    /// Starts a pending job; `false` when it turned out not to be pending (or failed to
-    /// start, which is recorded).
+    /// Starts a pending job. Whether the job runs now: a job the read model still shows
+    /// pending may already have been started (the projection lags the event store), and
+    /// it takes its place in the limit all the same.
     async fn launch(&self, kind: JobKind, id: Uuid) -> Result<bool, PassError> {
         let Some(job) = self.current(kind, id).await? else {
             return Ok(false);
         };
         if job.status != JobStatus::Pending {
-            return Ok(false);
+            return Ok(job.status == JobStatus::Running);
         }
         let spec = match self.runtime_spec(kind, id, &job).await? {
             Ok(spec) => spec,

@@ -15,8 +15,8 @@ use crate::bot_lifecycle::{
     PROVISION_WITHIN, START_WITHIN, act, create_bot, managing_app, sandbox_exchange, strategy,
     wait_for_status,
 };
-use crate::job_executor::{job_input, run, wait_for};
-use crate::sandbox::{ALWAYS_ENTER, simulator_for_containers};
+use crate::job_executor::{hyperopt_input, job_input, run, wait_for};
+use crate::sandbox::{ALWAYS_ENTER, TUNABLE, simulator_for_containers};
 
 const IMAGE: &str = "anytrade/freqtrade:{version}";
 
@@ -184,5 +184,38 @@ async fn bots_and_jobs_run_as_containers() {
             .as_str()
             .is_some_and(|log| log.contains("anytrade-step 2 backtesting")),
         "{done}"
+    );
+
+    // A long hyperopt in a container reports progress; cancelling stops its container
+    // and the job shows cancelled, not failed.
+    let tunable = strategy(&app, "tunable", TUNABLE).await;
+    let long = run(&app, "hyperopt", hyperopt_input(&tunable, &exchange, 5000)).await;
+    let job_container = format!("anytrade-job-{long}");
+    cleanup.0.push(job_container.clone());
+    wait_for(&app, "hyperopt", &long, PROVISION_WITHIN, |job| {
+        job["epoch"].as_i64() > Some(0) || job["status"] == "FAILED"
+    })
+    .await;
+    assert_eq!(
+        inspect(&job_container).expect("the job's container")["State"]["Running"],
+        true
+    );
+    app.query(
+        "mutation($id: ID!) { cancelHyperopt(id: $id) }",
+        json!({ "id": long }),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    while inspect(&job_container).expect("container")["State"]["Running"] == true {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the cancelled hyperopt runs on"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        crate::job_executor::job(&app, "hyperopt", &long).await["status"],
+        "CANCELLED"
     );
 }

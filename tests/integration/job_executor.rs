@@ -45,7 +45,7 @@ pub(crate) fn job_input(strategy: &str, exchange: &str) -> Value {
     })
 }
 
-fn hyperopt_input(strategy: &str, exchange: &str, epochs: u32) -> Value {
+pub(crate) fn hyperopt_input(strategy: &str, exchange: &str, epochs: u32) -> Value {
     let mut input = job_input(strategy, exchange);
     input["epochs"] = json!(epochs);
     input["spaces"] = json!(["BUY"]);
@@ -68,7 +68,7 @@ pub(crate) async fn run(app: &TestApp, kind: &str, input: Value) -> String {
         .to_owned()
 }
 
-async fn job(app: &TestApp, kind: &str, id: &str) -> Value {
+pub(crate) async fn job(app: &TestApp, kind: &str, id: &str) -> Value {
     let fields = if kind == "backtest" {
         BACKTEST
     } else {
