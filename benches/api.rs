@@ -19,6 +19,8 @@
 //! Settings: `BENCH_SECONDS` per phase (default 10); `BENCH_SUBSCRIBERS` (default 1000);
 //! `BENCH_EVENT_RATE`, events per second, a comma-separated list for several runs
 //! (default 1000); `BENCH_PARTS`, `queries`, `subscriptions` or both (the default).
+//! Under `cargo test` (no `--bench` argument) the defaults are a smoke run: 2 s phases
+//! and 100 subscribers.
 //!
 //! The read models (`exchanges`, `strategies`, `strategy_versions`, `bots`, `trades`) are
 //! derived data, so they are seeded directly with set-based SQL rather than replayed from
@@ -1134,8 +1136,10 @@ async fn queries(
 #[tokio::main]
 async fn main() {
     let url = std::env::var("DATABASE_URL").expect("DATABASE_URL (use scripts/bench)");
-    let seconds: u64 = env("BENCH_SECONDS", 10);
-    let subscribers: usize = env("BENCH_SUBSCRIBERS", 1000);
+    // `cargo test` runs this too (without `--bench`): then a short smoke run.
+    let full = std::env::args().any(|arg| arg == "--bench");
+    let seconds: u64 = env("BENCH_SECONDS", if full { 10 } else { 2 });
+    let subscribers: usize = env("BENCH_SUBSCRIBERS", if full { 1000 } else { 100 });
     let parts: String = env("BENCH_PARTS", "queries,subscriptions".to_owned());
     let rates: Vec<f64> = std::env::var("BENCH_EVENT_RATE")
         .unwrap_or_else(|_| "1000".into())
