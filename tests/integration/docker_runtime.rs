@@ -89,7 +89,7 @@ async fn bots_and_jobs_run_as_containers() {
         "boxed",
         &exchange,
         &always,
-        json!({ "runtime": "DOCKER" }),
+        json!({ "runtime": "DOCKER", "resources": { "cpu": "500m", "memory": "768Mi" } }),
     )
     .await;
     let container = format!("anytrade-bot-{id}");
@@ -112,6 +112,9 @@ async fn bots_and_jobs_run_as_containers() {
         inspected["Config"]["Labels"]["anytrade.bot_id"],
         id.as_str()
     );
+    // Its limits reach the engine.
+    assert_eq!(inspected["HostConfig"]["NanoCpus"], 500_000_000);
+    assert_eq!(inspected["HostConfig"]["Memory"], 768 * 1024 * 1024);
     let started_at = inspected["State"]["StartedAt"].clone();
     let env = inspected["Config"]["Env"].to_string();
     assert!(
