@@ -118,6 +118,7 @@ async fn runtimes(settings: &Settings) -> anyhow::Result<Runtimes> {
             .unwrap_or_else(|| settings.data_dir.join("docker")),
         network: docker.network.clone(),
         image: docker.image.clone(),
+        pull: docker.pull,
         start_timeout: Duration::from_secs(docker.start_timeout_secs),
     };
     match DockerRuntime::connect(&docker.socket, docker_config, http).await {

@@ -71,6 +71,9 @@ pub struct DockerSettings {
     pub data_path: Option<PathBuf>,
     /// The freqtrade image; `{version}` stands for the bot's freqtrade version.
     pub image: String,
+    /// Pull the image from its registry when the engine lacks it. Off by default: the
+    /// default image is built locally by `scripts/freqtrade-image`.
+    pub pull: bool,
     /// How long a bot may take until its REST API answers.
     pub start_timeout_secs: u64,
 }
@@ -81,7 +84,8 @@ impl Default for DockerSettings {
             socket: "unix:///var/run/docker.sock".into(),
             network: "anytrade-network".into(),
             data_path: None,
-            image: "freqtradeorg/freqtrade:{version}".into(),
+            image: "anytrade/freqtrade:{version}".into(),
+            pull: false,
             start_timeout_secs: 120,
         }
     }

@@ -38,6 +38,8 @@ use crate::store::{CommandError, CommandMetadata, Commands};
 const ACTOR: &str = "system:job-executor";
 /// The lines of a job's log kept for `logOutput`.
 const LOG_LINES: usize = 200;
+/// How often the runtimes' job instances are compared with the jobs' states.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// How often a running job's progress and log are read at most.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
@@ -122,14 +124,16 @@ impl JobExecutor {
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot read the log head"),
             }
-            self.remove_orphans().await;
             let mut ticks = tokio::time::interval(Duration::from_millis(
                 self.settings.poll_interval_ms.max(100),
             ));
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut sweeps = tokio::time::interval(SWEEP_EVERY);
+            sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
                     Some(event) = events.next() => self.on_event(&event),
+                    _ = sweeps.tick() => self.sweep().await,
                     _ = ticks.tick() => self.pass().await,
                     _ = self.wake.notified() => self.pass().await,
                     _ = async { drop(stop.wait_for(|stop| *stop).await) } => return,
@@ -331,13 +335,21 @@ impl JobExecutor {
     }
 
     /// The runtime that has the job, and its instance there.
+    /// `None` only when every runtime answered without it: a runtime that cannot be
+    /// asked (an engine down) is an error, so a job there is not taken for gone.
     async fn find(&self, id: Uuid) -> Result<Option<(Arc<dyn Runtime>, Instance)>, PassError> {
+        let mut unanswered = None;
         for runtime in self.runtimes.all() {
-            if let Some(instance) = runtime.job_status(id).await? {
-                return Ok(Some((runtime.clone(), instance)));
+            match runtime.job_status(id).await {
+                Ok(Some(instance)) => return Ok(Some((runtime.clone(), instance))),
+                Ok(None) => {}
+                Err(e) => unanswered = Some(e),
             }
         }
-        Ok(None)
+        match unanswered {
+            Some(e) => Err(e.into()),
+            None => Ok(None),
+        }
     }
 
     /// Checks a running job: progress while it runs, its outcome once it ended.
@@ -349,6 +361,9 @@ impl JobExecutor {
             return Ok(());
         }
         let Some((runtime, instance)) = self.find(id).await? else {
+            if let Ok(mut read) = self.progress_read.lock() {
+                read.remove(&id);
+            }
             let reason = "the job's process is gone (its files were removed)".to_owned();
             return self.record(kind, id, Outcome::Failed(reason)).await;
         };
@@ -522,9 +537,11 @@ impl JobExecutor {
         Ok(())
     }
 
-    /// At start: jobs the runtimes hold whose job is deleted or unknown are removed
-    /// (a deletion whose cleanup a crash cut short); those of cancelled jobs stopped.
-    async fn remove_orphans(&self) {
+    /// At start and every [`SWEEP_EVERY`]: what the runtimes hold for a deleted or
+    /// unknown job is removed, and a process still running for a job that has ended
+    /// (cancelled, or recorded as finished while its process lingered) is stopped. This
+    /// repeats what a cancellation or deletion did at once, should that have failed.
+    async fn sweep(&self) {
         for runtime in self.runtimes.all() {
             let instances = match runtime.list_instances().await {
                 Ok(instances) => instances,
@@ -539,7 +556,7 @@ impl JobExecutor {
                 };
                 let outcome = match self.current(kind, id).await {
                     Ok(None) => self.stop_job(kind, id, true).await,
-                    Ok(Some(job)) if job.status == JobStatus::Cancelled => {
+                    Ok(Some(job)) if job.status.is_finished() && instance.is_running() => {
                         self.stop_job(kind, id, false).await
                     }
                     Ok(Some(_)) => Ok(()),
@@ -569,11 +586,12 @@ impl JobExecutor {
                     },
                     Outcome::Failed(error) => BacktestCommand::FailBacktest { error },
                 };
-                self.commands
+                let done = self
+                    .commands
                     .backtests
                     .execute(&id.to_string(), command, &metadata())
-                    .await?;
-                Ok(())
+                    .await;
+                changed_meanwhile(id, done.map(|_| ()))
             }
             JobKind::Hyperopt => {
                 let command = match outcome {
@@ -589,11 +607,12 @@ impl JobExecutor {
     }
 
     async fn execute_hyperopt(&self, id: Uuid, command: HyperoptCommand) -> Result<(), PassError> {
-        self.commands
+        let done = self
+            .commands
             .hyperopts
             .execute(&id.to_string(), command, &metadata())
-            .await?;
-        Ok(())
+            .await;
+        changed_meanwhile(id, done.map(|_| ()))
     }
 }
 
@@ -602,6 +621,19 @@ enum Outcome {
     Started(String),
     Completed(Map<String, Value>),
     Failed(String),
+}
+
+/// A refusal because the job moved on meanwhile (cancelled while it was being
+/// started, say) is not an error: the job's new state is what the next pass acts on.
+fn changed_meanwhile(id: Uuid, done: Result<(), CommandError>) -> Result<(), PassError> {
+    match done {
+        Ok(()) => Ok(()),
+        Err(CommandError::Domain(e)) => {
+            tracing::info!(%id, reason = %e, "job changed meanwhile; leaving it to the next pass");
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn metadata() -> CommandMetadata {

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use anytrade_aggregates::values::ResourceLimits;
-use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig, PortBinding};
 use uuid::Uuid;
 
 use crate::runtime::{BotSpec, JobKind, JobSpec, labels};
@@ -136,6 +136,14 @@ fn host_config(shared: &Shared<'_>, resources: &ResourceLimits) -> HostConfig {
         binds: Some(vec![format!("{}:{WORKDIR}", shared.dir)]),
         network_mode: Some(shared.network.into()),
         extra_hosts: Some(vec![format!("{HOST_ALIAS}:host-gateway")]),
+        // The engine keeps a container's output; a bot runs for months.
+        log_config: Some(HostConfigLogConfig {
+            typ: Some("json-file".into()),
+            config: Some(HashMap::from([
+                ("max-size".into(), "20m".into()),
+                ("max-file".into(), "3".into()),
+            ])),
+        }),
         nano_cpus: resources.cpu.map(|cpu| cpu.nano_cpus()),
         memory: resources
             .memory
@@ -236,6 +244,12 @@ mod tests {
             host.extra_hosts,
             Some(vec!["host.docker.internal:host-gateway".to_owned()])
         );
+        let logs = host
+            .log_config
+            .expect("log config")
+            .config
+            .expect("options");
+        assert_eq!(logs["max-size"], "20m");
     }
 
     #[test]

@@ -11,9 +11,9 @@
 //! checked against freqtrade's own error line (freqtrade exits 0 after some fatal
 //! errors), and a `cancelled` mark the runtime leaves when it stops a job on request.
 //!
-//! The image is `runtime.docker.image` with `{version}` replaced; it is pulled when the
-//! engine lacks it, and where no registry is reachable `scripts/freqtrade-image` builds
-//! it.
+//! The image is `runtime.docker.image` with `{version}` replaced: by default
+//! `anytrade/freqtrade:{version}`, which `scripts/freqtrade-image` builds on the engine
+//! with no registry; with `runtime.docker.pull` on, a missing image is pulled.
 
 mod containers;
 
@@ -24,7 +24,10 @@ use std::time::Duration;
 use anytrade_aggregates::values::RuntimeKind;
 use async_trait::async_trait;
 use bollard::Docker;
-use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, NetworkCreateRequest};
+use bollard::models::{
+    ContainerInspectResponse, ContainerStateStatusEnum, ContainerSummary,
+    ContainerSummaryStateEnum, NetworkCreateRequest,
+};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, ListContainersOptionsBuilder,
     LogsOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
@@ -40,8 +43,9 @@ use containers::{API_PORT, Shared};
 
 /// Seconds a container gets to stop on SIGTERM before the engine kills it.
 const STOP_GRACE_SECS: i32 = 20;
-/// The file a cancelled job's directory gets.
-const CANCELLED_MARK: &str = "cancelled";
+/// Directory (under the data directory, outside every mounted one, so code in a job
+/// cannot forge or redirect it) holding one empty file per job cancelled on request.
+const CANCELLED: &str = "cancelled";
 
 pub struct DockerConfig {
     /// Where bots' and jobs' directories live; the engine must see the same path.
@@ -49,6 +53,8 @@ pub struct DockerConfig {
     pub network: String,
     /// The image name, with `{version}` standing for the freqtrade version.
     pub image: String,
+    /// Whether a missing image is pulled (else it must be built on the engine).
+    pub pull: bool,
     pub start_timeout: Duration,
 }
 
@@ -89,6 +95,10 @@ impl DockerRuntime {
             .await
             .map_err(engine)?;
         let user = format!("{}:{}", nix::unistd::getuid(), nix::unistd::getgid());
+        // The engine binds absolute paths only, and the owner label must be one name.
+        let mut config = config;
+        config.data_dir = std::path::absolute(&config.data_dir)
+            .map_err(RuntimeError::io("resolve the docker data directory"))?;
         let owner = config.data_dir.to_string_lossy().into_owned();
         Ok(Self {
             docker,
@@ -111,13 +121,28 @@ impl DockerRuntime {
         self.config.data_dir.join("jobs").join(job_id.to_string())
     }
 
-    /// The image for `version`, pulled when the engine lacks it.
+    fn cancelled_mark(&self, job_id: Uuid) -> PathBuf {
+        self.config
+            .data_dir
+            .join(CANCELLED)
+            .join(job_id.to_string())
+    }
+
+    /// The image for `version`; pulled when the engine lacks it and pulling is on.
     async fn ensure_image(&self, version: &str) -> Result<String, RuntimeError> {
         let image = self.image(version);
         match self.docker.inspect_image(&image).await {
             Ok(_) => return Ok(image),
             Err(e) if is_missing(&e) => {}
             Err(e) => return Err(engine(e)),
+        }
+        if !self.config.pull {
+            return Err(RuntimeError::Image {
+                image,
+                reason: format!(
+                    "the engine does not have it (runtime.docker.pull is off); build it with scripts/freqtrade-image {version}"
+                ),
+            });
         }
         let options = CreateImageOptionsBuilder::new().from_image(&image).build();
         let mut pulling = self.docker.create_image(Some(options), None, None);
@@ -180,11 +205,8 @@ impl DockerRuntime {
             .build();
         match self.docker.stop_container(name, Some(options)).await {
             Ok(()) => Ok(()),
+            // bollard answers a stopped container's 304 with Ok.
             Err(e) if is_missing(&e) => Ok(()),
-            // Not running.
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 304, ..
-            }) => Ok(()),
             Err(e) => Err(engine(e)),
         }
     }
@@ -278,6 +300,22 @@ impl DockerRuntime {
         }
     }
 
+    /// A job just started (nothing more is asked of the engine: the job runs, and a
+    /// failure to read it back must not read as a failed start).
+    fn job_instance(&self, spec: &JobSpec, name: &str) -> Instance {
+        Instance {
+            runtime_id: name.to_owned(),
+            kind: RuntimeKind::Docker,
+            state: InstanceState::Running,
+            labels: BTreeMap::from([
+                (labels::MANAGED.to_owned(), "true".to_owned()),
+                (labels::KIND.to_owned(), spec.kind.as_str().to_owned()),
+                (labels::JOB_ID.to_owned(), spec.job_id.to_string()),
+            ]),
+            api_url: None,
+        }
+    }
+
     fn shared<'a>(&'a self, image: &'a str, dir: &'a str) -> Shared<'a> {
         Shared {
             image,
@@ -298,7 +336,10 @@ impl DockerRuntime {
         if is_running(container) {
             return Ok(InstanceState::Running);
         }
-        if self.job_dir(job_id).join(CANCELLED_MARK).exists() {
+        if is_created(container) {
+            return Ok(InstanceState::Created);
+        }
+        if self.cancelled_mark(job_id).exists() {
             return Ok(InstanceState::Exited {
                 detail: "cancelled".into(),
             });
@@ -328,6 +369,14 @@ fn is_running(container: &ContainerInspectResponse) -> bool {
     })
 }
 
+/// Made but never started (a crash between the two, say).
+fn is_created(container: &ContainerInspectResponse) -> bool {
+    container
+        .state
+        .as_ref()
+        .is_some_and(|state| state.status == Some(ContainerStateStatusEnum::CREATED))
+}
+
 fn exit_status(container: &ContainerInspectResponse) -> String {
     let state = container.state.as_ref();
     match state.and_then(|s| s.exit_code) {
@@ -337,6 +386,39 @@ fn exit_status(container: &ContainerInspectResponse) -> String {
         Some(code) => format!("exit code {code}"),
         None => "no exit code".into(),
     }
+}
+
+/// A listed container as an instance: running, made, or ended (with the engine's
+/// words for how).
+fn summary_instance(summary: ContainerSummary) -> Option<Instance> {
+    let name = summary
+        .names
+        .as_ref()?
+        .first()?
+        .trim_start_matches('/')
+        .to_owned();
+    let state = match summary.state {
+        Some(ContainerSummaryStateEnum::RUNNING | ContainerSummaryStateEnum::RESTARTING) => {
+            InstanceState::Running
+        }
+        Some(ContainerSummaryStateEnum::CREATED) => InstanceState::Created,
+        _ => InstanceState::Exited {
+            detail: summary.status.clone().unwrap_or_else(|| "ended".into()),
+        },
+    };
+    let api_url = summary.ports.as_ref().and_then(|ports| {
+        let port = ports
+            .iter()
+            .find(|p| p.private_port == API_PORT && p.public_port.is_some())?;
+        Some(format!("http://127.0.0.1:{}", port.public_port?))
+    });
+    Some(Instance {
+        runtime_id: name,
+        kind: RuntimeKind::Docker,
+        state,
+        labels: summary.labels.unwrap_or_default().into_iter().collect(),
+        api_url,
+    })
 }
 
 /// `http://127.0.0.1:<port>` where the engine published the container's API port.
@@ -436,7 +518,10 @@ impl Runtime for DockerRuntime {
     }
 
     async fn delete_bot(&self, bot_id: Uuid) -> Result<(), RuntimeError> {
-        self.remove(&containers::bot_container(bot_id)).await?;
+        // Stopped first: freqtrade shuts down cleanly on SIGTERM, a forced remove kills.
+        let name = containers::bot_container(bot_id);
+        self.stop(&name).await?;
+        self.remove(&name).await?;
         remove_dir(&self.bot_dir(bot_id)).await
     }
 
@@ -472,8 +557,15 @@ impl Runtime for DockerRuntime {
     async fn run_job(&self, spec: &JobSpec) -> Result<Instance, RuntimeError> {
         let name = containers::job_container(spec.job_id);
         if let Some(container) = self.inspect(&name).await? {
-            let state = self.job_state(spec.job_id, &name, &container).await?;
-            return Ok(self.instance(&name, &container, state));
+            if !is_created(&container) {
+                let state = self.job_state(spec.job_id, &name, &container).await?;
+                return Ok(self.instance(&name, &container, state));
+            }
+            self.docker
+                .start_container(&name, None)
+                .await
+                .map_err(engine)?;
+            return Ok(self.job_instance(spec, &name));
         }
         if spec.steps.iter().all(Vec::is_empty) {
             return Err(RuntimeError::NoSteps(spec.job_id));
@@ -485,12 +577,7 @@ impl Runtime for DockerRuntime {
         let dir_text = dir.to_string_lossy().into_owned();
         let body = containers::job_body(spec, &self.shared(&image, &dir_text));
         self.create_and_start(&name, body).await?;
-        let container = self
-            .inspect(&name)
-            .await?
-            .ok_or_else(|| RuntimeError::NotFound(name.clone()))?;
-        let state = self.job_state(spec.job_id, &name, &container).await?;
-        Ok(self.instance(&name, &container, state))
+        Ok(self.job_instance(spec, &name))
     }
 
     async fn job_status(&self, job_id: Uuid) -> Result<Option<Instance>, RuntimeError> {
@@ -510,9 +597,13 @@ impl Runtime for DockerRuntime {
         if !is_running(&container) {
             return Ok(());
         }
-        let mark = self.job_dir(job_id).join(CANCELLED_MARK);
-        tokio::fs::write(&mark, b"")
-            .await
+        let mark = self.cancelled_mark(job_id);
+        let written = match mark.parent() {
+            Some(parent) => tokio::fs::create_dir_all(parent).await,
+            None => Ok(()),
+        };
+        written
+            .and(tokio::fs::write(&mark, b"").await)
             .map_err(RuntimeError::io(format!("write {}", mark.display())))?;
         self.stop(&name).await
     }
@@ -542,29 +633,9 @@ impl Runtime for DockerRuntime {
             .list_containers(Some(options))
             .await
             .map_err(engine)?;
-        let mut instances = Vec::new();
-        for summary in summaries {
-            let Some(name) = summary
-                .names
-                .as_ref()
-                .and_then(|names| names.first())
-                .map(|name| name.trim_start_matches('/').to_owned())
-            else {
-                continue;
-            };
-            let Some(container) = self.inspect(&name).await? else {
-                continue;
-            };
-            let state = match parse_runtime_id(&name) {
-                Some(("jobs", job_id)) => self.job_state(job_id, &name, &container).await?,
-                _ if is_running(&container) => InstanceState::Running,
-                _ => InstanceState::Exited {
-                    detail: format!("freqtrade {}", exit_status(&container)),
-                },
-            };
-            instances.push(self.instance(&name, &container, state));
-        }
-        Ok(instances)
+        // From the listing alone: the reconcilers call this often, and a job's exact
+        // outcome (which reads its output) is `job_status`'s business.
+        Ok(summaries.into_iter().filter_map(summary_instance).collect())
     }
 
     async fn cleanup(&self, runtime_id: &str) -> Result<(), RuntimeError> {
