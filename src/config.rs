@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
-use anytrade_aggregates::values::FreqtradeVersion;
+use anytrade_aggregates::values::{CpuLimit, FreqtradeVersion, MemoryLimit, ResourceLimits};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -238,6 +238,56 @@ pub struct JobSettings {
     pub poll_interval_ms: u64,
     /// The freqtrade release jobs run with.
     pub freqtrade_version: String,
+    /// Each job's CPU limit (`1.5`, `1500m`) where the runtime enforces one (docker);
+    /// none by default.
+    #[serde(deserialize_with = "string_or_number")]
+    pub cpu: Option<String>,
+    /// Each job's memory limit (`2Gi`, `512Mi`) where the runtime enforces one
+    /// (docker), so a hyperopt cannot take the memory live bots need; none by default.
+    pub memory: Option<String>,
+}
+
+/// A setting written as text or as a bare number (`cpu = 2`, `ANYTRADE_JOBS__CPU=2`).
+fn string_or_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(f64),
+    }
+    Ok(
+        Option::<Raw>::deserialize(deserializer)?.map(|raw| match raw {
+            Raw::Text(text) => text,
+            Raw::Number(number) => number.to_string(),
+        }),
+    )
+}
+
+impl JobSettings {
+    /// The limits every job runs with (checked when the settings load).
+    pub fn resources(&self) -> Result<ResourceLimits, ConfigError> {
+        let cpu = self
+            .cpu
+            .as_deref()
+            .map(CpuLimit::parse)
+            .transpose()
+            .map_err(|e| ConfigError {
+                key: "jobs.cpu".into(),
+                reason: e.to_string(),
+            })?;
+        let memory = self
+            .memory
+            .as_deref()
+            .map(MemoryLimit::parse)
+            .transpose()
+            .map_err(|e| ConfigError {
+                key: "jobs.memory".into(),
+                reason: e.to_string(),
+            })?;
+        Ok(ResourceLimits { cpu, memory })
+    }
 }
 
 impl Default for JobSettings {
@@ -247,6 +297,8 @@ impl Default for JobSettings {
             max_hyperopts: 1,
             poll_interval_ms: 2000,
             freqtrade_version: FreqtradeVersion::default().as_str().to_owned(),
+            cpu: None,
+            memory: None,
         }
     }
 }
@@ -460,6 +512,7 @@ impl Settings {
                 });
             }
         }
+        self.jobs.resources()?;
         if let Err(e) = FreqtradeVersion::parse(&self.jobs.freqtrade_version) {
             return Err(ConfigError {
                 key: "jobs.freqtrade_version".into(),
@@ -599,6 +652,24 @@ mod tests {
             jail.clear_env();
             jail.set_env("DATABASE_URL", "mysql://x");
             assert_eq!(load_in(jail, None).unwrap_err().key, "database_url");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("ANYTRADE_JOBS__MEMORY", "lots");
+            assert_eq!(load_in(jail, None).unwrap_err().key, "jobs.memory");
+            jail.set_env("ANYTRADE_JOBS__MEMORY", "2Gi");
+            jail.set_env("ANYTRADE_JOBS__CPU", "-1");
+            assert_eq!(load_in(jail, None).unwrap_err().key, "jobs.cpu");
+            jail.set_env("ANYTRADE_JOBS__CPU", "1500m");
+            let jobs = load_in(jail, None).expect("valid").jobs;
+            let limits = jobs.resources().expect("limits");
+            assert_eq!(limits.memory.map(|m| m.bytes()), Some(2 << 30));
+            assert_eq!(limits.cpu.map(|c| c.millicores()), Some(1500));
+            jail.set_env("ANYTRADE_JOBS__CPU", "2");
+            let jobs = load_in(jail, None).expect("a bare number").jobs;
+            let cpu = jobs.resources().expect("limits").cpu;
+            assert_eq!(cpu.map(|c| c.millicores()), Some(2000));
             Ok(())
         });
     }

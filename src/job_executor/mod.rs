@@ -330,7 +330,7 @@ impl JobExecutor {
                 code: version.code.clone(),
             },
             steps,
-            resources: Default::default(),
+            resources: self.settings.resources().unwrap_or_default(),
         }))
     }
 

@@ -68,6 +68,7 @@ async fn docker_app(data: &std::path::Path) -> TestApp {
         settings.runtime.docker.image = IMAGE.into();
         settings.runtime.docker.data_path = Some(data.join("docker"));
         settings.jobs.poll_interval_ms = 500;
+        settings.jobs.memory = Some("1536Mi".into());
     })
     .await
 }
@@ -182,6 +183,12 @@ async fn bots_and_jobs_run_as_containers() {
     assert_eq!(done["status"], "COMPLETED", "{done}");
     assert_eq!(done["runtimeId"], format!("anytrade-job-{backtest}"));
     assert!(done["summary"]["totalTrades"].as_i64() > Some(0), "{done}");
+    let job_container = inspect(&format!("anytrade-job-{backtest}")).expect("job container");
+    assert_eq!(
+        job_container["HostConfig"]["Memory"],
+        1536 * 1024 * 1024,
+        "jobs.memory reaches the engine"
+    );
     assert!(
         done["logOutput"]
             .as_str()
