@@ -8,12 +8,16 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{drop_database, env, fresh_database_url};
+
 use anytrade::db;
 use anytrade::store::{CommandBus, CommandMetadata, EventLog};
 use anytrade_aggregates::exchange::{Exchange, ExchangeCommand};
 use anytrade_aggregates::{DomainError, ExchangeFacts, Lookup, StrategyFacts};
+use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, PgPool};
 use uuid::Uuid;
 
 /// The bench creates exchanges only, so nothing else exists to look up.
@@ -170,31 +174,22 @@ fn percentile(latencies: &mut [Duration], p: f64) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-async fn fresh_database(url: &str) -> PgPool {
-    let admin = PgConnectOptions::from_str(url).expect("DATABASE_URL parses");
-    let name = format!("anytrade_bench_{}", Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect_with(&admin)
-        .await
-        .expect("connect");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create database");
-    let pool = db::connect(admin.database(&name), 16)
+/// A migrated scratch database, and its name (to drop it after).
+async fn fresh_database(url: &str) -> (PgPool, String) {
+    let (database_url, name) = fresh_database_url(url).await;
+    let options = PgConnectOptions::from_str(&database_url).expect("scratch URL parses");
+    let pool = db::connect(options, 16)
         .await
         .expect("connect bench database");
     db::migrate(&pool).await.expect("migrate");
-    pool
+    (pool, name)
 }
 
 #[tokio::main]
 async fn main() {
     let url = std::env::var("DATABASE_URL").expect("DATABASE_URL (use scripts/bench)");
-    let seconds: u64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
-    let pool = fresh_database(&url).await;
+    let seconds: u64 = env("BENCH_SECONDS", 10);
+    let (pool, database) = fresh_database(&url).await;
     let settings: Vec<(String, String)> = sqlx::query_as(
         "SELECT name, setting FROM pg_settings WHERE name IN
          ('fsync', 'synchronous_commit', 'wal_sync_method', 'server_version')",
@@ -274,4 +269,6 @@ async fn main() {
         percentile(&mut paced.latencies, 0.99),
         percentile(&mut paced.latencies, 1.0),
     );
+    pool.close().await;
+    drop_database(&url, &database).await;
 }
