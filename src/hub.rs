@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anytrade_projections::{EventLog, LogPosition, LoggedEvent};
+use anytrade_projections::{EventLog, LogPosition, LoggedEvent, Projections};
 use futures::Stream;
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
@@ -78,6 +78,23 @@ impl Hub {
 
     pub fn log(&self) -> &EventLog {
         &self.log
+    }
+
+    /// The events from now on, for a worker that then reads the read models: it
+    /// subscribes first, then waits (a minute at most) until the read models reach the
+    /// log's head, so nothing falls between what it reads and what it is told.
+    pub async fn events_after_read_models(
+        &self,
+        projections: &Projections,
+    ) -> impl Stream<Item = Arc<LoggedEvent>> + use<> {
+        let events = self.events(None);
+        match self.log.head().await {
+            Ok(head) => {
+                projections.wait_for(head, Duration::from_secs(60)).await;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the log head"),
+        }
+        events
     }
 
     /// Every event after `after` (`None`: from now on), in log order, forever.

@@ -102,14 +102,7 @@ impl Lifecycle {
         mut stop: watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            // Subscribe before looking at the read models, so nothing falls between.
-            let mut events = Box::pin(hub.events(None));
-            match hub.log().head().await {
-                Ok(head) => {
-                    projections.wait_for(head, Duration::from_secs(60)).await;
-                }
-                Err(e) => tracing::warn!(error = %e, "cannot read the log head"),
-            }
+            let mut events = Box::pin(hub.events_after_read_models(&projections).await);
             self.sweep(true).await;
             let mut ticks = tokio::time::interval(interval);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
