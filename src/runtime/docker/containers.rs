@@ -152,7 +152,8 @@ fn host_config(shared: &Shared<'_>, resources: &ResourceLimits) -> HostConfig {
     }
 }
 
-fn bot_labels(bot_id: Uuid, owner: &str) -> HashMap<String, String> {
+/// What a bot's container is labelled with.
+pub fn bot_labels(bot_id: Uuid, owner: &str) -> HashMap<String, String> {
     HashMap::from([
         (labels::MANAGED.into(), "true".into()),
         (OWNER.into(), owner.into()),
@@ -161,7 +162,8 @@ fn bot_labels(bot_id: Uuid, owner: &str) -> HashMap<String, String> {
     ])
 }
 
-fn job_labels(job_id: Uuid, kind: JobKind, owner: &str) -> HashMap<String, String> {
+/// What a job's container is labelled with.
+pub fn job_labels(job_id: Uuid, kind: JobKind, owner: &str) -> HashMap<String, String> {
     HashMap::from([
         (labels::MANAGED.into(), "true".into()),
         (OWNER.into(), owner.into()),

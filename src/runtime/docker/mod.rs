@@ -307,11 +307,9 @@ impl DockerRuntime {
             runtime_id: name.to_owned(),
             kind: RuntimeKind::Docker,
             state: InstanceState::Running,
-            labels: BTreeMap::from([
-                (labels::MANAGED.to_owned(), "true".to_owned()),
-                (labels::KIND.to_owned(), spec.kind.as_str().to_owned()),
-                (labels::JOB_ID.to_owned(), spec.job_id.to_string()),
-            ]),
+            labels: containers::job_labels(spec.job_id, spec.kind, &self.owner)
+                .into_iter()
+                .collect(),
             api_url: None,
         }
     }
@@ -480,11 +478,9 @@ impl Runtime for DockerRuntime {
             runtime_id: name,
             kind: RuntimeKind::Docker,
             state: InstanceState::Created,
-            labels: BTreeMap::from([
-                (labels::MANAGED.to_owned(), "true".to_owned()),
-                (labels::KIND.to_owned(), "bot".to_owned()),
-                (labels::BOT_ID.to_owned(), bot_id.to_string()),
-            ]),
+            labels: containers::bot_labels(bot_id, &self.owner)
+                .into_iter()
+                .collect(),
             api_url: None,
         })
     }
