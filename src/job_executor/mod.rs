@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anytrade_aggregates::values::ResourceLimits;
 use anytrade_aggregates::{
     BacktestCommand, BacktestState, HyperoptCommand, HyperoptState, JobSpec, JobStatus,
 };
@@ -55,29 +56,39 @@ enum PassError {
 }
 
 /// A job as its aggregate holds it now.
-struct Current {
-    spec: JobSpec,
-    status: JobStatus,
-    /// Hyperopts only.
-    search: Option<HyperoptState>,
+enum Current {
+    Backtest(BacktestState),
+    Hyperopt(HyperoptState),
 }
 
-impl From<BacktestState> for Current {
-    fn from(state: BacktestState) -> Self {
-        Self {
-            spec: state.spec,
-            status: state.status,
-            search: None,
+impl Current {
+    fn spec(&self) -> &JobSpec {
+        match self {
+            Self::Backtest(state) => &state.spec,
+            Self::Hyperopt(state) => &state.spec,
         }
     }
-}
 
-impl From<HyperoptState> for Current {
-    fn from(state: HyperoptState) -> Self {
-        Self {
-            spec: state.spec.clone(),
-            status: state.status,
-            search: Some(state),
+    fn status(&self) -> JobStatus {
+        match self {
+            Self::Backtest(state) => state.status,
+            Self::Hyperopt(state) => state.status,
+        }
+    }
+
+    /// What a hyperopt searches; `None` for a backtest.
+    fn search(&self) -> Option<&HyperoptState> {
+        match self {
+            Self::Backtest(_) => None,
+            Self::Hyperopt(state) => Some(state),
+        }
+    }
+
+    /// Where freqtrade writes the job's results, under `user_data`.
+    fn results_dir(&self) -> &'static str {
+        match self {
+            Self::Backtest(_) => "backtest_results",
+            Self::Hyperopt(_) => "hyperopt_results",
         }
     }
 }
@@ -87,8 +98,10 @@ pub struct JobExecutor {
     runtimes: Runtimes,
     pool: PgPool,
     settings: JobSettings,
+    /// Every job's CPU and memory limits, from the settings.
+    limits: ResourceLimits,
     wake: Notify,
-    /// When each running hyperopt's epochs file was last read for progress.
+    /// When each running job's log and progress were last read.
     progress_read: Mutex<HashMap<Uuid, Instant>>,
 }
 
@@ -99,11 +112,14 @@ impl JobExecutor {
         pool: PgPool,
         settings: JobSettings,
     ) -> Arc<Self> {
+        // Checked when the settings loaded.
+        let limits = settings.resources().unwrap_or_default();
         Arc::new(Self {
             commands,
             runtimes,
             pool,
             settings,
+            limits,
             wake: Notify::new(),
             progress_read: Mutex::default(),
         })
@@ -117,13 +133,7 @@ impl JobExecutor {
         mut stop: watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            let mut events = Box::pin(hub.events(None));
-            match hub.log().head().await {
-                Ok(head) => {
-                    projections.wait_for(head, Duration::from_secs(60)).await;
-                }
-                Err(e) => tracing::warn!(error = %e, "cannot read the log head"),
-            }
+            let mut events = Box::pin(hub.events_after_read_models(&projections).await);
             let mut ticks = tokio::time::interval(Duration::from_millis(
                 self.settings.poll_interval_ms.max(100),
             ));
@@ -224,7 +234,7 @@ impl JobExecutor {
                 .state()
                 .filter(|s| !s.deleted)
                 .cloned()
-                .map(Current::from),
+                .map(Current::Backtest),
             JobKind::Hyperopt => self
                 .commands
                 .hyperopts
@@ -233,7 +243,7 @@ impl JobExecutor {
                 .state()
                 .filter(|s| !s.deleted)
                 .cloned()
-                .map(Current::from),
+                .map(Current::Hyperopt),
         })
     }
 
@@ -244,8 +254,8 @@ impl JobExecutor {
         let Some(job) = self.current(kind, id).await? else {
             return Ok(false);
         };
-        if job.status != JobStatus::Pending {
-            return Ok(job.status == JobStatus::Running);
+        if job.status() != JobStatus::Pending {
+            return Ok(job.status() == JobStatus::Running);
         }
         let spec = match self.runtime_spec(kind, id, &job).await? {
             Ok(spec) => spec,
@@ -276,7 +286,7 @@ impl JobExecutor {
         id: Uuid,
         job: &Current,
     ) -> Result<Result<runtime::JobSpec, String>, PassError> {
-        let spec = &job.spec;
+        let spec = job.spec();
         let Some(exchange_id) = spec.exchange_id else {
             return Ok(Err(
                 "the job names no exchange to download market data from".into(),
@@ -309,7 +319,7 @@ impl JobExecutor {
             Ok(config) => config,
             Err(e) => return Ok(Err(e.to_string())),
         };
-        let steps = match &job.search {
+        let steps = match job.search() {
             None => steps::backtest(spec),
             Some(search) => steps::hyperopt(
                 spec,
@@ -330,7 +340,7 @@ impl JobExecutor {
                 code: version.code.clone(),
             },
             steps,
-            resources: self.settings.resources().unwrap_or_default(),
+            resources: self.limits,
         }))
     }
 
@@ -357,13 +367,11 @@ impl JobExecutor {
         let Some(job) = self.current(kind, id).await? else {
             return Ok(());
         };
-        if job.status != JobStatus::Running {
+        if job.status() != JobStatus::Running {
             return Ok(());
         }
         let Some((runtime, instance)) = self.find(id).await? else {
-            if let Ok(mut read) = self.progress_read.lock() {
-                read.remove(&id);
-            }
+            self.forget_progress(id);
             let reason = "the job's process is gone (its files were removed)".to_owned();
             return self.record(kind, id, Outcome::Failed(reason)).await;
         };
@@ -371,8 +379,12 @@ impl JobExecutor {
             InstanceState::Created | InstanceState::Running => {
                 if self.progress_due(id) {
                     self.keep_logs(runtime.as_ref(), id).await?;
-                    if let Some(search) = &job.search {
-                        self.report_progress(runtime.as_ref(), id, search).await?;
+                    if let Some(search) = job.search() {
+                        let file = self.latest_result(runtime.as_ref(), id, &job).await?;
+                        if let Ok(file) = file {
+                            let done = results::epochs_done(&file);
+                            self.record_progress(id, search, done).await?;
+                        }
                     }
                 }
                 return Ok(());
@@ -388,12 +400,12 @@ impl JobExecutor {
                 Outcome::Failed(detail)
             }
         };
-        if let (Some(search), Outcome::Completed(_)) = (&job.search, &outcome) {
-            self.report_progress(runtime.as_ref(), id, search).await?;
+        if let (Some(search), Outcome::Completed(results)) = (job.search(), &outcome) {
+            let done = results.get("epochs_done").and_then(Value::as_u64);
+            let done = done.and_then(|done| u32::try_from(done).ok()).unwrap_or(0);
+            self.record_progress(id, search, done).await?;
         }
-        if let Ok(mut read) = self.progress_read.lock() {
-            read.remove(&id);
-        }
+        self.forget_progress(id);
         self.keep_logs(runtime.as_ref(), id).await?;
         self.record(kind, id, outcome).await
     }
@@ -415,6 +427,12 @@ impl JobExecutor {
         }
     }
 
+    fn forget_progress(&self, id: Uuid) {
+        if let Ok(mut read) = self.progress_read.lock() {
+            read.remove(&id);
+        }
+    }
+
     /// Keeps the job's last [`LOG_LINES`] lines for `logOutput`.
     async fn keep_logs(&self, runtime: &dyn Runtime, id: Uuid) -> Result<(), PassError> {
         let lines = runtime.job_logs(id, LOG_LINES).await?;
@@ -430,16 +448,13 @@ impl JobExecutor {
         Ok(())
     }
 
-    /// Records the epochs a running hyperopt has finished, when there are more.
-    async fn report_progress(
+    /// Records that a hyperopt has finished `done` epochs, when that is more than known.
+    async fn record_progress(
         &self,
-        runtime: &dyn Runtime,
         id: Uuid,
         search: &HyperoptState,
+        done: u32,
     ) -> Result<(), PassError> {
-        let Some(done) = self.epochs_done(runtime, id).await? else {
-            return Ok(());
-        };
         let total = search.epochs.get().max(1);
         let done = done.min(total);
         if search.epoch.is_some_and(|seen| seen >= done) || done == 0 {
@@ -452,24 +467,31 @@ impl JobExecutor {
         self.execute_hyperopt(id, command).await
     }
 
-    /// The epochs the hyperopt's latest result file holds; `None` before it has one.
-    async fn epochs_done(&self, runtime: &dyn Runtime, id: Uuid) -> Result<Option<u32>, PassError> {
-        let Some(last) = runtime
-            .job_file(id, "hyperopt_results/.last_result.json")
+    /// The job's latest result file, as `<results dir>/.last_result.json` names it, or
+    /// why there is none.
+    async fn latest_result(
+        &self,
+        runtime: &dyn Runtime,
+        id: Uuid,
+        job: &Current,
+    ) -> Result<Result<Vec<u8>, String>, PassError> {
+        let dir = job.results_dir();
+        let last_path = format!("{dir}/.last_result.json");
+        let Some(last) = runtime.job_file(id, &last_path).await? else {
+            return Ok(Err(format!("no {last_path} was written")));
+        };
+        let name = match job {
+            Current::Backtest(_) => results::latest_backtest(&last),
+            Current::Hyperopt(_) => results::latest_hyperopt(&last),
+        };
+        let name = match name {
+            Ok(name) => name,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        Ok(runtime
+            .job_file(id, &format!("{dir}/{name}"))
             .await?
-        else {
-            return Ok(None);
-        };
-        let Ok(name) = results::latest_hyperopt(&last) else {
-            return Ok(None);
-        };
-        let Some(file) = runtime
-            .job_file(id, &format!("hyperopt_results/{name}"))
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(results::epochs_done(&file)))
+            .ok_or_else(|| format!("the result {dir}/{name} is missing")))
     }
 
     /// A finished job's results, or why they cannot be read (the job's failure).
@@ -479,32 +501,14 @@ impl JobExecutor {
         id: Uuid,
         job: &Current,
     ) -> Result<Result<Map<String, Value>, String>, PassError> {
-        let (dir, what) = match job.search {
-            None => ("backtest_results", "backtest"),
-            Some(_) => ("hyperopt_results", "hyperopt"),
+        let file = match self.latest_result(runtime, id, job).await? {
+            Ok(file) => file,
+            Err(reason) => return Ok(Err(format!("the job finished, but {reason}"))),
         };
-        let last_path = format!("{dir}/.last_result.json");
-        let Some(last) = runtime.job_file(id, &last_path).await? else {
-            return Ok(Err(format!(
-                "the {what} finished without writing {last_path}"
-            )));
-        };
-        let name = match job.search {
-            None => results::latest_backtest(&last),
-            Some(_) => results::latest_hyperopt(&last),
-        };
-        let name = match name {
-            Ok(name) => name,
-            Err(e) => return Ok(Err(e.to_string())),
-        };
-        let Some(file) = runtime.job_file(id, &format!("{dir}/{name}")).await? else {
-            return Ok(Err(format!("the {what} result {dir}/{name} is missing")));
-        };
-        Ok(match job.search {
-            None => {
-                results::backtest_stats(&file, &job.spec.strategy_class).map_err(|e| e.to_string())
-            }
-            Some(_) => results::hyperopt_epochs(&file)
+        Ok(match job {
+            Current::Backtest(state) => results::backtest_stats(&file, &state.spec.strategy_class)
+                .map_err(|e| e.to_string()),
+            Current::Hyperopt(_) => results::hyperopt_epochs(&file)
                 .map_err(|e| e.to_string())
                 .and_then(|epochs| {
                     results::hyperopt_results(&epochs)
@@ -515,9 +519,7 @@ impl JobExecutor {
 
     /// Ends a cancelled or deleted job's process; a deleted job's files go too.
     async fn stop_job(&self, kind: JobKind, id: Uuid, deleted: bool) -> Result<(), PassError> {
-        if let Ok(mut read) = self.progress_read.lock() {
-            read.remove(&id);
-        }
+        self.forget_progress(id);
         if deleted {
             sqlx::query("DELETE FROM job_logs WHERE job_id = $1")
                 .bind(id)
@@ -556,7 +558,7 @@ impl JobExecutor {
                 };
                 let outcome = match self.current(kind, id).await {
                     Ok(None) => self.stop_job(kind, id, true).await,
-                    Ok(Some(job)) if job.status.is_finished() && instance.is_running() => {
+                    Ok(Some(job)) if job.status().is_finished() && instance.is_running() => {
                         self.stop_job(kind, id, false).await
                     }
                     Ok(Some(_)) => Ok(()),
