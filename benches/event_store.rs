@@ -28,6 +28,9 @@ impl Lookup for EmptyFleet {
     async fn exchange(&self, _: Uuid) -> Result<Option<ExchangeFacts>, DomainError> {
         Ok(None)
     }
+    async fn only_exchange(&self) -> Result<Option<Uuid>, DomainError> {
+        Ok(None)
+    }
     async fn strategy(&self, _: Uuid) -> Result<Option<StrategyFacts>, DomainError> {
         Ok(None)
     }

@@ -228,6 +228,8 @@ pub struct Application {
     commands: Arc<Commands>,
     projections: Projections,
     hub: Hub,
+    /// The health monitor's threshold, which the API's health status follows.
+    unhealthy_after: u32,
     background: Vec<tokio::task::JoinHandle<()>>,
     stop_background: watch::Sender<bool>,
 }
@@ -293,6 +295,7 @@ impl Application {
             commands,
             projections,
             hub,
+            unhealthy_after: settings.monitor.unhealthy_after,
             background,
             stop_background,
         })
@@ -340,6 +343,7 @@ impl Application {
             keyring: self.keyring.clone(),
             hub: self.hub.clone(),
             http: reqwest::Client::new(),
+            unhealthy_after: self.unhealthy_after,
         };
         let router = crate::http::router(pool.clone())
             .merge(auth::router(AuthState {

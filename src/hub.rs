@@ -8,13 +8,14 @@
 //! already seen. One that falls too far behind the feed catches up from the database
 //! the same way.
 //!
-//! Events leave the hub with sealed secrets reduced to their key id (nothing that
-//! consumes the feed needs a ciphertext), redacted once for all subscribers.
+//! Each event is prepared once for all subscribers: decoded into the domain's types
+//! (what workers and subscription filters match on) and, for showing, with sealed
+//! secrets reduced to their key id (nothing that shows the feed needs a ciphertext).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use anytrade_projections::{EventLog, LogPosition, LoggedEvent, Projections};
+use anytrade_projections::{EventLog, LogPosition, LoggedEvent, Projections, TypedEvent};
 use futures::Stream;
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
@@ -23,10 +24,45 @@ use tokio::sync::{broadcast, watch};
 const FEED_CAPACITY: usize = 4096;
 const BATCH: i64 = 500;
 
+/// One event as the hub hands it out.
+#[derive(Debug)]
+pub struct FeedEvent {
+    /// The stored event with sealed values reduced to their key id: safe to show.
+    pub shown: LoggedEvent,
+    /// The event as its aggregate's event enum; `None` when it does not decode (the
+    /// hub logs it with its position and type).
+    pub typed: Option<TypedEvent>,
+}
+
+impl FeedEvent {
+    pub fn new(event: LoggedEvent) -> Self {
+        let typed = match event.decode() {
+            Ok(typed) => Some(typed),
+            Err(e) => {
+                tracing::warn!(
+                    position = event.position,
+                    event_type = %event.event_type,
+                    error = %e,
+                    "an event in the log does not decode; workers pass over it"
+                );
+                None
+            }
+        };
+        Self {
+            shown: redacted(event),
+            typed,
+        }
+    }
+
+    pub fn log_position(&self) -> LogPosition {
+        self.shown.log_position()
+    }
+}
+
 #[derive(Clone)]
 pub struct Hub {
     log: EventLog,
-    feed: broadcast::Sender<Arc<LoggedEvent>>,
+    feed: broadcast::Sender<Arc<FeedEvent>>,
     /// The last position published on `feed` (updated before the event is sent).
     published: watch::Receiver<LogPosition>,
 }
@@ -58,7 +94,7 @@ impl Hub {
                             at = event.log_position();
                             position.send_replace(at);
                             // No receivers is fine: nobody is listening.
-                            let _ = feed.send(Arc::new(redacted(event)));
+                            let _ = feed.send(Arc::new(FeedEvent::new(event)));
                         }
                     }
                     Err(e) => {
@@ -86,7 +122,7 @@ impl Hub {
     pub async fn events_after_read_models(
         &self,
         projections: &Projections,
-    ) -> impl Stream<Item = Arc<LoggedEvent>> + use<> {
+    ) -> impl Stream<Item = Arc<FeedEvent>> + use<> {
         let events = self.events(None);
         match self.log.head().await {
             Ok(head) => {
@@ -98,10 +134,7 @@ impl Hub {
     }
 
     /// Every event after `after` (`None`: from now on), in log order, forever.
-    pub fn events(
-        &self,
-        after: Option<LogPosition>,
-    ) -> impl Stream<Item = Arc<LoggedEvent>> + use<> {
+    pub fn events(&self, after: Option<LogPosition>) -> impl Stream<Item = Arc<FeedEvent>> + use<> {
         let hub = self.clone();
         async_stream::stream! {
             let mut at = after;
@@ -133,7 +166,7 @@ impl Hub {
                             }
                             for event in batch {
                                 from = event.log_position();
-                                yield Arc::new(redacted(event));
+                                yield Arc::new(FeedEvent::new(event));
                             }
                         }
                         from

@@ -47,9 +47,7 @@ pub async fn reseal_all(
     commands: &Commands,
     keys: &Keyring,
 ) -> Result<Rotation, RotationError> {
-    let exchanges: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM exchanges ORDER BY id")
-        .fetch_all(pool)
-        .await?;
+    let exchanges = anytrade_projections::exchanges::ids(pool).await?;
     let metadata = CommandMetadata::issued_by("system:keys-rotate");
     let mut rotation = Rotation::default();
     for exchange in exchanges {

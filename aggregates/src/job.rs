@@ -35,10 +35,14 @@ pub struct JobSpec {
     pub config: ConfigObject,
 }
 
-/// The raw inputs of a job request, as the API received them.
-pub(crate) struct JobInput {
+/// The raw inputs of a job request, as the API received them: what a backtest and a
+/// hyperopt request share. Dates are `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobInput {
     pub strategy_id: Uuid,
-    pub exchange_id: Uuid,
+    /// Where the candles come from (its public API; no credentials are used). `None`:
+    /// the only exchange, when there is exactly one.
+    pub exchange_id: Option<Uuid>,
     pub start_date: String,
     pub end_date: String,
     pub timeframe: String,
@@ -52,7 +56,8 @@ impl JobSpec {
     /// Parses every input (errors name `startDate`, `endDate`, `timeframe`, `stakeAmount`,
     /// `stakeCurrency`, `pairs[i]`, `config`), then pins the strategy's current version
     /// (NotFound on `strategyId` when it does not exist) and checks the exchange exists
-    /// (NotFound on `exchangeId`).
+    /// (NotFound on `exchangeId`); without an exchange, the only one is taken (Invalid on
+    /// `exchangeId` when there is none or more than one).
     pub(crate) async fn parse(input: JobInput, lookup: &Services) -> Result<Self, DomainError> {
         let dates = DateRange::parse(&input.start_date, &input.end_date)?;
         let timeframe = Timeframe::parse(&input.timeframe)?;
@@ -67,13 +72,24 @@ impl JobSpec {
             .strategy(input.strategy_id)
             .await?
             .ok_or_else(|| DomainError::not_found("strategyId", "no such strategy"))?;
-        lookup
-            .exchange(input.exchange_id)
-            .await?
-            .ok_or_else(|| DomainError::not_found("exchangeId", "no such exchange"))?;
+        let exchange_id = match input.exchange_id {
+            Some(id) => {
+                lookup
+                    .exchange(id)
+                    .await?
+                    .ok_or_else(|| DomainError::not_found("exchangeId", "no such exchange"))?;
+                id
+            }
+            None => lookup.only_exchange().await?.ok_or_else(|| {
+                DomainError::invalid(
+                    "exchangeId",
+                    "required: name the exchange whose market data the job uses (it may be left out only when exactly one exchange exists)",
+                )
+            })?,
+        };
         Ok(Self {
             strategy_id: input.strategy_id,
-            exchange_id: Some(input.exchange_id),
+            exchange_id: Some(exchange_id),
             strategy_version: strategy.current_version,
             strategy_class: strategy.class_name,
             dates,
@@ -86,16 +102,31 @@ impl JobSpec {
     }
 }
 
-/// Where a job is in its life.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobStatus {
-    #[default]
-    Pending,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
+crate::values::string_enum! {
+    /// The two kinds of job; the names are what runtimes label their jobs with.
+    pub enum JobKind (field = "kind", what = "job kind") {
+        Backtest => "backtest",
+        Hyperopt => "hyperopt",
+    }
+}
+
+crate::values::string_enum! {
+    /// Where a job is in its life; the names are what events and read models store.
+    pub enum JobStatus (field = "status", what = "job status") {
+        Pending => "pending",
+        Running => "running",
+        Completed => "completed",
+        Failed => "failed",
+        Cancelled => "cancelled",
+    }
+}
+
+// `string_enum!` declares the enum, so `#[default]` cannot be put on a variant.
+#[allow(clippy::derivable_impls)]
+impl Default for JobStatus {
+    fn default() -> Self {
+        Self::Pending
+    }
 }
 
 /// What can happen to a job.
@@ -108,16 +139,6 @@ pub enum JobAction {
 }
 
 impl JobStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Running => "running",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
     /// Completed, failed or cancelled: nothing more will happen.
     pub fn is_finished(&self) -> bool {
         matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
@@ -149,12 +170,6 @@ impl JobStatus {
                 ))
             }
         }
-    }
-}
-
-impl std::fmt::Display for JobStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

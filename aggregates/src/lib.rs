@@ -53,7 +53,7 @@ pub use bot::{
 pub use error::DomainError;
 pub use exchange::{Exchange, ExchangeCommand, ExchangeEvent, ExchangeState};
 pub use hyperopt::{Hyperopt, HyperoptCommand, HyperoptEvent, HyperoptState};
-pub use job::{JobAction, JobSpec, JobStatus};
+pub use job::{JobAction, JobInput, JobKind, JobSpec, JobStatus};
 pub use lookup::{ExchangeFacts, Lookup, Services, StrategyFacts};
 pub use secret::SealedSecret;
 pub use strategy::{Strategy, StrategyCommand, StrategyEvent, StrategyState, StrategyVersion};

@@ -23,6 +23,9 @@ pub type Services = Arc<dyn Lookup>;
 pub trait Lookup: Send + Sync {
     async fn exchange(&self, id: Uuid) -> Result<Option<ExchangeFacts>, DomainError>;
 
+    /// The id of the only exchange, when exactly one exists.
+    async fn only_exchange(&self) -> Result<Option<Uuid>, DomainError>;
+
     async fn strategy(&self, id: Uuid) -> Result<Option<StrategyFacts>, DomainError>;
 
     /// The id of the (not deleted) strategy with exactly this name.

@@ -103,6 +103,15 @@ impl Lookup for FakeLookup {
         Ok(self.exchanges.get(&id).cloned())
     }
 
+    async fn only_exchange(&self) -> Result<Option<Uuid>, DomainError> {
+        self.check()?;
+        let mut ids = self.exchanges.keys();
+        Ok(match (ids.next(), ids.next()) {
+            (Some(id), None) => Some(*id),
+            _ => None,
+        })
+    }
+
     async fn strategy(&self, id: Uuid) -> Result<Option<StrategyFacts>, DomainError> {
         self.check()?;
         Ok(self.strategies.get(&id).cloned())

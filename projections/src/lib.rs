@@ -1,20 +1,25 @@
 //! AnyTrade's read side: the ordered event log, the read models built from it, and the
 //! runner that keeps each read model current with its own checkpoint.
 
+pub mod bot_health;
 pub mod bots;
 pub mod exchanges;
 pub mod jobs;
 pub mod log;
+pub mod page;
 pub mod projector;
 pub mod runner;
+mod stored;
 pub mod strategies;
 pub mod trades;
+pub mod typed;
 
 use std::sync::Arc;
 
 pub use log::{EventLog, LogPosition, LoggedEvent};
 pub use projector::{ProjectionError, Projector};
 pub use runner::Projections;
+pub use typed::{AggregateKind, DecodeError, Event, EventMetadata, EventSelector, TypedEvent};
 
 /// Every read model, in the order `projections rebuild` lists them.
 pub fn all() -> Vec<Arc<dyn Projector>> {
@@ -28,20 +33,8 @@ pub fn all() -> Vec<Arc<dyn Projector>> {
     ]
 }
 
-/// Aggregate ids are UUIDs; anything else in the log is a bug worth stopping for.
-fn aggregate_uuid(event: &LoggedEvent) -> Result<uuid::Uuid, ProjectionError> {
-    uuid::Uuid::parse_str(&event.aggregate_id).map_err(|e| ProjectionError::Decode {
-        position: event.position,
-        event_type: event.event_type.clone(),
-        reason: format!("aggregate id is not a UUID: {e}"),
-    })
-}
-
 /// A domain value as the JSON it serializes to.
 fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, ProjectionError> {
-    serde_json::to_value(value).map_err(|e| ProjectionError::Decode {
-        position: 0,
-        event_type: std::any::type_name::<T>().to_owned(),
-        reason: e.to_string(),
-    })
+    serde_json::to_value(value)
+        .map_err(|e| ProjectionError::Serialize(std::any::type_name::<T>(), e.to_string()))
 }

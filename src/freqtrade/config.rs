@@ -275,6 +275,7 @@ mod tests {
             runtime_id: None,
             api_url: None,
             last_error: None,
+            wanted: None,
         }
     }
 

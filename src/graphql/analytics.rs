@@ -5,92 +5,82 @@
 //! profit it last read from freqtrade (`trade_marks`). A bot's metrics also carry
 //! freqtrade's own summary (`bot_profit`), so the two can be compared.
 
+use anytrade_projections::bots::{self, Owner};
+use anytrade_projections::trades::profit::{self, BotProfit};
+use anytrade_projections::trades::{self, Scope};
+use anytrade_projections::{jobs, strategies};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use super::context::{ContextExt, parse_id};
 use super::errors;
 
 /// Totals over a set of trades.
-#[derive(SimpleObject, sqlx::FromRow, Default)]
-pub struct TradeStats {
-    pub trade_count: i64,
-    pub open_trade_count: i64,
-    pub closed_trade_count: i64,
-    pub winning_trades: i64,
-    pub losing_trades: i64,
+pub struct TradeStats(trades::TradeStats);
+
+#[Object]
+impl TradeStats {
+    async fn trade_count(&self) -> i64 {
+        self.0.trade_count
+    }
+
+    async fn open_trade_count(&self) -> i64 {
+        self.0.open_trade_count
+    }
+
+    async fn closed_trade_count(&self) -> i64 {
+        self.0.closed_trade_count
+    }
+
+    async fn winning_trades(&self) -> i64 {
+        self.0.winning_trades
+    }
+
+    async fn losing_trades(&self) -> i64 {
+        self.0.losing_trades
+    }
+
     /// Winning closed trades over all closed trades (0 to 1); null with none closed.
-    pub win_rate: Option<f64>,
+    async fn win_rate(&self) -> Option<f64> {
+        self.0.win_rate
+    }
+
     /// Sum of the closed trades' absolute profit, in stake currency.
-    pub profit_closed_abs: f64,
+    async fn profit_closed_abs(&self) -> f64 {
+        self.0.profit_closed_abs
+    }
+
     /// Profit of the open trades now (as the last trade sync read it), in stake
     /// currency.
-    pub profit_open_abs: f64,
-    /// Closed plus open profit.
-    #[sqlx(default)]
-    pub profit_total_abs: f64,
-    /// Largest fall of the closed-profit curve from a previous high, in stake currency.
-    #[sqlx(default)]
-    pub max_drawdown_abs: f64,
-    /// The pair with the highest closed profit.
-    pub best_pair: Option<String>,
-    pub worst_pair: Option<String>,
-}
-
-/// Statistics over the trades `scope` selects (a `WHERE` on `trades t`).
-async fn trade_stats(pool: &PgPool, scope: &str, id: Uuid) -> Result<TradeStats> {
-    let sql = format!(
-        "WITH scoped AS (SELECT t.* FROM trades t WHERE {scope}),
-              closed AS (SELECT pair, profit_abs, close_date, id FROM scoped WHERE NOT is_open),
-              pairs AS (SELECT pair, sum(profit_abs) AS profit FROM closed GROUP BY pair)
-         SELECT (SELECT count(*) FROM scoped) AS trade_count,
-                (SELECT count(*) FROM scoped WHERE is_open) AS open_trade_count,
-                (SELECT count(*) FROM closed) AS closed_trade_count,
-                (SELECT count(*) FROM closed WHERE profit_abs > 0) AS winning_trades,
-                (SELECT count(*) FROM closed WHERE profit_abs < 0) AS losing_trades,
-                (SELECT count(*) FILTER (WHERE profit_abs > 0)::float8 / nullif(count(*), 0) FROM closed) AS win_rate,
-                (SELECT coalesce(sum(profit_abs), 0) FROM closed) AS profit_closed_abs,
-                (SELECT coalesce(sum(m.profit_abs), 0) FROM scoped s
-                   JOIN trade_marks m
-                     ON m.bot_id = s.bot_id AND m.freqtrade_trade_id = s.freqtrade_trade_id
-                  WHERE s.is_open) AS profit_open_abs,
-                (SELECT pair FROM pairs ORDER BY profit DESC, pair LIMIT 1) AS best_pair,
-                (SELECT pair FROM pairs ORDER BY profit ASC, pair LIMIT 1) AS worst_pair"
-    );
-    let mut stats: TradeStats = sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_one(pool)
-        .await
-        .map_err(errors::database)?;
-    stats.max_drawdown_abs = max_drawdown(pool, scope, id).await?;
-    stats.profit_total_abs = stats.profit_closed_abs + stats.profit_open_abs;
-    Ok(stats)
-}
-
-/// The largest fall of the cumulative closed profit from its running high (which
-/// starts at 0: money before the first trade).
-async fn max_drawdown(pool: &PgPool, scope: &str, id: Uuid) -> Result<f64> {
-    let profits: Vec<f64> = sqlx::query_scalar(&format!(
-        "SELECT t.profit_abs FROM trades t WHERE {scope} AND NOT t.is_open
-          ORDER BY t.close_date, t.id"
-    ))
-    .bind(id)
-    .fetch_all(pool)
-    .await
-    .map_err(errors::database)?;
-    Ok(drawdown(&profits))
-}
-
-fn drawdown(profits: &[f64]) -> f64 {
-    let (mut equity, mut peak, mut worst) = (0.0_f64, 0.0_f64, 0.0_f64);
-    for profit in profits {
-        equity += profit;
-        peak = peak.max(equity);
-        worst = worst.max(peak - equity);
+    async fn profit_open_abs(&self) -> f64 {
+        self.0.profit_open_abs
     }
-    worst
+
+    /// Closed plus open profit.
+    async fn profit_total_abs(&self) -> f64 {
+        self.0.profit_total_abs
+    }
+
+    /// Largest fall of the closed-profit curve from a previous high, in stake currency.
+    async fn max_drawdown_abs(&self) -> f64 {
+        self.0.max_drawdown_abs
+    }
+
+    /// The pair with the highest closed profit.
+    async fn best_pair(&self) -> Option<&str> {
+        self.0.best_pair.as_deref()
+    }
+
+    async fn worst_pair(&self) -> Option<&str> {
+        self.0.worst_pair.as_deref()
+    }
+}
+
+async fn trade_stats(pool: &PgPool, scope: Scope) -> Result<TradeStats> {
+    Ok(TradeStats(
+        trades::stats(pool, scope).await.map_err(errors::database)?,
+    ))
 }
 
 #[derive(SimpleObject)]
@@ -105,7 +95,7 @@ pub struct BotMetrics {
 
 /// A bot's profit summary in freqtrade's own words (`GET /profit`). Ratios are
 /// fractions (0.01 is 1 %); amounts are in the stake currency.
-#[derive(SimpleObject, sqlx::FromRow)]
+#[derive(SimpleObject)]
 pub struct FreqtradeProfit {
     pub profit_closed_coin: f64,
     pub profit_closed_ratio: Option<f64>,
@@ -131,13 +121,50 @@ pub struct FreqtradeProfit {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(SimpleObject, sqlx::FromRow, Default)]
+impl From<BotProfit> for FreqtradeProfit {
+    fn from(p: BotProfit) -> Self {
+        Self {
+            profit_closed_coin: p.profit_closed_coin,
+            profit_closed_ratio: p.profit_closed_ratio,
+            profit_all_coin: p.profit_all_coin,
+            profit_all_ratio: p.profit_all_ratio,
+            trade_count: p.trade_count,
+            closed_trade_count: p.closed_trade_count,
+            winning_trades: p.winning_trades,
+            losing_trades: p.losing_trades,
+            winrate: p.winrate,
+            profit_factor: p.profit_factor,
+            expectancy: p.expectancy,
+            max_drawdown: p.max_drawdown,
+            max_drawdown_abs: p.max_drawdown_abs,
+            trading_volume: p.trading_volume,
+            best_pair: p.best_pair,
+            first_trade_at: p.first_trade_at,
+            latest_trade_at: p.latest_trade_at,
+            bot_started_at: p.bot_started_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(SimpleObject, Default)]
 pub struct BacktestStats {
     pub backtest_count: i64,
     pub completed_backtests: i64,
     /// The best and the mean of the completed backtests' `profit_total` (a ratio).
     pub best_profit_total: Option<f64>,
     pub mean_profit_total: Option<f64>,
+}
+
+impl From<jobs::BacktestStats> for BacktestStats {
+    fn from(stats: jobs::BacktestStats) -> Self {
+        Self {
+            backtest_count: stats.backtest_count,
+            completed_backtests: stats.completed_backtests,
+            best_profit_total: stats.best_profit_total,
+            mean_profit_total: stats.mean_profit_total,
+        }
+    }
 }
 
 #[derive(SimpleObject)]
@@ -159,15 +186,11 @@ impl AnalyticsQuery {
     async fn bot_metrics(&self, ctx: &Context<'_>, bot_id: ID) -> Result<BotMetrics> {
         let bot = parse_id("botId", &bot_id)?;
         let pool = &ctx.api().pool;
-        let freqtrade = sqlx::query_as("SELECT * FROM bot_profit WHERE bot_id = $1")
-            .bind(bot)
-            .fetch_optional(pool)
-            .await
-            .map_err(errors::database)?;
+        let freqtrade = profit::get(pool, bot).await.map_err(errors::database)?;
         Ok(BotMetrics {
             bot_id,
-            trades: trade_stats(pool, "t.bot_id = $1", bot).await?,
-            freqtrade,
+            trades: trade_stats(pool, Scope::Bot(bot)).await?,
+            freqtrade: freqtrade.map(Into::into),
         })
     }
 
@@ -179,55 +202,25 @@ impl AnalyticsQuery {
     ) -> Result<StrategyPerformance> {
         let strategy = parse_id("strategyId", &strategy_id)?;
         let pool = &ctx.api().pool;
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM strategies WHERE id = $1)")
-                .bind(strategy)
-                .fetch_one(pool)
-                .await
-                .map_err(errors::database)?;
+        let exists = strategies::exists(pool, strategy)
+            .await
+            .map_err(errors::database)?;
         if !exists {
             return Err(errors::not_found("strategyId", "no such strategy"));
         }
-        let bot_count: i64 = sqlx::query_scalar("SELECT count(*) FROM bots WHERE strategy_id = $1")
-            .bind(strategy)
-            .fetch_one(pool)
+        let bot_count = bots::count_of(pool, Owner::Strategy, strategy)
             .await
             .map_err(errors::database)?;
-        let live = trade_stats(
-            pool,
-            "t.bot_id IN (SELECT b.id FROM bots b WHERE b.strategy_id = $1)",
-            strategy,
-        )
-        .await?;
-        let backtests: BacktestStats = sqlx::query_as(
-            "SELECT count(*) AS backtest_count,
-                    count(*) FILTER (WHERE status = 'completed') AS completed_backtests,
-                    max((results->>'profit_total')::float8) FILTER (WHERE status = 'completed') AS best_profit_total,
-                    avg((results->>'profit_total')::float8) FILTER (WHERE status = 'completed') AS mean_profit_total
-               FROM backtests WHERE strategy_id = $1",
-        )
-        .bind(strategy)
-        .fetch_one(pool)
-        .await
-        .map_err(errors::database)?;
+        let live = trade_stats(pool, Scope::Strategy(strategy)).await?;
+        let backtests = jobs::backtest_stats(pool, strategy)
+            .await
+            .map_err(errors::database)?
+            .into();
         Ok(StrategyPerformance {
             strategy_id,
             bot_count,
             live,
             backtests,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::drawdown;
-
-    #[test]
-    fn drawdown_is_the_largest_fall_from_a_previous_high() {
-        assert_eq!(drawdown(&[]), 0.0);
-        assert_eq!(drawdown(&[5.0, 3.0]), 0.0);
-        assert_eq!(drawdown(&[-2.0]), 2.0);
-        assert_eq!(drawdown(&[10.0, -4.0, 2.0, -7.0, 20.0]), 9.0);
     }
 }

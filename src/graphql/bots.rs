@@ -5,23 +5,26 @@
 //! provisioned (then STOPPED), and a started bot reads STARTING until the runtime
 //! reports it up (then RUNNING). Nothing here pretends a step happened.
 
-use std::collections::HashMap;
-
 use anytrade_aggregates as domain;
 use anytrade_aggregates::BotCommand;
+use anytrade_projections::bot_health::{self, BotHealth};
+use anytrade_projections::bots::{self, BotRow};
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
+use async_graphql::{
+    Context, Enum, ID, InputObject, InputValueError, InputValueResult, Json, Object, Result,
+    Scalar, ScalarType, SimpleObject,
+};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::context::{ContextExt, execute, parse_id};
 use super::errors;
 use super::exchanges::Exchange;
-use super::loaders::{BotHealth, BotHealthLoader, ExchangeLoader, StrategyLoader};
-use super::pagination::{Cursor, OrderDirection, Page, connection, contains_pattern, page_size};
+use super::loaders::{BotHealthLoader, ExchangeLoader, StrategyLoader};
+use super::pagination::{OrderDirection, Page, connection, decode_cursor, page_size};
 use super::strategies::Strategy;
 
 /// Where a bot is in its life. Requests (start, stop, restart, delete) move it to a
@@ -43,17 +46,6 @@ pub enum BotStatus {
 }
 
 impl BotStatus {
-    /// In lifecycle order, which is also the order of `orderBy: { field: STATUS }`.
-    const ALL: [Self; 7] = [
-        Self::Creating,
-        Self::Stopped,
-        Self::Starting,
-        Self::Running,
-        Self::Stopping,
-        Self::Error,
-        Self::Deleting,
-    ];
-
     fn domain(self) -> domain::BotStatus {
         match self {
             Self::Creating => domain::BotStatus::Creating,
@@ -66,17 +58,22 @@ impl BotStatus {
         }
     }
 
-    /// The name the read model stores.
-    fn as_db(self) -> &'static str {
-        self.domain().as_str()
-    }
-
-    fn from_db(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_db() == text)
+    /// A deleted bot has no row, so its status is never shown; it reads as deleting.
+    fn shown(status: domain::BotStatus) -> Self {
+        match status {
+            domain::BotStatus::Creating => Self::Creating,
+            domain::BotStatus::Stopped => Self::Stopped,
+            domain::BotStatus::Starting => Self::Starting,
+            domain::BotStatus::Running => Self::Running,
+            domain::BotStatus::Stopping => Self::Stopping,
+            domain::BotStatus::Error => Self::Error,
+            domain::BotStatus::Deleting | domain::BotStatus::Deleted => Self::Deleting,
+        }
     }
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "domain::values::BotMode")]
 pub enum BotMode {
     /// Simulated trades against live market data.
     DryRun,
@@ -84,23 +81,9 @@ pub enum BotMode {
     Live,
 }
 
-impl BotMode {
-    fn as_db(self) -> &'static str {
-        match self {
-            Self::DryRun => domain::values::BotMode::DryRun.as_str(),
-            Self::Live => domain::values::BotMode::Live.as_str(),
-        }
-    }
-
-    fn from_db(text: &str) -> Option<Self> {
-        [Self::DryRun, Self::Live]
-            .into_iter()
-            .find(|m| m.as_db() == text)
-    }
-}
-
 /// Where a bot runs.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "domain::values::RuntimeKind")]
 pub enum RuntimeType {
     Docker,
     Kubernetes,
@@ -108,27 +91,18 @@ pub enum RuntimeType {
     Local,
 }
 
-impl RuntimeType {
-    fn as_db(self) -> &'static str {
-        use domain::values::RuntimeKind;
-        match self {
-            Self::Docker => RuntimeKind::Docker.as_str(),
-            Self::Kubernetes => RuntimeKind::Kubernetes.as_str(),
-            Self::Local => RuntimeKind::Local.as_str(),
-        }
-    }
-
-    fn from_db(text: &str) -> Option<Self> {
-        [Self::Docker, Self::Kubernetes, Self::Local]
-            .into_iter()
-            .find(|r| r.as_db() == text)
-    }
+/// What the user asked for while the bot was being created, carried out once it is.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "domain::values::WantedState")]
+pub enum WantedStatus {
+    /// Start it.
+    Running,
+    /// Leave it stopped.
+    Stopped,
 }
 
-/// Failed checks in a row that make a bot UNHEALTHY (the health monitor's default).
-const UNHEALTHY_AFTER: i32 = 3;
-
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "bot_health::HealthStatus")]
 pub enum HealthStatus {
     /// Answered its last health check recently.
     Healthy,
@@ -180,27 +154,9 @@ struct StoredResources {
     memory: Option<String>,
 }
 
-/// A row of the `bots` read model.
-#[derive(Clone, sqlx::FromRow)]
-pub struct Bot {
-    id: Uuid,
-    name: String,
-    exchange_id: Uuid,
-    strategy_id: Uuid,
-    strategy_version: i32,
-    status: String,
-    mode: String,
-    runtime: Option<String>,
-    runtime_id: Option<String>,
-    api_url: Option<String>,
-    config: Value,
-    resources: Value,
-    freqtrade_version: String,
-    error_message: Option<String>,
-    started_at: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
+/// A bot as the `bots` read model shows it.
+#[derive(Clone)]
+pub struct Bot(pub BotRow);
 
 fn unexpected(column: &str, value: impl std::fmt::Display) -> async_graphql::Error {
     errors::internal(
@@ -212,7 +168,7 @@ fn unexpected(column: &str, value: impl std::fmt::Display) -> async_graphql::Err
 impl Bot {
     async fn health(&self, ctx: &Context<'_>) -> Result<Option<BotHealth>> {
         ctx.data_unchecked::<DataLoader<BotHealthLoader>>()
-            .load_one(self.id)
+            .load_one(self.0.id)
             .await
             .map_err(|e| errors::internal("reading the health checks", e))
     }
@@ -221,42 +177,39 @@ impl Bot {
 #[Object]
 impl Bot {
     async fn id(&self) -> ID {
-        ID(self.id.to_string())
+        ID(self.0.id.to_string())
     }
 
     async fn name(&self) -> &str {
-        &self.name
+        &self.0.name
     }
 
-    async fn status(&self) -> Result<BotStatus> {
-        BotStatus::from_db(&self.status).ok_or_else(|| unexpected("status", &self.status))
+    async fn status(&self) -> BotStatus {
+        BotStatus::shown(self.0.status)
     }
 
-    async fn mode(&self) -> Result<BotMode> {
-        BotMode::from_db(&self.mode).ok_or_else(|| unexpected("mode", &self.mode))
+    async fn mode(&self) -> BotMode {
+        self.0.mode.into()
     }
 
     /// Null: the service's default runtime (`ANYTRADE_RUNTIME`).
-    async fn runtime(&self) -> Result<Option<RuntimeType>> {
-        self.runtime
-            .as_deref()
-            .map(|r| RuntimeType::from_db(r).ok_or_else(|| unexpected("runtime", r)))
-            .transpose()
+    async fn runtime(&self) -> Option<RuntimeType> {
+        self.0.runtime.map(Into::into)
     }
 
     /// The container id, pod name or process id, once the runtime has provisioned it.
     async fn runtime_id(&self) -> Option<&str> {
-        self.runtime_id.as_deref()
+        self.0.runtime_id.as_deref()
     }
 
     /// The bot's freqtrade REST API, once the runtime has reported it up.
     async fn api_url(&self) -> Option<&str> {
-        self.api_url.as_deref()
+        self.0.api_url.as_deref()
     }
 
     async fn config(&self) -> Result<BotConfig> {
         let stored: StoredConfig =
-            serde_json::from_value(self.config.clone()).map_err(|e| unexpected("config", e))?;
+            serde_json::from_value(self.0.config.clone()).map_err(|e| unexpected("config", e))?;
         let stake_amount = match stored.stake_amount {
             None | Some(Value::Null) => None,
             Some(Value::String(text)) => Some(text),
@@ -276,7 +229,7 @@ impl Bot {
     }
 
     async fn resources(&self) -> Result<ResourceLimits> {
-        let stored: StoredResources = serde_json::from_value(self.resources.clone())
+        let stored: StoredResources = serde_json::from_value(self.0.resources.clone())
             .map_err(|e| unexpected("resources", e))?;
         Ok(ResourceLimits {
             cpu: stored.cpu,
@@ -285,22 +238,28 @@ impl Bot {
     }
 
     async fn freqtrade_version(&self) -> &str {
-        &self.freqtrade_version
+        &self.0.freqtrade_version
     }
 
     /// The version of its strategy the bot runs (pinned at creation or by `updateBot`).
     async fn strategy_version(&self) -> i32 {
-        self.strategy_version
+        self.0.strategy_version
+    }
+
+    /// A start or stop asked for while the bot was CREATING, carried out once it is
+    /// created; null when nothing is pending.
+    async fn wanted_status(&self) -> Option<WantedStatus> {
+        self.0.wanted.map(Into::into)
     }
 
     /// The last failure, while the status is ERROR (and kept until the next start).
     async fn error_message(&self) -> Option<&str> {
-        self.error_message.as_deref()
+        self.0.error_message.as_deref()
     }
 
     async fn exchange(&self, ctx: &Context<'_>) -> Result<Option<Exchange>> {
         ctx.data_unchecked::<DataLoader<ExchangeLoader>>()
-            .load_one(self.exchange_id)
+            .load_one(self.0.exchange_id)
             .await
             .map_err(|e| errors::internal("reading the read models", e))
     }
@@ -308,32 +267,31 @@ impl Bot {
     /// The strategy as it is now; `strategyVersion` tells which version the bot runs.
     async fn strategy(&self, ctx: &Context<'_>) -> Result<Option<Strategy>> {
         ctx.data_unchecked::<DataLoader<StrategyLoader>>()
-            .load_one(self.strategy_id)
+            .load_one(self.0.strategy_id)
             .await
             .map_err(|e| errors::internal("reading the read models", e))
     }
 
     /// From the health monitor: HEALTHY when the bot answered within the last two
-    /// minutes and is not failing its checks, UNHEALTHY when it is or has not answered
-    /// for longer, UNKNOWN before its first check (and for bots that do not run).
+    /// minutes and is not failing its checks (`monitor.unhealthy_after` in a row),
+    /// UNHEALTHY when it is or has not answered for longer, UNKNOWN before its first
+    /// check (and for bots that do not run).
     async fn health_status(&self, ctx: &Context<'_>) -> Result<HealthStatus> {
-        let status = BotStatus::from_db(&self.status);
-        if !matches!(status, Some(BotStatus::Running | BotStatus::Error)) {
+        if !matches!(
+            self.0.status,
+            domain::BotStatus::Running | domain::BotStatus::Error
+        ) {
             return Ok(HealthStatus::Unknown);
         }
-        Ok(match self.health(ctx).await? {
-            None => HealthStatus::Unknown,
-            Some(health) if health.consecutive_failures >= UNHEALTHY_AFTER => {
-                HealthStatus::Unhealthy
-            }
-            Some(health) => match health.last_seen_at {
-                Some(seen) if Utc::now() - seen <= chrono::Duration::minutes(2) => {
-                    HealthStatus::Healthy
-                }
-                Some(_) => HealthStatus::Unhealthy,
-                None => HealthStatus::Unknown,
-            },
-        })
+        let health = self.health(ctx).await?;
+        let unhealthy_after = ctx.api().unhealthy_after;
+        Ok(bot_health::HealthStatus::judge(
+            self.0.status,
+            health.as_ref(),
+            unhealthy_after,
+            Utc::now(),
+        )
+        .into())
     }
 
     /// The last successful health check.
@@ -343,68 +301,29 @@ impl Bot {
 
     /// Seconds since the runtime reported the bot up, while RUNNING; null otherwise.
     async fn uptime(&self) -> Option<i64> {
-        if BotStatus::from_db(&self.status) != Some(BotStatus::Running) {
+        if self.0.status != domain::BotStatus::Running {
             return None;
         }
-        self.started_at
+        self.0
+            .started_at
             .map(|started| (Utc::now() - started).num_seconds().max(0))
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
+        self.0.created_at
     }
 
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
+        self.0.updated_at
     }
 }
 
-const SELECT: &str = "
-SELECT b.id, b.name, b.exchange_id, b.strategy_id, b.strategy_version, b.status, b.mode,
-       b.runtime, b.runtime_id, b.api_url, b.config, b.resources, b.freqtrade_version,
-       b.error_message, b.started_at, b.created_at, b.updated_at
-  FROM bots b";
-
-/// What bots belong to, for the DataLoaders in [`super::loaders`].
-#[derive(Clone, Copy)]
-pub enum Owner {
-    Exchange,
-    Strategy,
-}
-
-/// The bots of many exchanges or strategies in one query, each list oldest first.
-pub async fn load_by(
-    pool: &PgPool,
-    owner: Owner,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<Bot>>, sqlx::Error> {
-    let column = match owner {
-        Owner::Exchange => "exchange_id",
-        Owner::Strategy => "strategy_id",
-    };
-    let rows: Vec<Bot> = sqlx::query_as(&format!(
-        "{SELECT} WHERE b.{column} = ANY($1) ORDER BY b.created_at, b.id"
-    ))
-    .bind(ids)
-    .fetch_all(pool)
-    .await?;
-    let mut bots: HashMap<Uuid, Vec<Bot>> = HashMap::new();
-    for bot in rows {
-        let key = match owner {
-            Owner::Exchange => bot.exchange_id,
-            Owner::Strategy => bot.strategy_id,
-        };
-        bots.entry(key).or_default().push(bot);
-    }
-    Ok(bots)
-}
-
+/// One bot, for queries and subscriptions.
 pub(super) async fn load(pool: &PgPool, id: Uuid) -> Result<Option<Bot>> {
-    sqlx::query_as(&format!("{SELECT} WHERE b.id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
+    Ok(bots::get(pool, id)
         .await
-        .map_err(errors::database)
+        .map_err(errors::database)?
+        .map(Bot))
 }
 
 async fn load_existing(ctx: &Context<'_>, id: Uuid) -> Result<Bot> {
@@ -423,22 +342,13 @@ pub struct BotFilter {
     pub name_contains: Option<String>,
 }
 
-/// [`BotFilter`] with its ids parsed.
-struct Filter {
-    status: Option<BotStatus>,
-    mode: Option<BotMode>,
-    exchange_id: Option<Uuid>,
-    strategy_id: Option<Uuid>,
-    name_contains: Option<String>,
-}
-
-impl TryFrom<BotFilter> for Filter {
+impl TryFrom<BotFilter> for bots::BotFilter {
     type Error = async_graphql::Error;
 
     fn try_from(filter: BotFilter) -> Result<Self> {
         Ok(Self {
-            status: filter.status,
-            mode: filter.mode,
+            status: filter.status.map(BotStatus::domain),
+            mode: filter.mode.map(Into::into),
             exchange_id: filter
                 .exchange_id
                 .as_ref()
@@ -451,27 +361,6 @@ impl TryFrom<BotFilter> for Filter {
                 .transpose()?,
             name_contains: filter.name_contains,
         })
-    }
-}
-
-fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &Filter) {
-    query.push(" WHERE TRUE");
-    if let Some(status) = filter.status {
-        query.push(" AND b.status = ").push_bind(status.as_db());
-    }
-    if let Some(mode) = filter.mode {
-        query.push(" AND b.mode = ").push_bind(mode.as_db());
-    }
-    if let Some(id) = filter.exchange_id {
-        query.push(" AND b.exchange_id = ").push_bind(id);
-    }
-    if let Some(id) = filter.strategy_id {
-        query.push(" AND b.strategy_id = ").push_bind(id);
-    }
-    if let Some(part) = &filter.name_contains {
-        query
-            .push(" AND b.name ILIKE ")
-            .push_bind(contains_pattern(part));
     }
 }
 
@@ -493,107 +382,17 @@ pub struct BotOrder {
     pub direction: OrderDirection,
 }
 
-/// Keyset pagination over one sort field: the SQL sort key, its value in a cursor, and
-/// the cursor's tag, so a cursor from one ordering is refused by another.
-impl BotOrder {
-    /// `field:direction:`, the start of every cursor key this ordering issues.
-    fn tag(&self) -> String {
-        let field = match self.field {
-            BotOrderField::Name => "name",
-            BotOrderField::CreatedAt => "created_at",
-            BotOrderField::Status => "status",
-        };
-        let direction = match self.direction {
-            OrderDirection::Asc => "asc",
-            OrderDirection::Desc => "desc",
-        };
-        format!("{field}:{direction}:")
-    }
-
-    fn sql_direction(&self) -> &'static str {
-        match self.direction {
-            OrderDirection::Asc => "ASC",
-            OrderDirection::Desc => "DESC",
+impl From<BotOrder> for bots::BotOrder {
+    fn from(order: BotOrder) -> Self {
+        Self {
+            field: match order.field {
+                BotOrderField::Name => bots::BotOrderField::Name,
+                BotOrderField::CreatedAt => bots::BotOrderField::CreatedAt,
+                BotOrderField::Status => bots::BotOrderField::Status,
+            },
+            direction: order.direction.into(),
         }
     }
-
-    /// The SQL expression rows are sorted by.
-    fn sort_key(&self) -> String {
-        match self.field {
-            BotOrderField::Name => "b.name".to_owned(),
-            BotOrderField::CreatedAt => "b.created_at".to_owned(),
-            BotOrderField::Status => {
-                let names: Vec<String> = BotStatus::ALL
-                    .iter()
-                    .map(|s| format!("'{}'", s.as_db()))
-                    .collect();
-                format!(
-                    "COALESCE(array_position(ARRAY[{}], b.status), 0)",
-                    names.join(", ")
-                )
-            }
-        }
-    }
-
-    /// The cursor of `bot` in this ordering.
-    fn cursor(&self, bot: &Bot) -> Cursor {
-        let value = match self.field {
-            BotOrderField::Name => bot.name.clone(),
-            BotOrderField::CreatedAt => bot.created_at.to_rfc3339(),
-            BotOrderField::Status => status_rank(&bot.status).to_string(),
-        };
-        Cursor {
-            key: format!("{}{value}", self.tag()),
-            id: bot.id,
-        }
-    }
-
-    /// Restricts `query` to the rows strictly after `cursor`.
-    fn push_after(&self, query: &mut QueryBuilder<'_, Postgres>, cursor: &Cursor) -> Result<()> {
-        let refused = || errors::validation("after", "not a cursor from this API");
-        let value = cursor.key.strip_prefix(&self.tag()).ok_or_else(|| {
-            errors::validation(
-                "after",
-                "the cursor comes from another ordering; start again without `after`",
-            )
-        })?;
-        let comparison = match self.direction {
-            OrderDirection::Asc => ">",
-            OrderDirection::Desc => "<",
-        };
-        query.push(format!(" AND ({}, b.id) {comparison} (", self.sort_key()));
-        match self.field {
-            BotOrderField::Name => query.push_bind(value.to_owned()),
-            BotOrderField::CreatedAt => {
-                let at: DateTime<Utc> = value.parse().map_err(|_| refused())?;
-                query.push_bind(at)
-            }
-            BotOrderField::Status => {
-                let rank: i32 = value.parse().map_err(|_| refused())?;
-                query.push_bind(rank)
-            }
-        };
-        query.push(", ").push_bind(cursor.id).push(")");
-        Ok(())
-    }
-
-    fn push_order_by(&self, query: &mut QueryBuilder<'_, Postgres>) {
-        let direction = self.sql_direction();
-        query.push(format!(
-            " ORDER BY {} {direction}, b.id {direction}",
-            self.sort_key()
-        ));
-    }
-}
-
-/// A status's place in [`BotStatus::ALL`], 1-based like SQL's `array_position`; 0 for
-/// an unknown status (as the SQL sort key's `COALESCE`).
-fn status_rank(status: &str) -> i32 {
-    BotStatus::ALL
-        .iter()
-        .position(|s| s.as_db() == status)
-        .and_then(|i| i32::try_from(i + 1).ok())
-        .unwrap_or(0)
 }
 
 #[derive(Default)]
@@ -610,40 +409,43 @@ impl BotQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Bot>> {
-        let filter = Filter::try_from(filter.unwrap_or_default())?;
-        let order = order_by.unwrap_or_default();
+        let filter = bots::BotFilter::try_from(filter.unwrap_or_default())?;
+        let order = bots::BotOrder::from(order_by.unwrap_or_default());
         let limit = page_size(first)?;
-        let cursor = Cursor::decode(after.as_deref())?;
-        let pool = &ctx.api().pool;
-
-        let mut page = QueryBuilder::new(SELECT);
-        push_filter(&mut page, &filter);
-        if let Some(cursor) = &cursor {
-            order.push_after(&mut page, cursor)?;
-        }
-        order.push_order_by(&mut page);
-        page.push(" LIMIT ").push_bind(limit + 1);
-
-        let mut count = QueryBuilder::new("SELECT count(*) FROM bots b");
-        push_filter(&mut count, &filter);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(pool)
+        let after = decode_cursor(after.as_deref())?;
+        let page = bots::list(&ctx.api().pool, &filter, order, after.as_ref(), limit)
             .await
-            .map_err(errors::database)?;
-
-        let rows: Vec<Bot> = page
-            .build_query_as()
-            .fetch_all(pool)
-            .await
-            .map_err(errors::database)?;
-        Ok(connection(rows, limit, cursor.is_some(), total, |bot| {
-            order.cursor(bot)
-        }))
+            .map_err(errors::page)?;
+        Ok(connection(page, after.is_some(), Bot))
     }
 
     async fn bot(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Bot>> {
         load(&ctx.api().pool, parse_id("id", &id)?).await
+    }
+}
+
+/// How much a bot stakes per trade: a number greater than 0 (`50`, `0.05`; its text,
+/// `"50"`, is taken too), or `"unlimited"` (freqtrade splits the balance). Checked when
+/// the bot is created or updated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StakeAmount(String);
+
+#[Scalar]
+impl ScalarType for StakeAmount {
+    fn parse(value: async_graphql::Value) -> InputValueResult<Self> {
+        match value {
+            // Rust writes floats out in full (0.00001, never 1e-5), as the domain reads them.
+            async_graphql::Value::Number(n) => Ok(Self(match n.as_f64() {
+                Some(amount) => amount.to_string(),
+                None => n.to_string(),
+            })),
+            async_graphql::Value::String(text) => Ok(Self(text)),
+            other => Err(InputValueError::expected_type(other)),
+        }
+    }
+
+    fn to_value(&self) -> async_graphql::Value {
+        async_graphql::Value::String(self.0.clone())
     }
 }
 
@@ -653,9 +455,8 @@ impl BotQuery {
 pub struct BotConfigInput {
     /// 1 to 1000, or -1 for unlimited.
     pub max_open_trades: Option<i32>,
-    /// `"unlimited"` or a decimal number greater than 0, such as `"100"` or `"0.05"`
-    /// (text, so that freqtrade's `"unlimited"` can be expressed).
-    pub stake_amount: Option<String>,
+    /// An amount greater than 0 (`100`, `0.05`), or `"unlimited"`.
+    pub stake_amount: Option<StakeAmount>,
     /// Trading pairs such as `"BTC/USDT"`, without repeats.
     pub pairs: Option<Vec<String>>,
     /// A candle length freqtrade knows: `1m`, `5m`, `1h`, `1d`, …
@@ -672,7 +473,7 @@ impl From<BotConfigInput> for domain::BotConfigInput {
     fn from(input: BotConfigInput) -> Self {
         Self {
             max_open_trades: input.max_open_trades.map(i64::from),
-            stake_amount: input.stake_amount,
+            stake_amount: input.stake_amount.map(|s| s.0),
             pairs: input.pairs,
             timeframe: input.timeframe,
             dry_run: input.dry_run,
@@ -727,6 +528,13 @@ pub struct UpdateBotInput {
     pub strategy_version: Option<i32>,
 }
 
+/// The runtime's name as commands take it.
+fn runtime_name(runtime: RuntimeType) -> String {
+    domain::values::RuntimeKind::from(runtime)
+        .as_str()
+        .to_owned()
+}
+
 #[derive(Default)]
 pub struct BotMutation;
 
@@ -751,8 +559,10 @@ impl BotMutation {
             name: input.name,
             exchange_id,
             strategy_id,
-            mode: input.mode.as_db().to_owned(),
-            runtime: input.runtime.map(|r| r.as_db().to_owned()),
+            mode: domain::values::BotMode::from(input.mode)
+                .as_str()
+                .to_owned(),
+            runtime: input.runtime.map(runtime_name),
             config: input.config.map(Into::into).unwrap_or_default(),
             resources: input.resources.map(Into::into).unwrap_or_default(),
             freqtrade_version: input.freqtrade_version,
@@ -774,7 +584,7 @@ impl BotMutation {
             name: input.name,
             config: input.config.map(Into::into),
             resources: input.resources.map(Into::into),
-            runtime: input.runtime.map(|r| r.as_db().to_owned()),
+            runtime: input.runtime.map(runtime_name),
             freqtrade_version: input.freqtrade_version,
             strategy_version,
         };
@@ -796,17 +606,22 @@ impl BotMutation {
         Ok(true)
     }
 
-    /// From STOPPED or ERROR: the bot is STARTING until the runtime reports it up.
+    /// From STOPPED or ERROR: the bot is STARTING until the runtime reports it up. While
+    /// it is CREATING, the start is recorded (`wantedStatus` RUNNING) and carried out
+    /// once it is created.
     async fn start_bot(&self, ctx: &Context<'_>, id: ID) -> Result<Bot> {
         Self::run(ctx, parse_id("id", &id)?, BotCommand::StartBot).await
     }
 
     /// From RUNNING or STARTING: the bot is STOPPING until the runtime reports it down.
+    /// While it is CREATING, a start asked for earlier is called off (`wantedStatus`
+    /// STOPPED).
     async fn stop_bot(&self, ctx: &Context<'_>, id: ID) -> Result<Bot> {
         Self::run(ctx, parse_id("id", &id)?, BotCommand::StopBot).await
     }
 
-    /// From RUNNING: the bot is STARTING until the runtime reports it up again.
+    /// From RUNNING: the bot is STARTING until the runtime reports it up again. While it
+    /// is CREATING, as `startBot`.
     async fn restart_bot(&self, ctx: &Context<'_>, id: ID) -> Result<Bot> {
         Self::run(ctx, parse_id("id", &id)?, BotCommand::RestartBot).await
     }

@@ -29,6 +29,8 @@ pub struct ApiContext {
     pub hub: Hub,
     /// One HTTP client (one connection pool) for calls to exchanges and bots.
     pub http: reqwest::Client,
+    /// Failed health checks in a row that make a bot unhealthy (`monitor.unhealthy_after`).
+    pub unhealthy_after: u32,
 }
 
 /// Per-request facts, set by the HTTP and WebSocket handlers.

@@ -70,3 +70,12 @@ pub fn auth(e: &AuthError) -> Error {
 pub fn database(e: sqlx::Error) -> Error {
     internal("reading the read models", e)
 }
+
+/// A page of a list: a cursor from elsewhere is the caller's mistake (`after`).
+pub fn page(e: anytrade_projections::page::PageError) -> Error {
+    use anytrade_projections::page::PageError;
+    match e {
+        PageError::Cursor(reason) => validation("after", reason),
+        PageError::Database(e) => database(e),
+    }
+}

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use anytrade_projections::{LogPosition, LoggedEvent};
+use anytrade_projections::typed::NameList;
+use anytrade_projections::{EventSelector, LogPosition};
 use async_graphql::{Context, InputObject, Json, Object, Result, Subscription};
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
@@ -13,64 +14,52 @@ use serde_json::Value;
 use super::context::ContextExt;
 use super::errors;
 use super::pagination::{MAX_PAGE, page_size};
-use crate::hub;
+use crate::hub::FeedEvent;
 
 /// One committed event, with sealed secrets shown by key id only. It shares the hub's
 /// copy of the event, so a thousand subscribers do not clone a thousand payloads.
 #[derive(Clone)]
-pub struct LogEvent(Arc<LoggedEvent>);
-
-impl LogEvent {
-    /// The event as the API may show it: sealed values reduced to their key id.
-    pub fn redacted(event: LoggedEvent) -> Self {
-        Self(Arc::new(hub::redacted(event)))
-    }
-
-    /// An event the hub has already redacted.
-    pub fn shared(event: Arc<LoggedEvent>) -> Self {
-        Self(event)
-    }
-}
+pub struct LogEvent(Arc<FeedEvent>);
 
 #[Object]
 impl LogEvent {
     /// Global position; pass it as `after` to resume right after this event.
     async fn position(&self) -> i64 {
-        self.0.position
+        self.0.shown.position
     }
 
     async fn committed_at(&self) -> DateTime<Utc> {
-        self.0.committed_at
+        self.0.shown.committed_at
     }
 
     async fn aggregate_type(&self) -> &str {
-        &self.0.aggregate_type
+        &self.0.shown.aggregate_type
     }
 
     async fn aggregate_id(&self) -> &str {
-        &self.0.aggregate_id
+        &self.0.shown.aggregate_id
     }
 
     /// The event's number within its aggregate, from 1.
     async fn sequence(&self) -> i64 {
-        self.0.sequence
+        self.0.shown.sequence
     }
 
     async fn event_type(&self) -> &str {
-        &self.0.event_type
+        &self.0.shown.event_type
     }
 
     async fn event_version(&self) -> &str {
-        &self.0.event_version
+        &self.0.shown.event_version
     }
 
     async fn payload(&self) -> Json<&Value> {
-        Json(&self.0.payload)
+        Json(&self.0.shown.payload)
     }
 
     /// Who issued the command, when, and the correlation and causation ids.
     async fn metadata(&self) -> Json<&Value> {
-        Json(&self.0.metadata)
+        Json(&self.0.shown.metadata)
     }
 }
 
@@ -83,19 +72,41 @@ pub struct EventFilter {
     pub event_types: Option<Vec<String>>,
 }
 
-impl EventFilter {
-    fn matches(&self, event: &LoggedEvent) -> bool {
-        self.aggregate_types
-            .as_ref()
-            .is_none_or(|types| types.contains(&event.aggregate_type))
+/// [`EventFilter`] with its names checked.
+struct Filter {
+    selector: EventSelector,
+    aggregate_id: Option<String>,
+}
+
+impl TryFrom<EventFilter> for Filter {
+    type Error = async_graphql::Error;
+
+    fn try_from(filter: EventFilter) -> Result<Self> {
+        let selector = EventSelector::parse(
+            filter.aggregate_types.as_deref(),
+            filter.event_types.as_deref(),
+        )
+        .map_err(|e| {
+            let list = match e.list {
+                NameList::AggregateTypes => "aggregateTypes",
+                NameList::EventTypes => "eventTypes",
+            };
+            errors::validation(&format!("filter.{list}[{}]", e.index), &e)
+        })?;
+        Ok(Self {
+            selector,
+            aggregate_id: filter.aggregate_id,
+        })
+    }
+}
+
+impl Filter {
+    fn matches(&self, event: &FeedEvent) -> bool {
+        self.selector.matches(&event.shown)
             && self
                 .aggregate_id
                 .as_ref()
-                .is_none_or(|id| *id == event.aggregate_id)
-            && self
-                .event_types
-                .as_ref()
-                .is_none_or(|types| types.contains(&event.event_type))
+                .is_none_or(|id| *id == event.shown.aggregate_id)
     }
 }
 
@@ -127,7 +138,7 @@ impl EventQuery {
         #[graphql(default = 0)] after: i64,
         first: Option<i32>,
     ) -> Result<Vec<LogEvent>> {
-        let filter = filter.unwrap_or_default();
+        let filter = Filter::try_from(filter.unwrap_or_default())?;
         let limit = page_size(first)? as usize;
         let log = ctx.api().hub.log();
         let mut at = resume_point(ctx, after).await?;
@@ -143,9 +154,10 @@ impl EventQuery {
             found.extend(
                 batch
                     .into_iter()
+                    .map(FeedEvent::new)
                     .filter(|e| filter.matches(e))
                     .take(limit - found.len())
-                    .map(LogEvent::redacted),
+                    .map(|e| LogEvent(Arc::new(e))),
             );
         }
         Ok(found)
@@ -166,7 +178,7 @@ impl EventSubscription {
         filter: Option<EventFilter>,
         after: Option<i64>,
     ) -> Result<impl Stream<Item = LogEvent> + use<>> {
-        let filter = filter.unwrap_or_default();
+        let filter = Filter::try_from(filter.unwrap_or_default())?;
         let from = match after {
             Some(after) => Some(resume_point(ctx, after).await?),
             None => None,
@@ -175,7 +187,7 @@ impl EventSubscription {
             .api()
             .hub
             .events(from)
-            .filter(move |event: &Arc<LoggedEvent>| std::future::ready(filter.matches(event)))
-            .map(LogEvent::shared))
+            .filter(move |event: &Arc<FeedEvent>| std::future::ready(filter.matches(event)))
+            .map(LogEvent))
     }
 }

@@ -4,6 +4,7 @@
 
 use anytrade_aggregates::values::{ExchangeName, SecretName};
 use anytrade_aggregates::{DomainError, ExchangeCommand};
+use anytrade_projections::exchanges::{self, ExchangeRow};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, ID, InputObject, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -61,29 +62,10 @@ impl Exchange {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct ExchangeRow {
-    id: Uuid,
-    name: String,
-    test_mode: bool,
-    config: Value,
-    secrets: sqlx::types::Json<Vec<SecretRow>>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-#[derive(serde::Deserialize)]
-struct SecretRow {
-    name: String,
-    key_id: String,
-    set_at: DateTime<Utc>,
-}
-
 impl From<ExchangeRow> for Exchange {
     fn from(row: ExchangeRow) -> Self {
         let secrets: Vec<ExchangeSecretInfo> = row
             .secrets
-            .0
             .into_iter()
             .map(|s| ExchangeSecretInfo {
                 name: s.name,
@@ -112,32 +94,20 @@ impl From<ExchangeRow> for Exchange {
     }
 }
 
-const SELECT: &str = "
-SELECT e.id, e.name, e.test_mode, e.config, e.created_at, e.updated_at,
-       COALESCE((SELECT json_agg(json_build_object('name', s.name, 'key_id', s.key_id, 'set_at', s.set_at)
-                                 ORDER BY s.name)
-                   FROM exchange_secrets s WHERE s.exchange_id = e.id), '[]') AS secrets
-  FROM exchanges e";
-
 /// Exchanges by id, for [`super::loaders::ExchangeLoader`].
 pub async fn load_many(
     pool: &sqlx::PgPool,
     ids: &[Uuid],
 ) -> Result<std::collections::HashMap<Uuid, Exchange>, sqlx::Error> {
-    let rows: Vec<ExchangeRow> = sqlx::query_as(&format!("{SELECT} WHERE e.id = ANY($1)"))
-        .bind(ids)
-        .fetch_all(pool)
-        .await?;
+    let rows = exchanges::by_ids(pool, ids).await?;
     Ok(rows
         .into_iter()
-        .map(|row| (row.id, Exchange::from(row)))
+        .map(|(id, row)| (id, Exchange::from(row)))
         .collect())
 }
 
 async fn load(ctx: &Context<'_>, id: Uuid) -> Result<Option<Exchange>> {
-    let row: Option<ExchangeRow> = sqlx::query_as(&format!("{SELECT} WHERE e.id = $1"))
-        .bind(id)
-        .fetch_optional(&ctx.api().pool)
+    let row = exchanges::get(&ctx.api().pool, id)
         .await
         .map_err(errors::database)?;
     Ok(row.map(Exchange::from))
@@ -155,11 +125,9 @@ pub struct ExchangeQuery;
 #[Object]
 impl ExchangeQuery {
     async fn exchanges(&self, ctx: &Context<'_>) -> Result<Vec<Exchange>> {
-        let rows: Vec<ExchangeRow> =
-            sqlx::query_as(&format!("{SELECT} ORDER BY e.created_at, e.id"))
-                .fetch_all(&ctx.api().pool)
-                .await
-                .map_err(errors::database)?;
+        let rows = exchanges::all(&ctx.api().pool)
+            .await
+            .map_err(errors::database)?;
         Ok(rows.into_iter().map(Exchange::from).collect())
     }
 

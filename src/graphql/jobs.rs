@@ -6,23 +6,22 @@
 //! serves both; each adds its own fields (a backtest's summary, a hyperopt's search).
 
 use anytrade_aggregates::values;
-use anytrade_aggregates::{BacktestCommand, HyperoptCommand};
+use anytrade_aggregates::{BacktestCommand, HyperoptCommand, JobInput};
+use anytrade_projections::jobs::{self, BacktestRow, HyperoptRow, JobFilter, JobOrder, JobRow};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, Json, Object, OutputType, Result, SimpleObject,
 };
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::context::{ContextExt, execute, parse_id};
 use super::errors;
 use super::exchanges::Exchange;
 use super::loaders::{ExchangeLoader, JobLogLoader, StrategyLoader};
-use super::pagination::OrderDirection;
-use super::pagination::{Cursor, Page, connection, page_size};
+use super::pagination::{OrderDirection, Page, connection, decode_cursor, page_size};
 use super::strategies::Strategy;
 
 /// Where a job is in its life.
@@ -35,33 +34,6 @@ pub enum JobStatus {
     Completed,
     Failed,
     Cancelled,
-}
-
-/// Every status in lifecycle order: the order `STATUS` sorts by.
-const STATUS_ORDER: [JobStatus; 5] = [
-    JobStatus::Pending,
-    JobStatus::Running,
-    JobStatus::Completed,
-    JobStatus::Failed,
-    JobStatus::Cancelled,
-];
-
-impl JobStatus {
-    fn as_str(self) -> &'static str {
-        anytrade_aggregates::JobStatus::from(self).as_str()
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        STATUS_ORDER.into_iter().find(|s| s.as_str() == text)
-    }
-
-    /// Position in [`STATUS_ORDER`], counted from 1 as SQL's `array_position` does.
-    fn rank(self) -> i32 {
-        STATUS_ORDER
-            .iter()
-            .position(|s| *s == self)
-            .map_or(0, |i| i as i32 + 1)
-    }
 }
 
 /// One of freqtrade's hyperopt `--spaces`.
@@ -164,51 +136,11 @@ impl JobFields {
     }
 }
 
-/// The columns both read models share.
-#[derive(sqlx::FromRow)]
-pub struct JobRow {
-    id: Uuid,
-    strategy_id: Uuid,
-    strategy_version: i32,
-    strategy_class: String,
-    exchange_id: Option<Uuid>,
-    status: String,
-    start_date: NaiveDate,
-    end_date: NaiveDate,
-    timeframe: String,
-    stake_amount: f64,
-    stake_currency: String,
-    pairs: sqlx::types::Json<Vec<String>>,
-    config: Value,
-    runtime_id: Option<String>,
-    results: Option<Value>,
-    error_message: Option<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    started_at: Option<DateTime<Utc>>,
-    completed_at: Option<DateTime<Utc>>,
-}
-
-const JOB_COLUMNS: &str = "id, strategy_id, strategy_version, strategy_class, exchange_id, status,
-    start_date, end_date, timeframe, stake_amount, stake_currency, pairs, config, runtime_id,
-    results, error_message, created_at, updated_at, started_at, completed_at";
-
-/// A read-model value the projector could not have written: a bug, not user input.
-fn corrupt(what: &str, value: &str) -> async_graphql::Error {
-    errors::internal(
-        "reading the read models",
-        format!("unknown {what} {value:?}"),
-    )
-}
-
-impl TryFrom<JobRow> for JobFields {
-    type Error = async_graphql::Error;
-
-    fn try_from(row: JobRow) -> Result<Self> {
-        let status = JobStatus::parse(&row.status).ok_or_else(|| corrupt("status", &row.status))?;
-        Ok(Self {
+impl From<JobRow> for JobFields {
+    fn from(row: JobRow) -> Self {
+        Self {
             id: ID(row.id.to_string()),
-            status,
+            status: row.status.into(),
             strategy_id: ID(row.strategy_id.to_string()),
             strategy_version: row.strategy_version,
             strategy_class: row.strategy_class,
@@ -218,7 +150,7 @@ impl TryFrom<JobRow> for JobFields {
             timeframe: row.timeframe,
             stake_amount: row.stake_amount,
             stake_currency: row.stake_currency,
-            pairs: row.pairs.0,
+            pairs: row.pairs,
             config: Json(row.config),
             results: row.results.map(Json),
             error_message: row.error_message,
@@ -230,7 +162,7 @@ impl TryFrom<JobRow> for JobFields {
             uuid: row.id,
             strategy_uuid: row.strategy_id,
             exchange_uuid: row.exchange_id,
-        })
+        }
     }
 }
 
@@ -304,86 +236,46 @@ pub struct Hyperopt {
     pub epoch: Option<i32>,
 }
 
-#[derive(sqlx::FromRow)]
-pub struct HyperoptRow {
-    #[sqlx(flatten)]
-    job: JobRow,
-    epochs: i32,
-    spaces: sqlx::types::Json<Vec<String>>,
-    optimization_metric: String,
-    progress: f64,
-    epoch: Option<i32>,
-}
-
-/// What the listing and loading code needs to know about a kind of job.
-trait Job: OutputType + Sized {
-    /// The read model (`backtests`, `hyperopts`).
-    const TABLE: &'static str;
-    /// Columns beyond [`JOB_COLUMNS`], each after a comma.
-    const EXTRA_COLUMNS: &'static str;
-    /// What messages call one (`backtest`).
-    const NOUN: &'static str;
-    type Row: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin;
-
-    fn from_row(row: Self::Row) -> Result<Self>;
-    fn fields(&self) -> &JobFields;
-}
-
-impl Job for Backtest {
-    const TABLE: &'static str = "backtests";
-    const EXTRA_COLUMNS: &'static str = "";
-    const NOUN: &'static str = "backtest";
-    type Row = JobRow;
-
-    fn from_row(row: JobRow) -> Result<Self> {
-        let summary = row.results.as_ref().and_then(BacktestSummary::from_results);
-        Ok(Self {
-            job: row.try_into()?,
-            summary,
-        })
-    }
-
-    fn fields(&self) -> &JobFields {
-        &self.job
+impl From<BacktestRow> for Backtest {
+    fn from(row: BacktestRow) -> Self {
+        Self {
+            summary: row
+                .job
+                .results
+                .as_ref()
+                .and_then(BacktestSummary::from_results),
+            job: row.job.into(),
+        }
     }
 }
 
-impl Job for Hyperopt {
-    const TABLE: &'static str = "hyperopts";
-    const EXTRA_COLUMNS: &'static str = ", epochs, spaces, optimization_metric, progress, epoch";
-    const NOUN: &'static str = "hyperopt";
-    type Row = HyperoptRow;
-
-    fn from_row(row: HyperoptRow) -> Result<Self> {
-        let spaces = row
-            .spaces
-            .0
-            .iter()
-            .map(|s| {
-                values::HyperoptSpace::parse(s)
-                    .map(HyperoptSpace::from)
-                    .map_err(|_| corrupt("hyperopt space", s))
-            })
-            .collect::<Result<_>>()?;
-        let metric = values::OptimizationMetric::parse(&row.optimization_metric)
-            .map_err(|_| corrupt("optimization metric", &row.optimization_metric))?;
-        Ok(Self {
-            job: row.job.try_into()?,
+impl From<HyperoptRow> for Hyperopt {
+    fn from(row: HyperoptRow) -> Self {
+        Self {
+            job: row.job.into(),
             epochs: row.epochs,
-            spaces,
-            optimization_metric: metric.into(),
+            spaces: row.spaces.into_iter().map(Into::into).collect(),
+            optimization_metric: row.optimization_metric.into(),
             progress: row.progress,
             epoch: row.epoch,
-        })
-    }
-
-    fn fields(&self) -> &JobFields {
-        &self.job
+        }
     }
 }
 
-fn select<J: Job>() -> String {
-    format!("SELECT {JOB_COLUMNS}{} FROM {}", J::EXTRA_COLUMNS, J::TABLE)
+/// How the API shows a kind of job, and what its messages call one.
+trait Shown: OutputType + From<Self::Row> {
+    type Row: jobs::Job;
+    const NOUN: &'static str;
+}
+
+impl Shown for Backtest {
+    type Row = BacktestRow;
+    const NOUN: &'static str = "backtest";
+}
+
+impl Shown for Hyperopt {
+    type Row = HyperoptRow;
+    const NOUN: &'static str = "hyperopt";
 }
 
 /// One backtest, for subscriptions.
@@ -396,16 +288,14 @@ pub(super) async fn load_hyperopt(pool: &PgPool, id: Uuid) -> Result<Option<Hype
     load(pool, id).await
 }
 
-async fn load<J: Job>(pool: &PgPool, id: Uuid) -> Result<Option<J>> {
-    let row: Option<J::Row> = sqlx::query_as(&format!("{} WHERE id = $1", select::<J>()))
-        .bind(id)
-        .fetch_optional(pool)
+async fn load<J: Shown>(pool: &PgPool, id: Uuid) -> Result<Option<J>> {
+    let row = jobs::get::<J::Row>(pool, id)
         .await
         .map_err(errors::database)?;
-    row.map(J::from_row).transpose()
+    Ok(row.map(J::from))
 }
 
-async fn load_existing<J: Job>(ctx: &Context<'_>, id: Uuid) -> Result<J> {
+async fn load_existing<J: Shown>(ctx: &Context<'_>, id: Uuid) -> Result<J> {
     load(&ctx.api().pool, id)
         .await?
         .ok_or_else(|| errors::not_found("id", format!("no such {}", J::NOUN)))
@@ -452,163 +342,43 @@ pub struct HyperoptFilter {
     pub status: Option<Vec<JobStatus>>,
 }
 
-/// A sort order of a job list.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Order {
-    field: JobOrderField,
-    direction: OrderDirection,
-}
-
-impl Order {
-    /// Oldest first, as every list of the API, when the caller gives no order.
-    const DEFAULT: Self = Self {
-        field: JobOrderField::CreatedAt,
-        direction: OrderDirection::Asc,
-    };
-
-    /// Names the order inside its cursors, so a cursor is only used with its own order.
-    fn tag(self) -> &'static str {
-        match (self.field, self.direction) {
-            (JobOrderField::CreatedAt, OrderDirection::Asc) => "created_at.asc",
-            (JobOrderField::CreatedAt, OrderDirection::Desc) => "created_at.desc",
-            (JobOrderField::Status, OrderDirection::Asc) => "status.asc",
-            (JobOrderField::Status, OrderDirection::Desc) => "status.desc",
-        }
-    }
-
-    /// The cursor of `job` in this order: the order's tag, the status rank and the
-    /// creation time (the id is the cursor's own).
-    fn cursor(self, job: &JobFields) -> Cursor {
-        Cursor {
-            key: format!(
-                "{}|{}|{}",
-                self.tag(),
-                job.status.rank(),
-                job.created_at.to_rfc3339()
-            ),
-            id: job.uuid,
-        }
-    }
-
-    /// Reads back what [`Self::cursor`] wrote: (status rank, creation time).
-    fn position(self, cursor: &Cursor) -> Result<(i32, DateTime<Utc>)> {
-        let foreign = || errors::validation("after", "not a cursor of this list and order");
-        let mut parts = cursor.key.splitn(3, '|');
-        let (Some(tag), Some(rank), Some(at)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(foreign());
-        };
-        if tag != self.tag() {
-            return Err(foreign());
-        }
-        Ok((
-            rank.parse().map_err(|_| foreign())?,
-            at.parse().map_err(|_| foreign())?,
-        ))
+fn order(field: JobOrderField, direction: OrderDirection) -> JobOrder {
+    JobOrder {
+        field: match field {
+            JobOrderField::CreatedAt => jobs::JobOrderField::CreatedAt,
+            JobOrderField::Status => jobs::JobOrderField::Status,
+        },
+        direction: direction.into(),
     }
 }
 
-/// SQL for a row's [`JobStatus::rank`].
-fn status_rank_sql() -> String {
-    let names: Vec<String> = STATUS_ORDER
-        .iter()
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect();
-    format!(
-        "array_position(ARRAY[{}]::text[], status)",
-        names.join(", ")
-    )
-}
-
-/// A page request for a job list.
-struct ListQuery {
-    strategy_id: Option<Uuid>,
+/// One page of jobs of kind `J`, oldest first unless `order` says otherwise.
+async fn list<J: Shown>(
+    ctx: &Context<'_>,
+    strategy_id: Option<ID>,
     statuses: Option<Vec<JobStatus>>,
-    order: Order,
-    limit: i64,
-    after: Option<Cursor>,
-}
-
-impl ListQuery {
-    fn new(
-        strategy_id: Option<ID>,
-        statuses: Option<Vec<JobStatus>>,
-        order: Option<Order>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<Self> {
-        Ok(Self {
-            strategy_id: strategy_id
-                .map(|id| parse_id("strategyId", &id))
-                .transpose()?,
-            statuses,
-            order: order.unwrap_or(Order::DEFAULT),
-            limit: page_size(first)?,
-            after: Cursor::decode(after.as_deref())?,
-        })
-    }
-
-    fn push_filter(&self, query: &mut QueryBuilder<'_, Postgres>) {
-        query.push(" WHERE TRUE");
-        if let Some(strategy_id) = self.strategy_id {
-            query.push(" AND strategy_id = ").push_bind(strategy_id);
-        }
-        if let Some(statuses) = &self.statuses {
-            let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-            query.push(" AND status = ANY(").push_bind(names).push(")");
-        }
-    }
-
-    /// One page of `J`, by keyset: rows strictly after the cursor in the order.
-    async fn run<J: Job>(self, pool: &PgPool) -> Result<Page<J>> {
-        let mut count = QueryBuilder::new(format!("SELECT count(*) FROM {}", J::TABLE));
-        self.push_filter(&mut count);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(pool)
-            .await
-            .map_err(errors::database)?;
-
-        let keys = match self.order.field {
-            JobOrderField::CreatedAt => vec!["created_at".to_owned(), "id".to_owned()],
-            JobOrderField::Status => {
-                vec![status_rank_sql(), "created_at".to_owned(), "id".to_owned()]
-            }
-        };
-        let (after, direction) = match self.order.direction {
-            OrderDirection::Asc => (">", ""),
-            OrderDirection::Desc => ("<", " DESC"),
-        };
-        let mut page = QueryBuilder::new(select::<J>());
-        self.push_filter(&mut page);
-        if let Some(cursor) = &self.after {
-            let (rank, created_at) = self.order.position(cursor)?;
-            page.push(format!(" AND ({}) {after} (", keys.join(", ")));
-            if self.order.field == JobOrderField::Status {
-                page.push_bind(rank).push(", ");
-            }
-            page.push_bind(created_at)
-                .push(", ")
-                .push_bind(cursor.id)
-                .push(")");
-        }
-        let sorted: Vec<String> = keys.iter().map(|k| format!("{k}{direction}")).collect();
-        page.push(format!(" ORDER BY {} LIMIT ", sorted.join(", ")))
-            .push_bind(self.limit + 1);
-        let rows: Vec<J::Row> = page
-            .build_query_as()
-            .fetch_all(pool)
-            .await
-            .map_err(errors::database)?;
-        let jobs = rows.into_iter().map(J::from_row).collect::<Result<_>>()?;
-        let order = self.order;
-        Ok(connection(
-            jobs,
-            self.limit,
-            self.after.is_some(),
-            total,
-            |job: &J| order.cursor(job.fields()),
-        ))
-    }
+    order: Option<JobOrder>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Page<J>> {
+    let filter = JobFilter {
+        strategy_id: strategy_id
+            .map(|id| parse_id("strategyId", &id))
+            .transpose()?,
+        statuses: statuses.map(|s| s.into_iter().map(Into::into).collect()),
+    };
+    let limit = page_size(first)?;
+    let after = decode_cursor(after.as_deref())?;
+    let page = jobs::list::<J::Row>(
+        &ctx.api().pool,
+        &filter,
+        order.unwrap_or_default(),
+        after.as_ref(),
+        limit,
+    )
+    .await
+    .map_err(errors::page)?;
+    Ok(connection(page, after.is_some(), J::from))
 }
 
 #[derive(Default)]
@@ -626,14 +396,9 @@ impl JobQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Backtest>> {
-        let order = order_by.map(|o| Order {
-            field: o.field,
-            direction: o.direction,
-        });
+        let order = order_by.map(|o| order(o.field, o.direction));
         let statuses = filter.unwrap_or_default().status;
-        ListQuery::new(strategy_id, statuses, order, first, after)?
-            .run(&ctx.api().pool)
-            .await
+        list(ctx, strategy_id, statuses, order, first, after).await
     }
 
     async fn backtest(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Backtest>> {
@@ -650,14 +415,9 @@ impl JobQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Hyperopt>> {
-        let order = order_by.map(|o| Order {
-            field: o.field,
-            direction: o.direction,
-        });
+        let order = order_by.map(|o| order(o.field, o.direction));
         let statuses = filter.unwrap_or_default().status;
-        ListQuery::new(strategy_id, statuses, order, first, after)?
-            .run(&ctx.api().pool)
-            .await
+        list(ctx, strategy_id, statuses, order, first, after).await
     }
 
     async fn hyperopt(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Hyperopt>> {
@@ -669,7 +429,8 @@ impl JobQuery {
 pub struct RunBacktestInput {
     pub strategy_id: ID,
     /// Where the candles come from: its public market data (no credentials are used).
-    pub exchange_id: ID,
+    /// May be left out when exactly one exchange exists.
+    pub exchange_id: Option<ID>,
     /// `YYYY-MM-DD`.
     pub start_date: String,
     /// `YYYY-MM-DD`, after `startDate`.
@@ -688,7 +449,8 @@ pub struct RunBacktestInput {
 pub struct RunHyperoptInput {
     pub strategy_id: ID,
     /// Where the candles come from: its public market data (no credentials are used).
-    pub exchange_id: ID,
+    /// May be left out when exactly one exchange exists.
+    pub exchange_id: Option<ID>,
     /// 1 to 10000.
     pub epochs: i32,
     pub start_date: String,
@@ -711,20 +473,25 @@ impl JobMutation {
     /// executor runs it.
     async fn run_backtest(&self, ctx: &Context<'_>, input: RunBacktestInput) -> Result<Backtest> {
         let strategy_id = parse_id("strategyId", &input.strategy_id)?;
-        let exchange_id = parse_id("exchangeId", &input.exchange_id)?;
+        let exchange_id = input
+            .exchange_id
+            .map(|id| parse_id("exchangeId", &id))
+            .transpose()?;
         let api = ctx.api();
         let id = Uuid::now_v7();
         let request = BacktestCommand::RequestBacktest {
             backtest_id: id,
-            strategy_id,
-            exchange_id,
-            start_date: input.start_date,
-            end_date: input.end_date,
-            timeframe: input.timeframe,
-            stake_amount: input.stake_amount,
-            stake_currency: input.stake_currency,
-            pairs: input.pairs,
-            config: input.config.map(|c| c.0),
+            input: JobInput {
+                strategy_id,
+                exchange_id,
+                start_date: input.start_date,
+                end_date: input.end_date,
+                timeframe: input.timeframe,
+                stake_amount: input.stake_amount,
+                stake_currency: input.stake_currency,
+                pairs: input.pairs,
+                config: input.config.map(|c| c.0),
+            },
         };
         execute(ctx, &api.commands.backtests, &id.to_string(), request).await?;
         load_existing(ctx, id).await
@@ -762,20 +529,25 @@ impl JobMutation {
     /// executor runs it.
     async fn run_hyperopt(&self, ctx: &Context<'_>, input: RunHyperoptInput) -> Result<Hyperopt> {
         let strategy_id = parse_id("strategyId", &input.strategy_id)?;
-        let exchange_id = parse_id("exchangeId", &input.exchange_id)?;
+        let exchange_id = input
+            .exchange_id
+            .map(|id| parse_id("exchangeId", &id))
+            .transpose()?;
         let api = ctx.api();
         let id = Uuid::now_v7();
         let request = HyperoptCommand::RequestHyperopt {
             hyperopt_id: id,
-            strategy_id,
-            exchange_id,
-            start_date: input.start_date,
-            end_date: input.end_date,
-            timeframe: input.timeframe,
-            stake_amount: input.stake_amount,
-            stake_currency: input.stake_currency,
-            pairs: input.pairs,
-            config: input.config.map(|c| c.0),
+            input: JobInput {
+                strategy_id,
+                exchange_id,
+                start_date: input.start_date,
+                end_date: input.end_date,
+                timeframe: input.timeframe,
+                stake_amount: input.stake_amount,
+                stake_currency: input.stake_currency,
+                pairs: input.pairs,
+                config: input.config.map(|c| c.0),
+            },
             epochs: i64::from(input.epochs),
             spaces: input
                 .spaces
@@ -824,64 +596,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn status_ranks_follow_the_lifecycle_and_match_the_sql() {
-        let ranks: Vec<i32> = STATUS_ORDER.iter().map(|s| s.rank()).collect();
-        assert_eq!(ranks, [1, 2, 3, 4, 5]);
-        assert_eq!(
-            status_rank_sql(),
-            "array_position(ARRAY['pending', 'running', 'completed', 'failed', 'cancelled']::text[], status)"
-        );
-        for status in STATUS_ORDER {
-            assert_eq!(JobStatus::parse(status.as_str()), Some(status));
-        }
-        assert_eq!(JobStatus::parse("done"), None);
-    }
-
-    #[test]
-    fn cursors_belong_to_their_order() {
-        let job = JobFields {
-            id: ID("x".into()),
-            status: JobStatus::Running,
-            strategy_id: ID("y".into()),
-            strategy_version: 1,
-            strategy_class: "A".into(),
-            exchange_id: None,
-            start_date: "2024-01-01".into(),
-            end_date: "2024-02-01".into(),
-            timeframe: "5m".into(),
-            stake_amount: 10.0,
-            stake_currency: "USDT".into(),
-            pairs: vec![],
-            config: Json(json!({})),
-            results: None,
-            error_message: None,
-            runtime_id: None,
-            created_at: "2026-11-24T20:00:00.123456Z".parse().expect("time"),
-            updated_at: Utc::now(),
-            started_at: None,
-            completed_at: None,
-            uuid: Uuid::now_v7(),
-            strategy_uuid: Uuid::now_v7(),
-            exchange_uuid: None,
-        };
-        let by_status = Order {
-            field: JobOrderField::Status,
-            direction: OrderDirection::Desc,
-        };
-        let cursor = by_status.cursor(&job);
-        assert_eq!(
-            by_status.position(&cursor).expect("own order"),
-            (2, job.created_at)
-        );
-        assert!(Order::DEFAULT.position(&cursor).is_err());
-        let garbage = Cursor {
-            key: "status.desc|x|y".into(),
-            id: job.uuid,
-        };
-        assert!(by_status.position(&garbage).is_err());
-    }
 
     #[test]
     fn summary_reads_freqtrade_and_plain_keys() {

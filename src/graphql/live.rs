@@ -8,7 +8,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anytrade_projections::LoggedEvent;
+use anytrade_aggregates::TradeEvent;
+use anytrade_projections::{Event, TypedEvent};
 use async_graphql::{Context, ID, Result, Subscription};
 use futures::{Stream, StreamExt};
 use uuid::Uuid;
@@ -17,6 +18,7 @@ use super::bots::{self, Bot};
 use super::context::{ApiContext, ContextExt, parse_id};
 use super::jobs::{self, Backtest, Hyperopt};
 use super::trades::{self, Trade};
+use crate::hub::FeedEvent;
 
 /// How long a subscription waits for the read models to apply an event.
 const SETTLE: Duration = Duration::from_secs(10);
@@ -30,15 +32,15 @@ fn follow<T, Concerns, Load, Loaded>(
 ) -> impl Stream<Item = T> + use<T, Concerns, Load, Loaded>
 where
     T: Send + 'static,
-    Concerns: Fn(&LoggedEvent) -> Option<Uuid> + Send + 'static,
+    Concerns: Fn(&TypedEvent) -> Option<Uuid> + Send + 'static,
     Load: Fn(sqlx::PgPool, Uuid) -> Loaded + Clone + Send + Sync + 'static,
     Loaded: Future<Output = Result<Option<T>>> + Send,
 {
     let api = api.clone();
     api.hub
         .events(None)
-        .filter_map(move |event: Arc<LoggedEvent>| {
-            let id = concerns(&event);
+        .filter_map(move |event: Arc<FeedEvent>| {
+            let id = event.typed.as_ref().and_then(&concerns);
             let api = api.clone();
             let load = load.clone();
             async move {
@@ -49,22 +51,12 @@ where
         })
 }
 
-fn aggregate_id(event: &LoggedEvent) -> Option<Uuid> {
-    Uuid::parse_str(&event.aggregate_id).ok()
-}
-
-/// `id` when `event` is one of aggregate `kind` `id`'s.
-fn one_of(event: &LoggedEvent, kind: &str, id: Uuid) -> Option<Uuid> {
-    (event.aggregate_type == kind && aggregate_id(event) == Some(id)).then_some(id)
-}
-
 /// The bot id a trade event names.
-fn trade_bot(event: &LoggedEvent) -> Option<Uuid> {
-    let payload = &event.payload;
-    let bot = payload
-        .pointer("/TradeOpened/opening/bot_id")
-        .or_else(|| payload.pointer("/TradeClosed/bot_id"))?;
-    Uuid::parse_str(bot.as_str()?).ok()
+fn trade_bot(event: &TradeEvent) -> Uuid {
+    match event {
+        TradeEvent::TradeOpened { opening } => opening.bot_id,
+        TradeEvent::TradeClosed { bot_id, .. } => *bot_id,
+    }
 }
 
 #[derive(Default)]
@@ -82,9 +74,9 @@ impl LiveSubscription {
         let only = bot_id.map(|id| parse_id("botId", &id)).transpose()?;
         Ok(follow(
             ctx.api(),
-            move |event| {
-                let id = aggregate_id(event)?;
-                let lifecycle = event.aggregate_type == "bot" && event.event_type != "BotUpdated";
+            move |typed| {
+                let id = typed.aggregate_id;
+                let lifecycle = matches!(&typed.event, Event::Bot(e) if e.changes_status());
                 (lifecycle && only.is_none_or(|only| only == id)).then_some(id)
             },
             |pool, id| async move { bots::load(&pool, id).await },
@@ -100,7 +92,10 @@ impl LiveSubscription {
         let only = parse_id("id", &id)?;
         Ok(follow(
             ctx.api(),
-            move |event| one_of(event, "backtest", only),
+            move |typed| {
+                (matches!(typed.event, Event::Backtest(_)) && typed.aggregate_id == only)
+                    .then_some(only)
+            },
             |pool, id| async move { jobs::load_backtest(&pool, id).await },
         ))
     }
@@ -114,7 +109,10 @@ impl LiveSubscription {
         let only = parse_id("id", &id)?;
         Ok(follow(
             ctx.api(),
-            move |event| one_of(event, "hyperopt", only),
+            move |typed| {
+                (matches!(typed.event, Event::Hyperopt(_)) && typed.aggregate_id == only)
+                    .then_some(only)
+            },
             |pool, id| async move { jobs::load_hyperopt(&pool, id).await },
         ))
     }
@@ -128,10 +126,9 @@ impl LiveSubscription {
         let bot = parse_id("botId", &bot_id)?;
         Ok(follow(
             ctx.api(),
-            move |event| {
-                (event.aggregate_type == "trade" && trade_bot(event) == Some(bot))
-                    .then(|| aggregate_id(event))
-                    .flatten()
+            move |typed| match &typed.event {
+                Event::Trade(trade) if trade_bot(trade) == bot => Some(typed.aggregate_id),
+                _ => None,
             },
             |pool, id| async move { trades::load(&pool, id).await },
         ))

@@ -8,7 +8,12 @@ use async_graphql::dataloader::Loader;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::bots::{self, Bot};
+use anytrade_projections::bot_health::{self, BotHealth};
+use anytrade_projections::bots::{self, Owner};
+use anytrade_projections::jobs;
+use anytrade_projections::trades::marks::{self, TradeMark};
+
+use super::bots::Bot;
 use super::exchanges::{self, Exchange};
 use super::strategies::{self, Strategy};
 
@@ -44,9 +49,7 @@ impl Loader<Uuid> for BotsByStrategyLoader {
     type Error = Arc<sqlx::Error>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Bot>>, Self::Error> {
-        bots::load_by(&self.0, bots::Owner::Strategy, keys)
-            .await
-            .map_err(Arc::new)
+        by_owners(&self.0, Owner::Strategy, keys).await
     }
 }
 
@@ -58,18 +61,8 @@ impl Loader<Uuid> for BotsByExchangeLoader {
     type Error = Arc<sqlx::Error>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Bot>>, Self::Error> {
-        bots::load_by(&self.0, bots::Owner::Exchange, keys)
-            .await
-            .map_err(Arc::new)
+        by_owners(&self.0, Owner::Exchange, keys).await
     }
-}
-
-/// What the health monitor last saw of a bot.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BotHealth {
-    pub bot_id: Uuid,
-    pub last_seen_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub consecutive_failures: i32,
 }
 
 /// Health check results by bot id (bots never checked have none).
@@ -80,26 +73,21 @@ impl Loader<Uuid> for BotHealthLoader {
     type Error = Arc<sqlx::Error>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, BotHealth>, Self::Error> {
-        let rows: Vec<BotHealth> = sqlx::query_as(
-            "SELECT bot_id, last_seen_at, consecutive_failures FROM bot_health
-              WHERE bot_id = ANY($1)",
-        )
-        .bind(keys)
-        .fetch_all(&self.0)
-        .await
-        .map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|row| (row.bot_id, row)).collect())
+        bot_health::by_bots(&self.0, keys).await.map_err(Arc::new)
     }
 }
 
-/// An open trade's values as the trade sync last read them.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct TradeMark {
-    pub bot_id: Uuid,
-    pub freqtrade_trade_id: i64,
-    pub current_rate: Option<f64>,
-    pub profit_ratio: Option<f64>,
-    pub profit_abs: Option<f64>,
+/// The bots of `ids`' owners, shown.
+async fn by_owners(
+    pool: &PgPool,
+    owner: Owner,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Bot>>, Arc<sqlx::Error>> {
+    let rows = bots::by_owners(pool, owner, ids).await.map_err(Arc::new)?;
+    Ok(rows
+        .into_iter()
+        .map(|(owner, rows)| (owner, rows.into_iter().map(Bot).collect()))
+        .collect())
 }
 
 /// Trade marks by (bot, freqtrade trade id).
@@ -113,23 +101,7 @@ impl Loader<(Uuid, i64)> for TradeMarkLoader {
         &self,
         keys: &[(Uuid, i64)],
     ) -> Result<HashMap<(Uuid, i64), TradeMark>, Self::Error> {
-        let bots: Vec<Uuid> = keys.iter().map(|(bot, _)| *bot).collect();
-        let trades: Vec<i64> = keys.iter().map(|(_, trade)| *trade).collect();
-        let rows: Vec<TradeMark> = sqlx::query_as(
-            "SELECT m.bot_id, m.freqtrade_trade_id, m.current_rate, m.profit_ratio, m.profit_abs
-               FROM trade_marks m
-               JOIN unnest($1::uuid[], $2::bigint[]) AS k(bot_id, trade_id)
-                 ON m.bot_id = k.bot_id AND m.freqtrade_trade_id = k.trade_id",
-        )
-        .bind(&bots)
-        .bind(&trades)
-        .fetch_all(&self.0)
-        .await
-        .map_err(Arc::new)?;
-        Ok(rows
-            .into_iter()
-            .map(|row| ((row.bot_id, row.freqtrade_trade_id), row))
-            .collect())
+        marks::by_trades(&self.0, keys).await.map_err(Arc::new)
     }
 }
 
@@ -141,12 +113,6 @@ impl Loader<Uuid> for JobLogLoader {
     type Error = Arc<sqlx::Error>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, String>, Self::Error> {
-        let rows: Vec<(Uuid, String)> =
-            sqlx::query_as("SELECT job_id, log_output FROM job_logs WHERE job_id = ANY($1)")
-                .bind(keys)
-                .fetch_all(&self.0)
-                .await
-                .map_err(Arc::new)?;
-        Ok(rows.into_iter().collect())
+        jobs::logs::by_jobs(&self.0, keys).await.map_err(Arc::new)
     }
 }

@@ -4,51 +4,34 @@
 //! seen, and the next page starts strictly after that pair. A cursor keeps working when
 //! its row is deleted or rows are added before it.
 
+use anytrade_projections::page::{self, Direction};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{OutputType, Result, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+
+pub use anytrade_projections::page::Cursor;
 
 use super::errors;
 
 pub const DEFAULT_PAGE: i64 = 20;
 pub const MAX_PAGE: i64 = 100;
 
-/// Where a page ends: the row's sort key (as text) and its id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cursor {
-    pub key: String,
-    pub id: Uuid,
+/// A cursor as the API hands it out: opaque text.
+pub fn encode_cursor(cursor: &Cursor) -> String {
+    // Serializing a string and a UUID cannot fail.
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(cursor).unwrap_or_default())
 }
 
-impl Cursor {
-    pub fn encode(&self) -> String {
-        // Serializing a string and a UUID cannot fail.
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
-    }
-
-    /// The `after` argument, or VALIDATION when it is not a cursor this API issued.
-    pub fn decode(after: Option<&str>) -> Result<Option<Self>> {
-        let Some(after) = after else { return Ok(None) };
-        URL_SAFE_NO_PAD
-            .decode(after)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .map(Some)
-            .ok_or_else(|| errors::validation("after", "not a cursor from this API"))
-    }
-}
-
-/// An `ILIKE` pattern matching names that contain `part` literally (`%`, `_` and `\`
-/// in `part` are escaped).
-pub fn contains_pattern(part: &str) -> String {
-    let escaped = part
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+/// The `after` argument, or VALIDATION when it is not a cursor this API issued.
+pub fn decode_cursor(after: Option<&str>) -> Result<Option<Cursor>> {
+    let Some(after) = after else { return Ok(None) };
+    URL_SAFE_NO_PAD
+        .decode(after)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .map(Some)
+        .ok_or_else(|| errors::validation("after", "not a cursor from this API"))
 }
 
 /// The page size from `first`: 20 by default, at most 100.
@@ -65,6 +48,7 @@ pub fn page_size(first: Option<i32>) -> Result<i64> {
 
 /// Sort direction of a list; ties are broken by id in the same direction.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[graphql(remote = "Direction")]
 pub enum OrderDirection {
     #[default]
     Asc,
@@ -79,23 +63,25 @@ pub struct TotalCount {
 
 pub type Page<T> = Connection<String, T, TotalCount>;
 
-/// A connection from `rows` fetched with `limit + 1` (the extra row tells whether a
-/// next page exists).
-pub fn connection<T: OutputType>(
-    mut rows: Vec<T>,
-    limit: i64,
+/// A connection from a read model's page, each row shown as `show` makes it.
+pub fn connection<R, T: OutputType>(
+    page: page::Page<R>,
     after: bool,
-    total_count: i64,
-    cursor_of: impl Fn(&T) -> Cursor,
+    show: impl Fn(R) -> T,
 ) -> Page<T> {
-    let has_next = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let mut page = Connection::with_additional_fields(after, has_next, TotalCount { total_count });
-    page.edges.extend(
-        rows.into_iter()
-            .map(|row| Edge::new(cursor_of(&row).encode(), row)),
+    let mut connection = Connection::with_additional_fields(
+        after,
+        page.has_next,
+        TotalCount {
+            total_count: page.total,
+        },
     );
-    page
+    connection.edges.extend(
+        page.rows
+            .into_iter()
+            .map(|(row, cursor)| Edge::new(encode_cursor(&cursor), show(row))),
+    );
+    connection
 }
 
 #[cfg(test)]
@@ -106,22 +92,17 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_a_validation_error() {
         let cursor = Cursor {
             key: "2026-11-24T20:00:00Z".into(),
-            id: Uuid::now_v7(),
+            id: uuid::Uuid::now_v7(),
         };
-        let encoded = cursor.encode();
+        let encoded = encode_cursor(&cursor);
         assert_eq!(
-            Cursor::decode(Some(&encoded)).expect("decodes"),
+            decode_cursor(Some(&encoded)).expect("decodes"),
             Some(cursor)
         );
-        assert_eq!(Cursor::decode(None).expect("none"), None);
+        assert_eq!(decode_cursor(None).expect("none"), None);
         for garbage in ["", "nope", "eyJ9", "%%%"] {
-            assert!(Cursor::decode(Some(garbage)).is_err(), "{garbage}");
+            assert!(decode_cursor(Some(garbage)).is_err(), "{garbage}");
         }
-    }
-
-    #[test]
-    fn contains_patterns_match_literally() {
-        assert_eq!(contains_pattern("a_b%c\\"), "%a\\_b\\%c\\\\%");
     }
 
     #[test]

@@ -6,20 +6,21 @@ use std::sync::Arc;
 
 use anytrade_aggregates::values::EntityName;
 use anytrade_aggregates::{StrategyCode, StrategyCommand, analyze};
+use anytrade_projections::strategies::{self, StrategyRow, VersionRow};
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::bots::Bot;
 use super::context::{ContextExt, parse_id};
 use super::errors;
 use super::loaders::BotsByStrategyLoader;
-use super::pagination::{Cursor, Page, connection, contains_pattern, page_size};
+use super::pagination::{Page, connection, decode_cursor, page_size};
 use crate::strategy_names;
 
-#[derive(SimpleObject, Clone, sqlx::FromRow)]
+#[derive(SimpleObject, Clone)]
 pub struct StrategyVersion {
     pub version: i32,
     pub sha256: String,
@@ -29,7 +30,7 @@ pub struct StrategyVersion {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(SimpleObject, Clone, sqlx::FromRow)]
+#[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Strategy {
     #[graphql(skip)]
@@ -69,6 +70,34 @@ impl Strategy {
     }
 }
 
+impl From<VersionRow> for StrategyVersion {
+    fn from(row: VersionRow) -> Self {
+        Self {
+            version: row.version,
+            sha256: row.sha256,
+            class_name: row.class_name,
+            code: row.code,
+            created_at: row.created_at,
+        }
+    }
+}
+
+impl From<StrategyRow> for Strategy {
+    fn from(row: StrategyRow) -> Self {
+        Self {
+            uuid: row.id,
+            name: row.name,
+            description: row.description,
+            version: row.version,
+            class_name: row.class_name,
+            sha256: row.sha256,
+            code: row.code,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
 /// Loads the version histories of many strategies in one query.
 pub struct VersionsLoader(pub PgPool);
 
@@ -77,55 +106,28 @@ impl Loader<Uuid> for VersionsLoader {
     type Error = Arc<sqlx::Error>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            strategy_id: Uuid,
-            #[sqlx(flatten)]
-            version: StrategyVersion,
-        }
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT strategy_id, version, sha256, class_name, code, created_at
-               FROM strategy_versions WHERE strategy_id = ANY($1) ORDER BY strategy_id, version",
-        )
-        .bind(keys)
-        .fetch_all(&self.0)
-        .await
-        .map_err(Arc::new)?;
-        let mut versions: HashMap<Uuid, Vec<StrategyVersion>> = HashMap::new();
-        for row in rows {
-            versions
-                .entry(row.strategy_id)
-                .or_default()
-                .push(row.version);
-        }
-        Ok(versions)
+        let versions = strategies::versions(&self.0, keys)
+            .await
+            .map_err(Arc::new)?;
+        Ok(versions
+            .into_iter()
+            .map(|(id, rows)| (id, rows.into_iter().map(Into::into).collect()))
+            .collect())
     }
 }
-
-const SELECT: &str = "
-SELECT s.id AS uuid, s.name, s.description, s.current_version AS version, s.class_name,
-       s.sha256, COALESCE(v.code, '') AS code, s.created_at, s.updated_at
-  FROM strategies s
-  LEFT JOIN strategy_versions v ON v.strategy_id = s.id AND v.version = s.current_version";
 
 /// Strategies by id, for [`super::loaders::StrategyLoader`].
 pub async fn load_many(
     pool: &PgPool,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Strategy>, sqlx::Error> {
-    let rows: Vec<Strategy> = sqlx::query_as(&format!("{SELECT} WHERE s.id = ANY($1)"))
-        .bind(ids)
-        .fetch_all(pool)
-        .await?;
-    Ok(rows.into_iter().map(|s| (s.uuid, s)).collect())
+    let rows = strategies::by_ids(pool, ids).await?;
+    Ok(rows.into_iter().map(|(id, row)| (id, row.into())).collect())
 }
 
 pub async fn load(pool: &PgPool, id: Uuid) -> Result<Option<Strategy>> {
-    sqlx::query_as(&format!("{SELECT} WHERE s.id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await
-        .map_err(errors::database)
+    let row = strategies::get(pool, id).await.map_err(errors::database)?;
+    Ok(row.map(Into::into))
 }
 
 async fn load_existing(ctx: &Context<'_>, id: Uuid) -> Result<Strategy> {
@@ -138,15 +140,6 @@ async fn load_existing(ctx: &Context<'_>, id: Uuid) -> Result<Strategy> {
 pub struct StrategyFilter {
     /// Case-insensitive part of the name.
     pub name_contains: Option<String>,
-}
-
-fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &StrategyFilter) {
-    query.push(" WHERE TRUE");
-    if let Some(part) = &filter.name_contains {
-        query
-            .push(" AND s.name ILIKE ")
-            .push_bind(contains_pattern(part));
-    }
 }
 
 #[derive(SimpleObject)]
@@ -177,45 +170,15 @@ impl StrategyQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Strategy>> {
-        let filter = filter.unwrap_or_default();
+        let filter = strategies::StrategyFilter {
+            name_contains: filter.unwrap_or_default().name_contains,
+        };
         let limit = page_size(first)?;
-        let cursor = Cursor::decode(after.as_deref())?;
-        let pool = &ctx.api().pool;
-
-        let mut count = QueryBuilder::new("SELECT count(*) FROM strategies s");
-        push_filter(&mut count, &filter);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(pool)
+        let after = decode_cursor(after.as_deref())?;
+        let page = strategies::list(&ctx.api().pool, &filter, after.as_ref(), limit)
             .await
-            .map_err(errors::database)?;
-
-        let mut page = QueryBuilder::new(SELECT);
-        push_filter(&mut page, &filter);
-        if let Some(cursor) = &cursor {
-            let key: DateTime<Utc> = cursor
-                .key
-                .parse()
-                .map_err(|_| errors::validation("after", "not a cursor from this API"))?;
-            page.push(" AND (s.created_at, s.id) > (")
-                .push_bind(key)
-                .push(", ")
-                .push_bind(cursor.id)
-                .push(")");
-        }
-        page.push(" ORDER BY s.created_at, s.id LIMIT ")
-            .push_bind(limit + 1);
-        let rows: Vec<Strategy> = page
-            .build_query_as()
-            .fetch_all(pool)
-            .await
-            .map_err(errors::database)?;
-        Ok(connection(rows, limit, cursor.is_some(), total, |s| {
-            Cursor {
-                key: s.created_at.to_rfc3339(),
-                id: s.uuid,
-            }
-        }))
+            .map_err(errors::page)?;
+        Ok(connection(page, after.is_some(), Strategy::from))
     }
 
     async fn strategy(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Strategy>> {

@@ -2,53 +2,89 @@
 //! Trades stay after their bot is deleted.
 
 use anytrade_aggregates::BotCommand;
+use anytrade_projections::trades::marks::TradeMark;
+use anytrade_projections::trades::{self, TradeRow};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::context::{ContextExt, parse_id};
 use super::errors;
-use super::loaders::{TradeMark, TradeMarkLoader};
-use super::pagination::OrderDirection;
-use super::pagination::{Cursor, Page, connection, page_size};
+use super::loaders::TradeMarkLoader;
+use super::pagination::{OrderDirection, Page, connection, decode_cursor, page_size};
 
-#[derive(SimpleObject, sqlx::FromRow)]
-#[graphql(complex)]
-pub struct Trade {
-    #[graphql(skip)]
-    pub id: Uuid,
-    #[graphql(skip)]
-    pub bot_id: Uuid,
-    /// freqtrade's id of the trade, unique per bot.
-    pub freqtrade_trade_id: i64,
-    pub pair: String,
-    pub is_open: bool,
-    pub open_date: DateTime<Utc>,
-    pub close_date: Option<DateTime<Utc>>,
-    pub open_rate: f64,
-    pub close_rate: Option<f64>,
-    pub amount: f64,
-    pub stake_amount: f64,
-    pub profit_abs: Option<f64>,
-    /// 0.05 = 5 %.
-    pub profit_ratio: Option<f64>,
-    /// Why freqtrade closed it (`roi`, `stop_loss`, `force_exit`, …).
-    pub exit_reason: Option<String>,
-    pub strategy_name: String,
-    pub timeframe_minutes: i32,
-}
+/// A trade as the trades read model shows it.
+pub struct Trade(pub TradeRow);
 
-#[async_graphql::ComplexObject]
+#[Object]
 impl Trade {
     async fn id(&self) -> ID {
-        ID(self.id.to_string())
+        ID(self.0.id.to_string())
     }
 
     /// The bot that made the trade (it may have been deleted since).
     async fn bot_id(&self) -> ID {
-        ID(self.bot_id.to_string())
+        ID(self.0.bot_id.to_string())
+    }
+
+    /// freqtrade's id of the trade, unique per bot.
+    async fn freqtrade_trade_id(&self) -> i64 {
+        self.0.freqtrade_trade_id
+    }
+
+    async fn pair(&self) -> &str {
+        &self.0.pair
+    }
+
+    async fn is_open(&self) -> bool {
+        self.0.is_open
+    }
+
+    async fn open_date(&self) -> DateTime<Utc> {
+        self.0.open_date
+    }
+
+    async fn close_date(&self) -> Option<DateTime<Utc>> {
+        self.0.close_date
+    }
+
+    async fn open_rate(&self) -> f64 {
+        self.0.open_rate
+    }
+
+    async fn close_rate(&self) -> Option<f64> {
+        self.0.close_rate
+    }
+
+    async fn amount(&self) -> f64 {
+        self.0.amount
+    }
+
+    async fn stake_amount(&self) -> f64 {
+        self.0.stake_amount
+    }
+
+    async fn profit_abs(&self) -> Option<f64> {
+        self.0.profit_abs
+    }
+
+    /// 0.05 = 5 %.
+    async fn profit_ratio(&self) -> Option<f64> {
+        self.0.profit_ratio
+    }
+
+    /// Why freqtrade closed it (`roi`, `stop_loss`, `force_exit`, …).
+    async fn exit_reason(&self) -> Option<&str> {
+        self.0.exit_reason.as_deref()
+    }
+
+    async fn strategy_name(&self) -> &str {
+        &self.0.strategy_name
+    }
+
+    async fn timeframe_minutes(&self) -> i32 {
+        self.0.timeframe_minutes
     }
 
     /// An open trade's current rate, as the last trade sync read it.
@@ -69,11 +105,11 @@ impl Trade {
 
 impl Trade {
     async fn mark(&self, ctx: &Context<'_>) -> Result<Option<TradeMark>> {
-        if !self.is_open {
+        if !self.0.is_open {
             return Ok(None);
         }
         ctx.data_unchecked::<DataLoader<TradeMarkLoader>>()
-            .load_one((self.bot_id, self.freqtrade_trade_id))
+            .load_one((self.0.bot_id, self.0.freqtrade_trade_id))
             .await
             .map_err(|e| errors::internal("reading trade marks", e))
     }
@@ -100,26 +136,21 @@ pub struct TradeFilter {
     pub pair: Option<String>,
 }
 
-const SELECT: &str = "SELECT id, bot_id, freqtrade_trade_id, pair, is_open, open_date, close_date,
-    open_rate, close_rate, amount, stake_amount, profit_abs, profit_ratio, exit_reason,
-    strategy_name, timeframe_minutes FROM trades";
-
 /// One trade by its aggregate id.
 pub(super) async fn load(pool: &sqlx::PgPool, id: Uuid) -> Result<Option<Trade>> {
-    sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await
-        .map_err(errors::database)
+    let row = trades::get(pool, id).await.map_err(errors::database)?;
+    Ok(row.map(Trade))
 }
 
-fn push_filter(query: &mut QueryBuilder<'_, Postgres>, bot: Uuid, filter: &TradeFilter) {
-    query.push(" WHERE bot_id = ").push_bind(bot);
-    if let Some(open) = filter.is_open {
-        query.push(" AND is_open = ").push_bind(open);
-    }
-    if let Some(pair) = &filter.pair {
-        query.push(" AND pair = ").push_bind(pair.clone());
+impl From<TradeOrder> for trades::TradeOrder {
+    fn from(order: TradeOrder) -> Self {
+        Self {
+            field: match order.field {
+                TradeOrderField::OpenDate => trades::TradeOrderField::OpenDate,
+                TradeOrderField::FreqtradeId => trades::TradeOrderField::FreqtradeId,
+            },
+            direction: order.direction.into(),
+        }
     }
 }
 
@@ -140,67 +171,17 @@ impl TradeQuery {
     ) -> Result<Page<Trade>> {
         let bot = parse_id("botId", &bot_id)?;
         let filter = filter.unwrap_or_default();
-        let order = order_by.unwrap_or_default();
+        let filter = trades::TradeFilter {
+            is_open: filter.is_open,
+            pair: filter.pair,
+        };
+        let order = trades::TradeOrder::from(order_by.unwrap_or_default());
         let limit = page_size(first)?;
-        let cursor = Cursor::decode(after.as_deref())?;
-        let pool = &ctx.api().pool;
-
-        let mut count = QueryBuilder::new("SELECT count(*) FROM trades");
-        push_filter(&mut count, bot, &filter);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(pool)
+        let after = decode_cursor(after.as_deref())?;
+        let page = trades::list(&ctx.api().pool, bot, &filter, order, after.as_ref(), limit)
             .await
-            .map_err(errors::database)?;
-
-        let (column, tag) = match order.field {
-            TradeOrderField::OpenDate => ("open_date", "open"),
-            TradeOrderField::FreqtradeId => ("freqtrade_trade_id", "id"),
-        };
-        let (comparison, direction) = match order.direction {
-            OrderDirection::Asc => (">", "ASC"),
-            OrderDirection::Desc => ("<", "DESC"),
-        };
-        let prefix = format!("{tag}:{direction}:");
-        let mut page = QueryBuilder::new(SELECT);
-        push_filter(&mut page, bot, &filter);
-        if let Some(cursor) = &cursor {
-            let stale = || {
-                errors::validation(
-                    "after",
-                    "not a cursor of this ordering; start again without `after`",
-                )
-            };
-            let key = cursor.key.strip_prefix(&prefix).ok_or_else(stale)?;
-            page.push(format!(" AND ({column}, id) {comparison} ("));
-            match order.field {
-                TradeOrderField::OpenDate => {
-                    page.push_bind(key.parse::<DateTime<Utc>>().map_err(|_| stale())?);
-                }
-                TradeOrderField::FreqtradeId => {
-                    page.push_bind(key.parse::<i64>().map_err(|_| stale())?);
-                }
-            }
-            page.push(", ").push_bind(cursor.id).push(")");
-        }
-        page.push(format!(
-            " ORDER BY {column} {direction}, id {direction} LIMIT "
-        ))
-        .push_bind(limit + 1);
-        let rows: Vec<Trade> = page
-            .build_query_as()
-            .fetch_all(pool)
-            .await
-            .map_err(errors::database)?;
-        Ok(connection(rows, limit, cursor.is_some(), total, |t| {
-            Cursor {
-                key: match order.field {
-                    TradeOrderField::OpenDate => format!("{prefix}{}", t.open_date.to_rfc3339()),
-                    TradeOrderField::FreqtradeId => format!("{prefix}{}", t.freqtrade_trade_id),
-                },
-                id: t.id,
-            }
-        }))
+            .map_err(errors::page)?;
+        Ok(connection(page, after.is_some(), Trade))
     }
 }
 
@@ -243,14 +224,9 @@ impl TradeMutation {
     async fn close_trade(&self, ctx: &Context<'_>, bot_id: ID, trade_id: i64) -> Result<Trade> {
         let bot = parse_id("botId", &bot_id)?;
         let api = ctx.api();
-        let trade: Option<Trade> = sqlx::query_as(&format!(
-            "{SELECT} WHERE bot_id = $1 AND freqtrade_trade_id = $2"
-        ))
-        .bind(bot)
-        .bind(trade_id)
-        .fetch_optional(&api.pool)
-        .await
-        .map_err(errors::database)?;
+        let trade = trades::of_bot(&api.pool, bot, trade_id)
+            .await
+            .map_err(errors::database)?;
         let trade =
             trade.ok_or_else(|| errors::not_found("tradeId", "the bot has no such trade"))?;
         if !trade.is_open {
@@ -269,6 +245,6 @@ impl TradeMutation {
             )
             .await
             .map_err(|e| errors::command_on("botId", e))?;
-        Ok(trade)
+        Ok(Trade(trade))
     }
 }

@@ -21,9 +21,10 @@ use std::time::{Duration, Instant};
 
 use anytrade_aggregates::values::ResourceLimits;
 use anytrade_aggregates::{
-    BacktestCommand, BacktestState, HyperoptCommand, HyperoptState, JobSpec, JobStatus,
+    BacktestCommand, BacktestEvent, BacktestState, HyperoptCommand, HyperoptEvent, HyperoptState,
+    JobSpec, JobStatus,
 };
-use anytrade_projections::{LoggedEvent, Projections};
+use anytrade_projections::{Event, Projections, jobs};
 use futures::StreamExt;
 use serde_json::{Map, Value};
 use sqlx::PgPool;
@@ -32,7 +33,7 @@ use uuid::Uuid;
 
 use crate::config::JobSettings;
 use crate::freqtrade::config::job_config;
-use crate::hub::Hub;
+use crate::hub::{FeedEvent, Hub};
 use crate::runtime::{self, Instance, InstanceState, JobKind, Runtime, RuntimeError, Runtimes};
 use crate::store::{CommandError, CommandMetadata, Commands};
 
@@ -89,6 +90,43 @@ impl Current {
         match self {
             Self::Backtest(_) => "backtest_results",
             Self::Hyperopt(_) => "hyperopt_results",
+        }
+    }
+}
+
+/// What an event means to the executor.
+enum JobChange {
+    /// Start it when its turn comes.
+    Requested,
+    /// Stop it now.
+    Cancelled,
+    /// Stop it now and remove its files.
+    Deleted,
+    /// Its own records of what it did.
+    Other,
+}
+
+impl JobChange {
+    fn of_backtest(event: &BacktestEvent) -> Self {
+        match event {
+            BacktestEvent::BacktestRequested { .. } => Self::Requested,
+            BacktestEvent::BacktestCancelled => Self::Cancelled,
+            BacktestEvent::BacktestDeleted => Self::Deleted,
+            BacktestEvent::BacktestStarted { .. }
+            | BacktestEvent::BacktestCompleted { .. }
+            | BacktestEvent::BacktestFailed { .. } => Self::Other,
+        }
+    }
+
+    fn of_hyperopt(event: &HyperoptEvent) -> Self {
+        match event {
+            HyperoptEvent::HyperoptRequested { .. } => Self::Requested,
+            HyperoptEvent::HyperoptCancelled => Self::Cancelled,
+            HyperoptEvent::HyperoptDeleted => Self::Deleted,
+            HyperoptEvent::HyperoptStarted { .. }
+            | HyperoptEvent::HyperoptProgressReported { .. }
+            | HyperoptEvent::HyperoptCompleted { .. }
+            | HyperoptEvent::HyperoptFailed { .. } => Self::Other,
         }
     }
 }
@@ -152,28 +190,26 @@ impl JobExecutor {
         })
     }
 
-    fn on_event(self: &Arc<Self>, event: &LoggedEvent) {
-        let kind = match event.aggregate_type.as_str() {
-            "backtest" => JobKind::Backtest,
-            "hyperopt" => JobKind::Hyperopt,
+    fn on_event(self: &Arc<Self>, event: &FeedEvent) {
+        let Some(typed) = &event.typed else { return };
+        let (kind, change) = match &typed.event {
+            Event::Backtest(change) => (JobKind::Backtest, JobChange::of_backtest(change)),
+            Event::Hyperopt(change) => (JobKind::Hyperopt, JobChange::of_hyperopt(change)),
             _ => return,
         };
-        let Ok(id) = Uuid::parse_str(&event.aggregate_id) else {
-            return;
+        let deleted = match change {
+            JobChange::Requested => return self.wake.notify_one(),
+            JobChange::Cancelled => false,
+            JobChange::Deleted => true,
+            JobChange::Other => return,
         };
-        match event.event_type.as_str() {
-            "BacktestRequested" | "HyperoptRequested" => self.wake.notify_one(),
-            "BacktestCancelled" | "HyperoptCancelled" | "BacktestDeleted" | "HyperoptDeleted" => {
-                let this = self.clone();
-                let deleted = event.event_type.ends_with("Deleted");
-                tokio::spawn(async move {
-                    if let Err(e) = this.stop_job(kind, id, deleted).await {
-                        tracing::warn!(%id, kind = kind.as_str(), error = %e, "stopping a job failed");
-                    }
-                });
+        let id = typed.aggregate_id;
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.stop_job(kind, id, deleted).await {
+                tracing::warn!(%id, kind = kind.as_str(), error = %e, "stopping a job failed");
             }
-            _ => {}
-        }
+        });
     }
 
     /// One look at every pending and running job.
@@ -186,16 +222,10 @@ impl JobExecutor {
     }
 
     async fn pass_kind(&self, kind: JobKind) -> Result<(), PassError> {
-        let table = table(kind);
-        let jobs: Vec<(Uuid, String)> = sqlx::query_as(&format!(
-            "SELECT id, status FROM {table} WHERE status IN ('pending', 'running')
-              ORDER BY created_at, id"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
+        let jobs = jobs::unfinished(&self.pool, kind).await?;
         let mut running = 0;
         for (id, status) in &jobs {
-            if status == "running" {
+            if *status == JobStatus::Running {
                 running += 1;
                 self.logged(kind, *id, self.follow(kind, *id).await);
             }
@@ -204,7 +234,10 @@ impl JobExecutor {
             JobKind::Backtest => self.settings.max_backtests,
             JobKind::Hyperopt => self.settings.max_hyperopts,
         };
-        for (id, _) in jobs.iter().filter(|(_, status)| status == "pending") {
+        for (id, _) in jobs
+            .iter()
+            .filter(|(_, status)| *status == JobStatus::Pending)
+        {
             if running >= limit {
                 break;
             }
@@ -436,15 +469,7 @@ impl JobExecutor {
     /// Keeps the job's last [`LOG_LINES`] lines for `logOutput`.
     async fn keep_logs(&self, runtime: &dyn Runtime, id: Uuid) -> Result<(), PassError> {
         let lines = runtime.job_logs(id, LOG_LINES).await?;
-        sqlx::query(
-            "INSERT INTO job_logs (job_id, log_output, updated_at) VALUES ($1, $2, now())
-             ON CONFLICT (job_id) DO UPDATE
-                 SET log_output = EXCLUDED.log_output, updated_at = now()",
-        )
-        .bind(id)
-        .bind(lines.join("\n"))
-        .execute(&self.pool)
-        .await?;
+        jobs::logs::keep(&self.pool, id, &lines.join("\n")).await?;
         Ok(())
     }
 
@@ -521,10 +546,7 @@ impl JobExecutor {
     async fn stop_job(&self, kind: JobKind, id: Uuid, deleted: bool) -> Result<(), PassError> {
         self.forget_progress(id);
         if deleted {
-            sqlx::query("DELETE FROM job_logs WHERE job_id = $1")
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
+            jobs::logs::remove(&self.pool, id).await?;
         }
         let Some((runtime, instance)) = self.find(id).await? else {
             return Ok(());
@@ -642,20 +664,9 @@ fn metadata() -> CommandMetadata {
     CommandMetadata::issued_by(ACTOR)
 }
 
-fn table(kind: JobKind) -> &'static str {
-    match kind {
-        JobKind::Backtest => "backtests",
-        JobKind::Hyperopt => "hyperopts",
-    }
-}
-
 /// The job an instance runs, by its `anytrade.kind` and `anytrade.job_id` labels.
 fn job_of(instance: &Instance) -> Option<(JobKind, Uuid)> {
-    let kind = match instance.labels.get(runtime::labels::KIND)?.as_str() {
-        "backtest" => JobKind::Backtest,
-        "hyperopt" => JobKind::Hyperopt,
-        _ => return None,
-    };
+    let kind = JobKind::parse(instance.labels.get(runtime::labels::KIND)?).ok()?;
     let id = Uuid::parse_str(instance.labels.get(runtime::labels::JOB_ID)?).ok()?;
     Some((kind, id))
 }

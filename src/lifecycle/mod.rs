@@ -20,15 +20,16 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anytrade_aggregates::{BotCommand, BotState, BotStatus};
-use anytrade_projections::{LoggedEvent, Projections};
+use anytrade_aggregates::values::WantedState;
+use anytrade_aggregates::{BotCommand, BotEvent, BotState, BotStatus, DomainError};
+use anytrade_projections::{Event, Projections, bots};
 use futures::StreamExt;
 use sqlx::PgPool;
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::crypto::Keyring;
-use crate::hub::Hub;
+use crate::hub::{FeedEvent, Hub};
 use crate::runtime::{Instance, Runtime, RuntimeError, Runtimes};
 use crate::store::{CommandError, CommandMetadata, Commands};
 
@@ -117,23 +118,35 @@ impl Lifecycle {
         })
     }
 
-    fn on_event(self: &Arc<Self>, event: &LoggedEvent) {
-        if event.aggregate_type != "bot" {
-            return;
-        }
-        let restart = match event.event_type.as_str() {
-            "BotCreated" | "BotStartRequested" | "BotStopRequested" | "BotDeletionRequested" => {
-                false
-            }
-            "BotRestartRequested" => true,
-            _ => return,
-        };
-        let Ok(id) = Uuid::parse_str(&event.aggregate_id) else {
+    fn on_event(self: &Arc<Self>, event: &FeedEvent) {
+        let Some(typed) = &event.typed else { return };
+        let Event::Bot(change) = &typed.event else {
             return;
         };
-        let metadata = CommandMetadata::caused_by_event(ACTOR, event.position, &event.metadata);
+        let restart = match change {
+            // A bot created with a start wanted is started once provisioned.
+            BotEvent::BotCreated { .. }
+            | BotEvent::BotProvisioned { .. }
+            | BotEvent::BotStartRequested
+            | BotEvent::BotStopRequested
+            | BotEvent::BotDeletionRequested => false,
+            BotEvent::BotRestartRequested => true,
+            // Confirmations of this manager's own work, wishes it acts on once the bot
+            // is created, and what other workers handle.
+            BotEvent::BotWantedStateSet { .. }
+            | BotEvent::BotUpdated { .. }
+            | BotEvent::BotStarted { .. }
+            | BotEvent::BotStopped
+            | BotEvent::BotFailed { .. }
+            | BotEvent::BotRecovered
+            | BotEvent::BotDeleted
+            | BotEvent::TradeSyncRequested
+            | BotEvent::TradeCloseRequested { .. }
+            | BotEvent::BotInstanceRemoved { .. } => return,
+        };
+        let metadata = CommandMetadata::caused_by(ACTOR, typed);
         self.schedule(
-            id,
+            typed.aggregate_id,
             Job {
                 restart,
                 startup: false,
@@ -185,10 +198,7 @@ impl Lifecycle {
     /// Schedules every bot that needs a look: at start all of them; later those whose
     /// state and runtime disagree, and instances no bot owns.
     async fn sweep(self: &Arc<Self>, startup: bool) {
-        let bots: Vec<(Uuid, String)> = match sqlx::query_as("SELECT id, status FROM bots")
-            .fetch_all(&self.pool)
-            .await
-        {
+        let bots = match bots::lifecycles(&self.pool).await {
             Ok(bots) => bots,
             Err(e) => {
                 tracing::warn!(error = %e, "reconciler cannot list bots");
@@ -208,19 +218,22 @@ impl Lifecycle {
                 }
             }
         }
-        let known: HashSet<Uuid> = bots.iter().map(|(id, _)| *id).collect();
+        let known: HashSet<Uuid> = bots.iter().map(|bot| bot.id).collect();
         let mut due: Vec<Uuid> = Vec::new();
-        for (id, status) in &bots {
-            let running = instances.get(id).is_some_and(Instance::is_running);
-            let drift = match status.as_str() {
-                "running" => !running,
-                "stopped" => running,
-                "error" => false,
+        for bot in &bots {
+            let running = instances.get(&bot.id).is_some_and(Instance::is_running);
+            let drift = match bot.status {
+                BotStatus::Running => !running,
+                BotStatus::Stopped => running || bot.wanted == Some(WantedState::Running),
+                BotStatus::Error | BotStatus::Deleted => false,
                 // Transitional: someone must be carrying it out.
-                _ => !self.is_active(*id),
+                BotStatus::Creating
+                | BotStatus::Starting
+                | BotStatus::Stopping
+                | BotStatus::Deleting => !self.is_active(bot.id),
             };
             if startup || drift {
-                due.push(*id);
+                due.push(bot.id);
             }
         }
         due.extend(instances.keys().filter(|id| !known.contains(id)));
@@ -293,6 +306,11 @@ impl Lifecycle {
                 self.fail(id, format!("the freqtrade process is gone ({detail})"), job)
                     .await
             }
+            BotStatus::Stopped if state.wanted == Some(WantedState::Running) => {
+                // Asked to start while it was being created: the start's own event
+                // brings the pass that runs it.
+                self.send(id, BotCommand::StartBot, job).await
+            }
             BotStatus::Stopped => {
                 let instance = runtime.bot_status(id).await?;
                 if let Some(instance) = instance.filter(Instance::is_running) {
@@ -343,13 +361,22 @@ impl Lifecycle {
         )
         .await?;
         match runtime.start_bot(&spec).await {
-            Ok(instance) => {
-                let command = BotCommand::ConfirmBotStarted {
-                    runtime_id: instance.runtime_id,
-                    api_url: instance.api_url.unwrap_or_default(),
-                };
-                self.send(id, command, job).await
-            }
+            Ok(instance) => match instance.api_url {
+                Some(api_url) => {
+                    let command = BotCommand::ConfirmBotStarted {
+                        runtime_id: instance.runtime_id,
+                        api_url,
+                    };
+                    self.send(id, command, job).await
+                }
+                None => {
+                    let reason = format!(
+                        "the runtime started {} but reported no REST API address for it",
+                        instance.runtime_id
+                    );
+                    self.fail(id, reason, job).await
+                }
+            },
             Err(e) => self.fail(id, e.to_string(), job).await,
         }
     }
@@ -397,8 +424,12 @@ impl Lifecycle {
     }
 
     /// Issues `command`. A refusal because the bot moved on meanwhile (stopped while
-    /// starting, say) is not an error: the pass queued by that change takes over.
+    /// starting, say: a conflict on its status) is not an error: the pass queued by that
+    /// change takes over. Any other refusal means the runtime reported something the bot
+    /// cannot record (an unusable address, say): the bot fails with that reason at
+    /// once, rather than waiting in a transitional status for the reconciler.
     async fn send(&self, id: Uuid, command: BotCommand, job: &Job) -> Result<(), PassError> {
+        let failure = matches!(command, BotCommand::ReportBotFailure { .. });
         match self
             .commands
             .bots
@@ -406,9 +437,13 @@ impl Lifecycle {
             .await
         {
             Ok(_) => Ok(()),
-            Err(CommandError::Domain(e)) => {
+            Err(CommandError::Domain(e @ DomainError::Conflict { .. })) => {
                 tracing::info!(bot = %id, reason = %e, "bot changed meanwhile; leaving it to the next pass");
                 Ok(())
+            }
+            Err(CommandError::Domain(e)) if !failure => {
+                let reason = format!("refused: {e}");
+                Box::pin(self.fail(id, reason, job)).await
             }
             Err(e) => Err(e.into()),
         }

@@ -12,7 +12,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anytrade_aggregates::BotCommand;
+use anytrade_aggregates::{BotCommand, BotStatus};
+use anytrade_projections::bot_health::{self, Answer};
+use anytrade_projections::bots::{self, HealthCheckDue as Due};
 use futures::StreamExt;
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -64,15 +66,6 @@ pub struct HealthMonitor {
     in_flight: InFlight,
 }
 
-/// A bot due for a check, as the read models and `bot_health` show it.
-#[derive(sqlx::FromRow)]
-struct Due {
-    id: Uuid,
-    api_url: String,
-    status: String,
-    runtime: Option<String>,
-}
-
 impl HealthMonitor {
     pub fn new(
         pool: PgPool,
@@ -108,23 +101,14 @@ impl HealthMonitor {
 
     /// Checks the bots whose second of the interval this is.
     async fn check_due(self: &Arc<Self>) {
-        let (slots, slot) = due_now(self.policy.interval);
-        let due: Vec<Due> = match sqlx::query_as(
-            "SELECT b.id, b.api_url, b.status, b.runtime
-               FROM bots b LEFT JOIN bot_health h ON h.bot_id = b.id
-              WHERE b.api_url IS NOT NULL
-                AND (b.status = 'running'
-                     OR (b.status = 'error' AND h.consecutive_failures >= $3
-                         AND h.consecutive_failures <= $4))
-                AND mod(abs(hashtext(b.id::text)::bigint), $1) = $2",
+        let due = bots::health_checks_due(
+            &self.pool,
+            due_now(self.policy.interval),
+            i32::try_from(self.policy.unhealthy_after).unwrap_or(i32::MAX),
+            i32::try_from(self.policy.stop_after).unwrap_or(i32::MAX),
         )
-        .bind(slots)
-        .bind(slot)
-        .bind(self.policy.unhealthy_after as i32)
-        .bind(self.policy.stop_after as i32)
-        .fetch_all(&self.pool)
-        .await
-        {
+        .await;
+        let due = match due {
             Ok(due) => due,
             Err(e) => {
                 tracing::warn!(error = %e, "health monitor cannot list bots");
@@ -178,27 +162,12 @@ impl HealthMonitor {
 
     async fn seen(&self, bot: &Due, config: &ShowConfig, health: &Health) {
         // The failures before this check decide whether it ends an unhealthy spell.
-        let before: Result<Option<i32>, _> = sqlx::query_scalar(
-            "WITH before AS (
-                 SELECT consecutive_failures FROM bot_health WHERE bot_id = $1 FOR UPDATE
-             ), saved AS (
-                 INSERT INTO bot_health (bot_id, last_seen_at, consecutive_failures,
-                                         last_error, bot_state, api_version,
-                                         last_process_at, checked_at)
-                 VALUES ($1, now(), 0, NULL, $2, $3, $4, now())
-                 ON CONFLICT (bot_id) DO UPDATE SET
-                     last_seen_at = now(), consecutive_failures = 0, last_error = NULL,
-                     bot_state = EXCLUDED.bot_state, api_version = EXCLUDED.api_version,
-                     last_process_at = EXCLUDED.last_process_at, checked_at = now()
-             )
-             SELECT consecutive_failures FROM before",
-        )
-        .bind(bot.id)
-        .bind(&config.state)
-        .bind(config.api_version)
-        .bind(health.last_process)
-        .fetch_optional(&self.pool)
-        .await;
+        let answer = Answer {
+            bot_state: &config.state,
+            api_version: Some(config.api_version),
+            last_process_at: health.last_process,
+        };
+        let before = bot_health::record_success(&self.pool, bot.id, &answer).await;
         match before {
             Ok(Some(failures)) if failures as u32 >= self.policy.unhealthy_after => {
                 // The bot refuses this unless it is in error.
@@ -210,18 +179,7 @@ impl HealthMonitor {
     }
 
     async fn missed(&self, bot: &Due, error: &str) {
-        let failures: Result<i32, _> = sqlx::query_scalar(
-            "INSERT INTO bot_health (bot_id, consecutive_failures, last_error, checked_at)
-             VALUES ($1, 1, $2, now())
-             ON CONFLICT (bot_id) DO UPDATE SET
-                 consecutive_failures = bot_health.consecutive_failures + 1,
-                 last_error = EXCLUDED.last_error, checked_at = now()
-             RETURNING consecutive_failures",
-        )
-        .bind(bot.id)
-        .bind(error)
-        .fetch_one(&self.pool)
-        .await;
+        let failures = bot_health::record_failure(&self.pool, bot.id, error).await;
         let failures = match failures {
             Ok(failures) => failures as u32,
             Err(e) => {
@@ -230,7 +188,7 @@ impl HealthMonitor {
             }
         };
         tracing::info!(bot = %bot.id, failures, %error, "health check failed");
-        if failures == self.policy.unhealthy_after && bot.status == "running" {
+        if failures == self.policy.unhealthy_after && bot.status == BotStatus::Running {
             let reason =
                 format!("unhealthy: {failures} health checks failed in a row (last: {error})");
             self.send(bot.id, BotCommand::ReportBotFailure { reason })
@@ -243,11 +201,7 @@ impl HealthMonitor {
 
     /// Gives up on a bot that has not answered for too long: its instance is stopped.
     async fn stop_instance(&self, bot: &Due, failures: u32) {
-        let wanted = bot
-            .runtime
-            .as_deref()
-            .and_then(|r| anytrade_aggregates::values::RuntimeKind::parse(r).ok());
-        let runtime = match self.runtimes.for_bot(wanted) {
+        let runtime = match self.runtimes.for_bot(bot.runtime) {
             Ok(runtime) => runtime,
             Err(e) => {
                 tracing::warn!(bot = %bot.id, error = %e, "cannot stop an unhealthy bot");

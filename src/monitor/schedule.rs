@@ -4,14 +4,19 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The number of one-second slots in `interval` (at least 1) and the slot of now.
-pub fn due_now(interval: Duration) -> (i64, i64) {
+use anytrade_projections::bots::Slot;
+
+/// The one-second slots in `interval` (at least 1), and the slot of now.
+pub fn due_now(interval: Duration) -> Slot {
     let slots = interval.as_secs().max(1) as i64;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default();
-    (slots, now % slots)
+    Slot {
+        slots,
+        slot: now % slots,
+    }
 }
 
 #[cfg(test)]
@@ -20,10 +25,13 @@ mod tests {
 
     #[test]
     fn every_slot_is_inside_the_interval() {
-        let (slots, slot) = due_now(Duration::from_secs(30));
-        assert_eq!(slots, 30);
-        assert!((0..30).contains(&slot));
+        let due = due_now(Duration::from_secs(30));
+        assert_eq!(due.slots, 30);
+        assert!((0..30).contains(&due.slot));
         // Under a second still polls, every second.
-        assert_eq!(due_now(Duration::from_millis(200)), (1, 0));
+        assert_eq!(
+            due_now(Duration::from_millis(200)),
+            Slot { slots: 1, slot: 0 }
+        );
     }
 }

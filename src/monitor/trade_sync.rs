@@ -15,8 +15,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anytrade_aggregates::{TradeCommand, trade_aggregate_id};
-use anytrade_projections::LoggedEvent;
+use anytrade_aggregates::{BotEvent, TradeCommand, trade_aggregate_id};
+use anytrade_projections::trades::{
+    self,
+    marks::{self, TradeMark},
+};
+use anytrade_projections::{Event, bots};
 use futures::StreamExt;
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -30,7 +34,7 @@ use super::schedule::due_now;
 use super::trade_scan::{closed_trades, closing, opening};
 use crate::freqtrade::client::{FreqtradeClient, FreqtradeError};
 use crate::freqtrade::models::{ForceExit, OrderType, Trade};
-use crate::hub::Hub;
+use crate::hub::{FeedEvent, Hub};
 use crate::store::{CommandError, CommandMetadata, Commands};
 
 const ACTOR: &str = "system:trade-sync";
@@ -109,34 +113,21 @@ impl TradeSync {
         })
     }
 
-    fn on_event(self: &Arc<Self>, event: &LoggedEvent) {
-        if event.aggregate_type != "bot" {
-            return;
-        }
-        let Ok(bot) = Uuid::parse_str(&event.aggregate_id) else {
-            return;
-        };
-        let close = match event.event_type.as_str() {
-            "TradeSyncRequested" => None,
-            "TradeCloseRequested" => event
-                .payload
-                .pointer("/TradeCloseRequested/trade_id")
-                .and_then(|id| id.as_i64()),
+    fn on_event(self: &Arc<Self>, event: &FeedEvent) {
+        let Some(typed) = &event.typed else { return };
+        let close = match &typed.event {
+            Event::Bot(BotEvent::TradeSyncRequested) => None,
+            Event::Bot(BotEvent::TradeCloseRequested { trade_id }) => Some(*trade_id),
             _ => return,
         };
+        let bot = typed.aggregate_id;
         let this = self.clone();
         tokio::spawn(async move { this.on_request(bot, close).await });
     }
 
     async fn on_request(&self, bot: Uuid, close: Option<i64>) {
-        let api_url: Option<String> = match sqlx::query_scalar(
-            "SELECT api_url FROM bots WHERE id = $1 AND status = 'running'",
-        )
-        .bind(bot)
-        .fetch_optional(&self.pool)
-        .await
-        {
-            Ok(url) => url.flatten(),
+        let api_url = match bots::running_api_url(&self.pool, bot).await {
+            Ok(url) => url,
             Err(e) => {
                 tracing::warn!(%bot, error = %e, "trade sync cannot read the bot");
                 return;
@@ -163,17 +154,7 @@ impl TradeSync {
     }
 
     async fn sync_due(self: &Arc<Self>) {
-        let (slots, slot) = due_now(self.interval);
-        let due: Vec<(Uuid, String)> = match sqlx::query_as(
-            "SELECT id, api_url FROM bots
-              WHERE status = 'running' AND api_url IS NOT NULL
-                AND mod(abs(hashtext(id::text)::bigint), $1) = $2",
-        )
-        .bind(slots)
-        .bind(slot)
-        .fetch_all(&self.pool)
-        .await
-        {
+        let due = match bots::running_in_slot(&self.pool, due_now(self.interval)).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::warn!(error = %e, "trade sync cannot list bots");
@@ -295,12 +276,7 @@ impl TradeSync {
 
     /// The bot's recorded trades: freqtrade id → still open.
     async fn recorded(&self, bot: Uuid) -> Result<HashMap<i64, bool>, SyncError> {
-        let rows: Vec<(i64, bool)> =
-            sqlx::query_as("SELECT freqtrade_trade_id, is_open FROM trades WHERE bot_id = $1")
-                .bind(bot)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows.into_iter().collect())
+        Ok(trades::recorded(&self.pool, bot).await?)
     }
 
     async fn record(&self, bot: Uuid, trade: i64, command: TradeCommand) -> Result<(), SyncError> {
@@ -314,36 +290,16 @@ impl TradeSync {
 
     /// Keeps open trades' current values, and only those.
     async fn mark(&self, bot: Uuid, open: &[Trade]) -> Result<(), SyncError> {
-        let ids: Vec<i64> = open.iter().map(|t| t.trade_id).collect();
-        let rates: Vec<Option<f64>> = open.iter().map(|t| t.current_rate).collect();
-        let ratios: Vec<Option<f64>> = open.iter().map(|t| t.profit_ratio).collect();
-        let profits: Vec<Option<f64>> = open.iter().map(|t| t.profit_abs).collect();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "DELETE FROM trade_marks WHERE bot_id = $1 AND NOT freqtrade_trade_id = ANY($2)",
-        )
-        .bind(bot)
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO trade_marks (bot_id, freqtrade_trade_id, current_rate, profit_ratio,
-                                      profit_abs, updated_at)
-             SELECT $1, id, rate, ratio, profit, now()
-               FROM unnest($2::bigint[], $3::float8[], $4::float8[], $5::float8[])
-                    AS t(id, rate, ratio, profit)
-             ON CONFLICT (bot_id, freqtrade_trade_id) DO UPDATE SET
-                 current_rate = EXCLUDED.current_rate, profit_ratio = EXCLUDED.profit_ratio,
-                 profit_abs = EXCLUDED.profit_abs, updated_at = now()",
-        )
-        .bind(bot)
-        .bind(&ids)
-        .bind(&rates)
-        .bind(&ratios)
-        .bind(&profits)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let marks: Vec<TradeMark> = open
+            .iter()
+            .map(|t| TradeMark {
+                bot_id: bot,
+                freqtrade_trade_id: t.trade_id,
+                current_rate: t.current_rate,
+                profit_ratio: t.profit_ratio,
+                profit_abs: t.profit_abs,
+            })
+            .collect();
+        Ok(marks::replace(&self.pool, bot, &marks).await?)
     }
 }

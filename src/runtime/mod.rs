@@ -44,21 +44,7 @@ pub struct BotSpec {
 }
 
 /// What kind of job a [`JobSpec`] runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobKind {
-    Backtest,
-    Hyperopt,
-}
-
-impl JobKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Backtest => "backtest",
-            Self::Hyperopt => "hyperopt",
-        }
-    }
-}
+pub use anytrade_aggregates::JobKind;
 
 /// Everything a runtime needs to run one backtest or hyperopt: freqtrade commands run
 /// in order (download the data, then test), each given the job's config and

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use anytrade_projections::TypedEvent;
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
@@ -31,22 +32,13 @@ impl CommandMetadata {
         }
     }
 
-    /// A command issued in reaction to the event at `position`, continuing its correlation.
-    pub fn caused_by_event(
-        actor: impl Into<String>,
-        position: i64,
-        event_metadata: &serde_json::Value,
-    ) -> Self {
-        let correlation_id = event_metadata
-            .get("correlation_id")
-            .and_then(|v| v.as_str())
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .unwrap_or_else(Uuid::now_v7);
+    /// A command issued in reaction to `event`, continuing its correlation.
+    pub fn caused_by(actor: impl Into<String>, event: &TypedEvent) -> Self {
         Self {
             actor: actor.into(),
             issued_at: Utc::now(),
-            correlation_id,
-            causation_id: format!("event:{position}"),
+            correlation_id: event.metadata.correlation_id.unwrap_or_else(Uuid::now_v7),
+            causation_id: format!("event:{}", event.position),
         }
     }
 
@@ -70,8 +62,20 @@ mod tests {
     #[test]
     fn a_reaction_keeps_the_correlation_and_names_its_cause() {
         let request = CommandMetadata::issued_by("user:alice");
-        let stored = serde_json::to_value(request.to_map()).expect("map serializes");
-        let reaction = CommandMetadata::caused_by_event("system:bot-manager", 42, &stored);
+        let logged = anytrade_projections::LoggedEvent {
+            position: 42,
+            transaction_id: 1,
+            committed_at: Utc::now(),
+            aggregate_type: "bot".into(),
+            aggregate_id: Uuid::now_v7().to_string(),
+            sequence: 2,
+            event_type: "BotStopped".into(),
+            event_version: "1.0".into(),
+            payload: serde_json::json!("BotStopped"),
+            metadata: serde_json::to_value(request.to_map()).expect("map serializes"),
+        };
+        let event = logged.decode().expect("decodes");
+        let reaction = CommandMetadata::caused_by("system:bot-manager", &event);
         assert_eq!(reaction.correlation_id, request.correlation_id);
         assert_eq!(reaction.causation_id, "event:42");
         assert_eq!(

@@ -251,11 +251,11 @@ async fn a_dry_run_bot_runs_real_freqtrade_through_its_whole_lifecycle() {
     let exchange = sandbox_exchange(&app, &simulator).await;
     let strategy = strategy(&app, "always enter", ALWAYS_ENTER).await;
     let id = create_bot(&app, "e2e", &exchange, &strategy, json!({})).await;
-    wait_for_status(&app, &id, "STOPPED", PROVISION_WITHIN).await;
 
-    // Start: running within 90 s, its API answers.
+    // Started at once, as a client of the plan's API does: a start asked for while the
+    // bot is still being created is carried out once it is. Running, its API answers.
     act(&app, "startBot", &id).await;
-    let running = wait_for_status(&app, &id, "RUNNING", START_WITHIN).await;
+    let running = wait_for_status(&app, &id, "RUNNING", PROVISION_WITHIN).await;
     let api_url = running["apiUrl"].as_str().expect("api url").to_owned();
     assert_api_answers(&app, &id, &api_url).await;
     assert_eq!(freqtrade_processes(&id).len(), 1);

@@ -95,9 +95,9 @@ async fn bots_and_jobs_run_as_containers() {
     .await;
     let container = format!("anytrade-bot-{id}");
     let mut cleanup = Containers(vec![container.clone()]);
-    wait_for_status(&app, &id, "STOPPED", PROVISION_WITHIN).await;
+    // Started while its container is still being made: carried out once it is.
     act(&app, "startBot", &id).await;
-    let running = wait_for_status(&app, &id, "RUNNING", START_WITHIN).await;
+    let running = wait_for_status(&app, &id, "RUNNING", PROVISION_WITHIN).await;
     assert_eq!(running["runtimeId"], container.as_str());
     let api_url = running["apiUrl"].as_str().expect("api url").to_owned();
     assert!(api_url.starts_with("http://127.0.0.1:"), "{api_url}");

@@ -18,7 +18,7 @@ const CODE_V2: &str = "from freqtrade.strategy import IStrategy\n\nclass AlwaysI
 const FIELDS: &str = "id name status mode runtime runtimeId apiUrl
     config { maxOpenTrades stakeAmount pairs timeframe extra } resources { cpu memory }
     freqtradeVersion strategyVersion errorMessage exchange { name } strategy { name }
-    healthStatus lastSeenAt uptime createdAt updatedAt";
+    healthStatus lastSeenAt uptime wantedStatus createdAt updatedAt";
 
 pub(crate) async fn create_exchange(app: &TestApp) -> String {
     app.query(
@@ -300,15 +300,22 @@ async fn the_lifecycle_records_intent_and_guards_deletion() {
     let id = created["id"].as_str().expect("id").to_owned();
     assert_eq!(created["status"], "CREATING");
 
-    // Nothing runs before the runtime has provisioned the bot.
+    // Nothing runs before the runtime has provisioned the bot: a start or stop asked for
+    // meanwhile is recorded as wanted, once.
+    let wanted = |bot: &Value| (bot["status"].clone(), bot["wantedStatus"].clone());
+    let started = mutate(&app, "startBot", &id).await;
+    assert_eq!(wanted(&started), (json!("CREATING"), json!("RUNNING")));
     let before = app.event_count().await;
-    for mutation in ["startBot", "stopBot", "restartBot"] {
-        assert_eq!(
-            refused(&app, mutation, &id).await,
-            pair("CONFLICT", "status"),
-            "{mutation} on a creating bot"
-        );
-    }
+    let restarted = mutate(&app, "restartBot", &id).await;
+    assert_eq!(wanted(&restarted), (json!("CREATING"), json!("RUNNING")));
+    assert_eq!(
+        app.event_count().await,
+        before,
+        "wanted twice, recorded once"
+    );
+    let stopped = mutate(&app, "stopBot", &id).await;
+    assert_eq!(wanted(&stopped), (json!("CREATING"), json!("STOPPED")));
+    let before = app.event_count().await;
     let update = app
         .query_error(
             "mutation($id: ID!) { updateBot(id: $id, input: { name: \"Renamed\" }) { id } }",
@@ -329,6 +336,11 @@ async fn the_lifecycle_records_intent_and_guards_deletion() {
 
     let stopped = runtime.provisioned(&app, &id).await;
     assert_eq!(stopped["runtimeId"], format!("container-{id}"));
+    assert_eq!(
+        stopped["wantedStatus"],
+        Value::Null,
+        "staying stopped is done"
+    );
     assert_eq!(stopped["uptime"], Value::Null);
 
     // Stopped: settings can change, including the pinned strategy version.

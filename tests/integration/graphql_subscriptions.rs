@@ -192,3 +192,34 @@ async fn the_legacy_graphql_ws_protocol_works_too() {
         id.as_str()
     );
 }
+
+#[tokio::test]
+async fn event_filters_take_known_type_names_only() {
+    let app = TestApp::spawn().await;
+    let exchange = create_exchange(&app).await;
+    app.query(
+        "mutation($id: ID!) { updateExchange(id: $id, input: { testMode: false }) { id } }",
+        json!({ "id": exchange }),
+    )
+    .await;
+
+    const EVENTS: &str =
+        "query($filter: EventFilter) { events(filter: $filter, first: 100) { eventType } }";
+    let typo = json!({ "filter": { "eventTypes": ["ExchangeCreated", "ExchangeCreatd"] } });
+    let error = app.query_error(EVENTS, typo).await;
+    assert_eq!(error["code"], "VALIDATION", "{error}");
+    assert_eq!(error["field"], "filter.eventTypes[1]", "{error}");
+    let plural = json!({ "filter": { "aggregateTypes": ["exchanges"] } });
+    let error = app.query_error(EVENTS, plural).await;
+    assert_eq!(error["field"], "filter.aggregateTypes[0]", "{error}");
+
+    let created = json!({ "filter": { "eventTypes": ["ExchangeCreated"] } });
+    let events = app.query(EVENTS, created).await;
+    let types: Vec<&str> = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["eventType"].as_str().expect("type"))
+        .collect();
+    assert_eq!(types, ["ExchangeCreated"]);
+}

@@ -9,7 +9,8 @@ use anytrade::lookup::PgLookup;
 use anytrade::store::{CommandError, CommandMetadata, Commands, EventLog, LogPosition};
 use anytrade_aggregates::{
     BacktestCommand, BotCommand, BotConfigInput, DomainError, ExchangeCommand, HyperoptCommand,
-    ResourcesInput, StrategyCommand, TradeClosing, TradeCommand, TradeOpening, trade_aggregate_id,
+    JobInput, ResourcesInput, StrategyCommand, TradeClosing, TradeCommand, TradeOpening,
+    trade_aggregate_id,
 };
 use anytrade_projections::runner;
 use serde_json::{Value, json};
@@ -278,15 +279,17 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
             &job,
             BacktestCommand::RequestBacktest {
                 backtest_id: backtest,
-                strategy_id: strategy,
-                exchange_id: exchange,
-                start_date: "2026-01-01".into(),
-                end_date: "2026-02-01".into(),
-                timeframe: "5m".into(),
-                stake_amount: 100.0,
-                stake_currency: "USDT".into(),
-                pairs: vec!["BTC/USDT".into()],
-                config: None,
+                input: JobInput {
+                    strategy_id: strategy,
+                    exchange_id: Some(exchange),
+                    start_date: "2026-01-01".into(),
+                    end_date: "2026-02-01".into(),
+                    timeframe: "5m".into(),
+                    stake_amount: 100.0,
+                    stake_currency: "USDT".into(),
+                    pairs: vec!["BTC/USDT".into()],
+                    config: None,
+                },
             },
             m,
         )
@@ -319,15 +322,17 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
             &h,
             HyperoptCommand::RequestHyperopt {
                 hyperopt_id: hyperopt,
-                strategy_id: strategy,
-                exchange_id: exchange,
-                start_date: "2026-01-01".into(),
-                end_date: "2026-02-01".into(),
-                timeframe: "1h".into(),
-                stake_amount: 50.0,
-                stake_currency: "USDT".into(),
-                pairs: vec!["ETH/USDT".into()],
-                config: None,
+                input: JobInput {
+                    strategy_id: strategy,
+                    exchange_id: Some(exchange),
+                    start_date: "2026-01-01".into(),
+                    end_date: "2026-02-01".into(),
+                    timeframe: "1h".into(),
+                    stake_amount: 50.0,
+                    stake_currency: "USDT".into(),
+                    pairs: vec!["ETH/USDT".into()],
+                    config: None,
+                },
                 epochs: 100,
                 spaces: vec!["buy".into(), "roi".into()],
                 optimization_metric: "sharpe".into(),

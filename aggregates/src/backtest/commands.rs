@@ -4,22 +4,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::job::JobInput;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum BacktestCommand {
-    /// Dates are `YYYY-MM-DD`; the strategy's current version is pinned.
-    RequestBacktest {
-        backtest_id: Uuid,
-        strategy_id: Uuid,
-        /// Where the candles come from (its public API; no credentials are used).
-        exchange_id: Uuid,
-        start_date: String,
-        end_date: String,
-        timeframe: String,
-        stake_amount: f64,
-        stake_currency: String,
-        pairs: Vec<String>,
-        config: Option<Value>,
-    },
+    /// The strategy's current version is pinned.
+    RequestBacktest { backtest_id: Uuid, input: JobInput },
     /// The runtime started the job (pending → running).
     StartBacktest { runtime_id: String },
     /// freqtrade's result statistics, a JSON object (running → completed).

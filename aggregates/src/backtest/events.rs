@@ -8,7 +8,10 @@ use uuid::Uuid;
 use crate::job::JobSpec;
 use crate::values::RuntimeId;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The variant's name is its `event_type` (and its tag in the stored payload).
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantNames,
+)]
 pub enum BacktestEvent {
     BacktestRequested { backtest_id: Uuid, spec: JobSpec },
     BacktestStarted { runtime_id: RuntimeId },
@@ -20,15 +23,7 @@ pub enum BacktestEvent {
 
 impl DomainEvent for BacktestEvent {
     fn event_type(&self) -> String {
-        match self {
-            Self::BacktestRequested { .. } => "BacktestRequested",
-            Self::BacktestStarted { .. } => "BacktestStarted",
-            Self::BacktestCompleted { .. } => "BacktestCompleted",
-            Self::BacktestFailed { .. } => "BacktestFailed",
-            Self::BacktestCancelled => "BacktestCancelled",
-            Self::BacktestDeleted => "BacktestDeleted",
-        }
-        .to_owned()
+        <&'static str>::from(self).to_owned()
     }
 
     fn event_version(&self) -> String {

@@ -104,29 +104,7 @@ impl Aggregate for Backtest {
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
         let event = match command {
-            BacktestCommand::RequestBacktest {
-                backtest_id,
-                strategy_id,
-                exchange_id,
-                start_date,
-                end_date,
-                timeframe,
-                stake_amount,
-                stake_currency,
-                pairs,
-                config,
-            } => {
-                let input = JobInput {
-                    strategy_id,
-                    exchange_id,
-                    start_date,
-                    end_date,
-                    timeframe,
-                    stake_amount,
-                    stake_currency,
-                    pairs,
-                    config,
-                };
+            BacktestCommand::RequestBacktest { backtest_id, input } => {
                 return self.request(backtest_id, input, lookup, sink).await;
             }
             BacktestCommand::DeleteBacktest => return self.delete(sink).await,

@@ -40,15 +40,17 @@ fn fixture() -> TestFramework<Backtest> {
 fn request() -> BacktestCommand {
     BacktestCommand::RequestBacktest {
         backtest_id: id(),
-        strategy_id: strategy_id(),
-        exchange_id: exchange_id(),
-        start_date: "2024-01-01".into(),
-        end_date: "2024-03-01".into(),
-        timeframe: "5m".into(),
-        stake_amount: 100.0,
-        stake_currency: "USDT".into(),
-        pairs: vec!["BTC/USDT".into(), "ETH/USDT".into()],
-        config: Some(json!({"max_open_trades": 3})),
+        input: JobInput {
+            strategy_id: strategy_id(),
+            exchange_id: Some(exchange_id()),
+            start_date: "2024-01-01".into(),
+            end_date: "2024-03-01".into(),
+            timeframe: "5m".into(),
+            stake_amount: 100.0,
+            stake_currency: "USDT".into(),
+            pairs: vec!["BTC/USDT".into(), "ETH/USDT".into()],
+            config: Some(json!({"max_open_trades": 3})),
+        },
     }
 }
 
@@ -166,8 +168,8 @@ async fn request_without_config_gets_an_empty_one() {
     fixture()
         .given_no_previous_events()
         .when_async(request_with(|c| {
-            if let BacktestCommand::RequestBacktest { config, .. } = c {
-                *config = None;
+            if let BacktestCommand::RequestBacktest { input, .. } = c {
+                input.config = None;
             }
         }))
         .await
@@ -175,6 +177,45 @@ async fn request_without_config_gets_an_empty_one() {
             backtest_id: id(),
             spec: expected,
         }]);
+}
+
+/// `request()` naming no exchange.
+fn request_without_exchange() -> BacktestCommand {
+    request_with(|c| {
+        if let BacktestCommand::RequestBacktest { input, .. } = c {
+            input.exchange_id = None;
+        }
+    })
+}
+
+#[tokio::test]
+async fn without_an_exchange_the_only_one_is_taken() {
+    fixture()
+        .given_no_previous_events()
+        .when_async(request_without_exchange())
+        .await
+        .then_expect_events(vec![requested()]);
+}
+
+#[tokio::test]
+async fn without_an_exchange_none_or_several_is_invalid() {
+    let none = FakeLookup::new().with_strategy(strategy_id(), "RSI cross", 3, "RsiCross");
+    let several = with_exchange(none.clone()).with_exchange(
+        Uuid::from_u128(0xE2),
+        ExchangeName::parse("kraken").expect("name"),
+        true,
+        &[],
+    );
+    for lookup in [none, several] {
+        let error = TestFramework::<Backtest>::with(lookup.services())
+            .given_no_previous_events()
+            .when_async(request_without_exchange())
+            .await
+            .inspect_result()
+            .expect_err("refused");
+        assert_eq!(error.field(), Some("exchangeId"), "{error}");
+        assert!(matches!(error, DomainError::Invalid { .. }), "{error}");
+    }
 }
 
 #[tokio::test]
@@ -202,16 +243,16 @@ async fn request_with_bad_input_is_invalid() {
     let cases: Vec<(Change, DomainError)> = vec![
         (
             Box::new(|c| {
-                if let BacktestCommand::RequestBacktest { start_date, .. } = c {
-                    *start_date = "2024-13-01".into();
+                if let BacktestCommand::RequestBacktest { input, .. } = c {
+                    input.start_date = "2024-13-01".into();
                 }
             }),
             DomainError::invalid("startDate", "\"2024-13-01\" is not a calendar date"),
         ),
         (
             Box::new(|c| {
-                if let BacktestCommand::RequestBacktest { end_date, .. } = c {
-                    *end_date = "2023-12-31".into();
+                if let BacktestCommand::RequestBacktest { input, .. } = c {
+                    input.end_date = "2023-12-31".into();
                 }
             }),
             DomainError::invalid(
@@ -221,8 +262,8 @@ async fn request_with_bad_input_is_invalid() {
         ),
         (
             Box::new(|c| {
-                if let BacktestCommand::RequestBacktest { timeframe, .. } = c {
-                    *timeframe = "7m".into();
+                if let BacktestCommand::RequestBacktest { input, .. } = c {
+                    input.timeframe = "7m".into();
                 }
             }),
             DomainError::invalid(
@@ -232,8 +273,8 @@ async fn request_with_bad_input_is_invalid() {
         ),
         (
             Box::new(|c| {
-                if let BacktestCommand::RequestBacktest { stake_amount, .. } = c {
-                    *stake_amount = -5.0;
+                if let BacktestCommand::RequestBacktest { input, .. } = c {
+                    input.stake_amount = -5.0;
                 }
             }),
             DomainError::invalid(
@@ -243,8 +284,8 @@ async fn request_with_bad_input_is_invalid() {
         ),
         (
             Box::new(|c| {
-                if let BacktestCommand::RequestBacktest { stake_amount, .. } = c {
-                    *stake_amount = f64::NAN;
+                if let BacktestCommand::RequestBacktest { input, .. } = c {
+                    input.stake_amount = f64::NAN;
                 }
             }),
             DomainError::invalid(
@@ -254,40 +295,40 @@ async fn request_with_bad_input_is_invalid() {
         ),
         (
             Box::new(|c| {
-                if let BacktestCommand::RequestBacktest { stake_currency, .. } = c {
-                    *stake_currency = "usdt".into();
+                if let BacktestCommand::RequestBacktest { input, .. } = c {
+                    input.stake_currency = "usdt".into();
                 }
             }),
             DomainError::invalid("stakeCurrency", "\"usdt\" must be uppercase, like USDT"),
         ),
         (
             Box::new(|c| {
-                if let BacktestCommand::RequestBacktest { pairs, .. } = c {
-                    *pairs = vec!["BTC/USDT".into(), "ETH/USDT".into(), "eth/btc".into()];
+                if let BacktestCommand::RequestBacktest { input, .. } = c {
+                    input.pairs = vec!["BTC/USDT".into(), "ETH/USDT".into(), "eth/btc".into()];
                 }
             }),
             DomainError::invalid("pairs[2]", "\"eth/btc\" must be uppercase, like BTC/USDT"),
         ),
         (
             Box::new(|c| {
-                if let BacktestCommand::RequestBacktest { pairs, .. } = c {
-                    pairs.clear();
+                if let BacktestCommand::RequestBacktest { input, .. } = c {
+                    input.pairs.clear();
                 }
             }),
             DomainError::invalid("pairs", "at least one pair is required"),
         ),
         (
             Box::new(|c| {
-                if let BacktestCommand::RequestBacktest { config, .. } = c {
-                    *config = Some(json!(3));
+                if let BacktestCommand::RequestBacktest { input, .. } = c {
+                    input.config = Some(json!(3));
                 }
             }),
             DomainError::invalid("config", "must be a JSON object, got a number"),
         ),
         (
             Box::new(|c| {
-                if let BacktestCommand::RequestBacktest { config, .. } = c {
-                    *config = Some(json!({"exchange": {"key": "k"}}));
+                if let BacktestCommand::RequestBacktest { input, .. } = c {
+                    input.config = Some(json!({"exchange": {"key": "k"}}));
                 }
             }),
             DomainError::invalid(

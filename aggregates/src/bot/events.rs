@@ -6,11 +6,15 @@ use uuid::Uuid;
 
 use crate::values::{
     ApiUrl, BotMode, EntityName, FreqtradeVersion, ResourceLimits, RuntimeId, RuntimeKind,
+    WantedState,
 };
 
 use super::config::BotConfig;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The variant's name is its `event_type` (and its tag in the stored payload).
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantNames,
+)]
 pub enum BotEvent {
     /// The bot exists and the runtime should provision it (status creating).
     BotCreated {
@@ -39,6 +43,10 @@ pub enum BotEvent {
         strategy_version: Option<u32>,
     },
     BotStartRequested,
+    /// Asked to start, stop or restart while being created: carried out once created.
+    BotWantedStateSet {
+        wanted: WantedState,
+    },
     BotStarted {
         runtime_id: RuntimeId,
         api_url: ApiUrl,
@@ -66,27 +74,35 @@ pub enum BotEvent {
 
 impl DomainEvent for BotEvent {
     fn event_type(&self) -> String {
-        match self {
-            Self::BotCreated { .. } => "BotCreated",
-            Self::BotProvisioned { .. } => "BotProvisioned",
-            Self::BotUpdated { .. } => "BotUpdated",
-            Self::BotStartRequested => "BotStartRequested",
-            Self::BotStarted { .. } => "BotStarted",
-            Self::BotStopRequested => "BotStopRequested",
-            Self::BotStopped => "BotStopped",
-            Self::BotRestartRequested => "BotRestartRequested",
-            Self::BotFailed { .. } => "BotFailed",
-            Self::BotRecovered => "BotRecovered",
-            Self::BotDeletionRequested => "BotDeletionRequested",
-            Self::BotDeleted => "BotDeleted",
-            Self::TradeSyncRequested => "TradeSyncRequested",
-            Self::TradeCloseRequested { .. } => "TradeCloseRequested",
-            Self::BotInstanceRemoved { .. } => "BotInstanceRemoved",
-        }
-        .to_owned()
+        <&'static str>::from(self).to_owned()
     }
 
     fn event_version(&self) -> String {
         "1.0".to_owned()
+    }
+}
+
+impl BotEvent {
+    /// Whether the bot's lifecycle status (or where it runs) changes with this event:
+    /// what `botStatusChanged` subscribers hear about. A new variant must be placed here.
+    pub fn changes_status(&self) -> bool {
+        match self {
+            Self::BotCreated { .. }
+            | Self::BotProvisioned { .. }
+            | Self::BotStartRequested
+            | Self::BotWantedStateSet { .. }
+            | Self::BotStarted { .. }
+            | Self::BotStopRequested
+            | Self::BotStopped
+            | Self::BotRestartRequested
+            | Self::BotFailed { .. }
+            | Self::BotRecovered
+            | Self::BotDeletionRequested
+            | Self::BotDeleted => true,
+            Self::BotUpdated { .. }
+            | Self::TradeSyncRequested
+            | Self::TradeCloseRequested { .. }
+            | Self::BotInstanceRemoved { .. } => false,
+        }
     }
 }

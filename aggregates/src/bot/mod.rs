@@ -29,6 +29,7 @@ use crate::failure::failure_message;
 use crate::lookup::Services;
 use crate::values::{
     ApiUrl, BotMode, EntityName, FreqtradeVersion, ResourceLimits, RuntimeId, RuntimeKind,
+    WantedState,
 };
 
 /// A bot as rebuilt from its events. `Default` is the not-yet-created bot.
@@ -55,6 +56,9 @@ pub struct BotState {
     /// Set while running.
     pub api_url: Option<ApiUrl>,
     pub last_error: Option<String>,
+    /// A start or stop asked for while the bot was being created, not carried out yet.
+    #[serde(default)]
+    pub wanted: Option<WantedState>,
 }
 
 /// The raw inputs of `CreateBot`.
@@ -223,33 +227,39 @@ impl Bot {
         Ok(())
     }
 
+    /// A start or restart asked for while the bot is being created is recorded as
+    /// wanted (checked as a start would be); otherwise it must be allowed now.
     async fn start(
         &mut self,
+        action: BotAction,
         lookup: &Services,
         sink: &EventSink<Self>,
     ) -> Result<(), DomainError> {
-        let state = self.allowing(BotAction::Start)?;
-        if state.mode == BotMode::Live {
-            let exchange = lookup.exchange(state.exchange_id).await?.ok_or_else(|| {
-                DomainError::not_found("exchangeId", "the bot's exchange no longer exists")
-            })?;
-            if exchange.test_mode {
-                return Err(live_on_test_exchange());
-            }
-            let missing = exchange.missing_secrets();
-            if !missing.is_empty() {
-                return Err(DomainError::invalid(
-                    "mode",
-                    format!(
-                        "live trading on {} needs the exchange secrets {}; missing: {}",
-                        exchange.name,
-                        exchange.name.required_secrets().join(", "),
-                        missing.join(", ")
-                    ),
-                ));
-            }
+        if self.existing()?.status == BotStatus::Creating {
+            check_startable(self.existing()?, lookup).await?;
+            return self.want(WantedState::Running, sink).await;
         }
+        let state = self.allowing(action)?;
+        if action == BotAction::Restart {
+            sink.write(BotEvent::BotRestartRequested, self).await;
+            return Ok(());
+        }
+        check_startable(state, lookup).await?;
         sink.write(BotEvent::BotStartRequested, self).await;
+        Ok(())
+    }
+
+    /// Records what the user wants of a bot being created, unless it is wanted already.
+    async fn want(
+        &mut self,
+        wanted: WantedState,
+        sink: &EventSink<Self>,
+    ) -> Result<(), DomainError> {
+        let state = self.existing()?;
+        if state.wanted.unwrap_or(WantedState::Stopped) != wanted {
+            sink.write(BotEvent::BotWantedStateSet { wanted }, self)
+                .await;
+        }
         Ok(())
     }
 
@@ -268,6 +278,31 @@ impl Bot {
         sink.write(BotEvent::BotDeletionRequested, self).await;
         Ok(())
     }
+}
+
+/// A live bot's exchange must be out of test mode and hold every secret it requires.
+async fn check_startable(state: &BotState, lookup: &Services) -> Result<(), DomainError> {
+    if state.mode == BotMode::Live {
+        let exchange = lookup.exchange(state.exchange_id).await?.ok_or_else(|| {
+            DomainError::not_found("exchangeId", "the bot's exchange no longer exists")
+        })?;
+        if exchange.test_mode {
+            return Err(live_on_test_exchange());
+        }
+        let missing = exchange.missing_secrets();
+        if !missing.is_empty() {
+            return Err(DomainError::invalid(
+                "mode",
+                format!(
+                    "live trading on {} needs the exchange secrets {}; missing: {}",
+                    exchange.name,
+                    exchange.name.required_secrets().join(", "),
+                    missing.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn live_on_test_exchange() -> DomainError {
@@ -358,7 +393,7 @@ impl Aggregate for Bot {
                 };
                 return self.update(changes, lookup, sink).await;
             }
-            BotCommand::StartBot => return self.start(lookup, sink).await,
+            BotCommand::StartBot => return self.start(BotAction::Start, lookup, sink).await,
             BotCommand::DeleteBot => return self.delete(sink).await,
             BotCommand::ConfirmBotProvisioned { runtime_id } => {
                 self.allowing(BotAction::ConfirmProvisioned)?;
@@ -376,6 +411,9 @@ impl Aggregate for Bot {
                     api_url: ApiUrl::parse(&api_url)?,
                 }
             }
+            BotCommand::StopBot if self.status() == Some(BotStatus::Creating) => {
+                return self.want(WantedState::Stopped, sink).await;
+            }
             BotCommand::StopBot => {
                 self.allowing(BotAction::Stop)?;
                 BotEvent::BotStopRequested
@@ -385,8 +423,7 @@ impl Aggregate for Bot {
                 BotEvent::BotStopped
             }
             BotCommand::RestartBot => {
-                self.allowing(BotAction::Restart)?;
-                BotEvent::BotRestartRequested
+                return self.start(BotAction::Restart, lookup, sink).await;
             }
             BotCommand::ReportBotFailure { reason } => {
                 self.allowing(BotAction::Fail)?;
@@ -453,6 +490,7 @@ impl Aggregate for Bot {
                 runtime_id: None,
                 api_url: None,
                 last_error: None,
+                wanted: None,
             });
             return;
         }
@@ -464,6 +502,10 @@ impl Aggregate for Bot {
             BotEvent::BotProvisioned { runtime_id } => {
                 state.status = BotStatus::Stopped;
                 state.runtime_id = Some(runtime_id);
+                // Staying stopped is done now; a wanted start is done by its request.
+                if state.wanted == Some(WantedState::Stopped) {
+                    state.wanted = None;
+                }
             }
             BotEvent::BotUpdated {
                 name,
@@ -494,7 +536,9 @@ impl Aggregate for Bot {
             }
             BotEvent::BotStartRequested | BotEvent::BotRestartRequested => {
                 state.status = BotStatus::Starting;
+                state.wanted = None;
             }
+            BotEvent::BotWantedStateSet { wanted } => state.wanted = Some(wanted),
             BotEvent::BotStarted {
                 runtime_id,
                 api_url,
@@ -504,7 +548,10 @@ impl Aggregate for Bot {
                 state.api_url = Some(api_url);
                 state.last_error = None;
             }
-            BotEvent::BotStopRequested => state.status = BotStatus::Stopping,
+            BotEvent::BotStopRequested => {
+                state.status = BotStatus::Stopping;
+                state.wanted = None;
+            }
             BotEvent::BotStopped => {
                 state.status = BotStatus::Stopped;
                 state.api_url = None;
@@ -512,12 +559,16 @@ impl Aggregate for Bot {
             BotEvent::BotFailed { reason } => {
                 state.status = BotStatus::Error;
                 state.last_error = Some(reason);
+                state.wanted = None;
             }
             BotEvent::BotRecovered => {
                 state.status = BotStatus::Running;
                 state.last_error = None;
             }
-            BotEvent::BotDeletionRequested => state.status = BotStatus::Deleting,
+            BotEvent::BotDeletionRequested => {
+                state.status = BotStatus::Deleting;
+                state.wanted = None;
+            }
             BotEvent::BotDeleted => {
                 state.status = BotStatus::Deleted;
                 state.api_url = None;

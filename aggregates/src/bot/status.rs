@@ -4,23 +4,22 @@
 //! started, stopped, deleted) or reports a failure. Every legal step is listed in
 //! [`BotStatus::after`]; anything else is a Conflict on `status`.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::DomainError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BotStatus {
-    /// Created; the runtime is preparing its container, pod or process.
-    Creating,
-    Stopped,
-    Starting,
-    Running,
-    Stopping,
-    /// Something failed; see the bot's last error. It can be started, updated or deleted.
-    Error,
-    Deleting,
-    Deleted,
+crate::values::string_enum! {
+    /// Where a bot is in its life; the names are what events and read models store.
+    pub enum BotStatus (field = "status", what = "bot status") {
+        /// Created; the runtime is preparing its container, pod or process.
+        Creating => "creating",
+        Stopped => "stopped",
+        Starting => "starting",
+        Running => "running",
+        Stopping => "stopping",
+        /// Something failed; see the bot's last error. It can be started, updated or deleted.
+        Error => "error",
+        Deleting => "deleting",
+        Deleted => "deleted",
+    }
 }
 
 /// A step in a bot's life.
@@ -45,30 +44,6 @@ pub enum BotAction {
 }
 
 impl BotStatus {
-    pub const ALL: [Self; 8] = [
-        Self::Creating,
-        Self::Stopped,
-        Self::Starting,
-        Self::Running,
-        Self::Stopping,
-        Self::Error,
-        Self::Deleting,
-        Self::Deleted,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Creating => "creating",
-            Self::Stopped => "stopped",
-            Self::Starting => "starting",
-            Self::Running => "running",
-            Self::Stopping => "stopping",
-            Self::Error => "error",
-            Self::Deleting => "deleting",
-            Self::Deleted => "deleted",
-        }
-    }
-
     /// The status after `action`, or a Conflict on `status` naming the status from which
     /// the action is not allowed.
     ///
@@ -118,12 +93,6 @@ impl BotStatus {
                 format!("{hint}cannot {verb} a bot that is {}", self.as_str()),
             )
         })
-    }
-}
-
-impl std::fmt::Display for BotStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -180,7 +149,7 @@ mod tests {
 
     #[test]
     fn every_transition_is_as_listed() {
-        for from in BotStatus::ALL {
+        for &from in BotStatus::ALL {
             for action in ACTIONS {
                 let expected = ALLOWED
                     .iter()

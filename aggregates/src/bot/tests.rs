@@ -807,7 +807,6 @@ async fn start_a_stopped_or_failed_dry_run_bot() {
 #[tokio::test]
 async fn start_from_other_statuses_is_a_conflict() {
     for status in [
-        BotStatus::Creating,
         BotStatus::Starting,
         BotStatus::Running,
         BotStatus::Stopping,
@@ -954,7 +953,6 @@ async fn stop_a_running_or_starting_bot() {
 #[tokio::test]
 async fn stop_a_bot_that_does_not_run_is_a_conflict() {
     for status in [
-        BotStatus::Creating,
         BotStatus::Stopped,
         BotStatus::Stopping,
         BotStatus::Error,
@@ -997,6 +995,82 @@ async fn restart_a_running_bot() {
         .when_async(BotCommand::RestartBot)
         .await
         .then_expect_error(conflict("cannot restart a bot that is stopped"));
+}
+
+// ---- wanted while creating ----
+
+fn wanted(wanted: WantedState) -> BotEvent {
+    BotEvent::BotWantedStateSet { wanted }
+}
+
+#[tokio::test]
+async fn a_start_or_restart_while_creating_is_wanted_once() {
+    for command in [BotCommand::StartBot, BotCommand::RestartBot] {
+        fixture()
+            .given(history(BotStatus::Creating))
+            .when_async(command.clone())
+            .await
+            .then_expect_events(vec![wanted(WantedState::Running)]);
+        let mut given = history(BotStatus::Creating);
+        given.push(wanted(WantedState::Running));
+        fixture()
+            .given(given)
+            .when_async(command)
+            .await
+            .then_expect_events(vec![]);
+    }
+}
+
+#[tokio::test]
+async fn a_stop_while_creating_calls_a_wanted_start_off() {
+    fixture()
+        .given(history(BotStatus::Creating))
+        .when_async(BotCommand::StopBot)
+        .await
+        .then_expect_events(vec![]);
+    let mut given = history(BotStatus::Creating);
+    given.push(wanted(WantedState::Running));
+    fixture()
+        .given(given)
+        .when_async(BotCommand::StopBot)
+        .await
+        .then_expect_events(vec![wanted(WantedState::Stopped)]);
+}
+
+#[tokio::test]
+async fn a_wanted_start_is_checked_like_a_start() {
+    let refused = with(lookup().with_exchange(
+        live_exchange_id(),
+        ExchangeName::parse("binance").expect("name"),
+        false,
+        &["api_key"],
+    ))
+    .given(history_from(
+        created_with(BotMode::Live, live_exchange_id()),
+        BotStatus::Creating,
+    ))
+    .when_async(BotCommand::StartBot)
+    .await
+    .inspect_result()
+    .expect_err("refused");
+    assert_eq!(refused.field(), Some("mode"), "{refused}");
+}
+
+#[tokio::test]
+async fn the_wish_is_kept_until_a_request_carries_it_out() {
+    let mut bot = Bot::default();
+    for event in history(BotStatus::Creating) {
+        bot.apply(event);
+    }
+    bot.apply(wanted(WantedState::Running));
+    bot.apply(provisioned());
+    let state = bot.state().expect("created");
+    assert_eq!(
+        (state.status, state.wanted),
+        (BotStatus::Stopped, Some(WantedState::Running))
+    );
+    bot.apply(BotEvent::BotStartRequested);
+    assert_eq!(bot.state().expect("created").wanted, None);
 }
 
 // ---- failure ----
@@ -1083,7 +1157,7 @@ async fn confirm_deleted() {
 
 #[test]
 fn every_history_leads_to_its_status() {
-    for status in BotStatus::ALL {
+    for &status in BotStatus::ALL {
         let mut bot = Bot::default();
         for event in history(status) {
             bot.apply(event);

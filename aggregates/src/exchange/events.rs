@@ -7,7 +7,10 @@ use uuid::Uuid;
 use crate::secret::SealedSecret;
 use crate::values::{ConfigObject, ExchangeName, SecretName};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The variant's name is its `event_type` (and its tag in the stored payload).
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantNames,
+)]
 pub enum ExchangeEvent {
     ExchangeCreated {
         exchange_id: Uuid,
@@ -41,16 +44,7 @@ pub enum ExchangeEvent {
 
 impl DomainEvent for ExchangeEvent {
     fn event_type(&self) -> String {
-        match self {
-            Self::ExchangeCreated { .. } => "ExchangeCreated",
-            Self::ExchangeUpdated { .. } => "ExchangeUpdated",
-            Self::ExchangeSecretAdded { .. } => "ExchangeSecretAdded",
-            Self::ExchangeSecretRotated { .. } => "ExchangeSecretRotated",
-            Self::ExchangeSecretResealed { .. } => "ExchangeSecretResealed",
-            Self::ExchangeSecretRemoved { .. } => "ExchangeSecretRemoved",
-            Self::ExchangeDeleted => "ExchangeDeleted",
-        }
-        .to_owned()
+        <&'static str>::from(self).to_owned()
     }
 
     fn event_version(&self) -> String {

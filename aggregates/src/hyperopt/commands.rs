@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::job::JobInput;
+
 // The request carries the raw form of every input, as the API gives them; a command lives
 // for one request, so its size does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -12,16 +14,7 @@ pub enum HyperoptCommand {
     /// A backtest's inputs plus what to optimize; the strategy's current version is pinned.
     RequestHyperopt {
         hyperopt_id: Uuid,
-        strategy_id: Uuid,
-        /// Where the candles come from (its public API; no credentials are used).
-        exchange_id: Uuid,
-        start_date: String,
-        end_date: String,
-        timeframe: String,
-        stake_amount: f64,
-        stake_currency: String,
-        pairs: Vec<String>,
-        config: Option<Value>,
+        input: JobInput,
         epochs: i64,
         spaces: Vec<String>,
         optimization_metric: String,

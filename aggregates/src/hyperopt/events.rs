@@ -8,7 +8,10 @@ use uuid::Uuid;
 use crate::job::JobSpec;
 use crate::values::{Epochs, HyperoptSpaces, OptimizationMetric, Progress, RuntimeId};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The variant's name is its `event_type` (and its tag in the stored payload).
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantNames,
+)]
 pub enum HyperoptEvent {
     HyperoptRequested {
         hyperopt_id: Uuid,
@@ -36,16 +39,7 @@ pub enum HyperoptEvent {
 
 impl DomainEvent for HyperoptEvent {
     fn event_type(&self) -> String {
-        match self {
-            Self::HyperoptRequested { .. } => "HyperoptRequested",
-            Self::HyperoptStarted { .. } => "HyperoptStarted",
-            Self::HyperoptProgressReported { .. } => "HyperoptProgressReported",
-            Self::HyperoptCompleted { .. } => "HyperoptCompleted",
-            Self::HyperoptFailed { .. } => "HyperoptFailed",
-            Self::HyperoptCancelled => "HyperoptCancelled",
-            Self::HyperoptDeleted => "HyperoptDeleted",
-        }
-        .to_owned()
+        <&'static str>::from(self).to_owned()
     }
 
     fn event_version(&self) -> String {

@@ -177,30 +177,11 @@ impl Aggregate for Hyperopt {
         let event = match command {
             HyperoptCommand::RequestHyperopt {
                 hyperopt_id,
-                strategy_id,
-                exchange_id,
-                start_date,
-                end_date,
-                timeframe,
-                stake_amount,
-                stake_currency,
-                pairs,
-                config,
+                input: job,
                 epochs,
                 spaces,
                 optimization_metric,
             } => {
-                let job = JobInput {
-                    strategy_id,
-                    exchange_id,
-                    start_date,
-                    end_date,
-                    timeframe,
-                    stake_amount,
-                    stake_currency,
-                    pairs,
-                    config,
-                };
                 let search = SearchInput {
                     epochs,
                     spaces,

@@ -40,15 +40,17 @@ fn fixture() -> TestFramework<Hyperopt> {
 fn request() -> HyperoptCommand {
     HyperoptCommand::RequestHyperopt {
         hyperopt_id: id(),
-        strategy_id: strategy_id(),
-        exchange_id: exchange_id(),
-        start_date: "2024-01-01".into(),
-        end_date: "2024-02-01".into(),
-        timeframe: "1h".into(),
-        stake_amount: 50.0,
-        stake_currency: "USDT".into(),
-        pairs: vec!["BTC/USDT".into()],
-        config: None,
+        input: JobInput {
+            strategy_id: strategy_id(),
+            exchange_id: Some(exchange_id()),
+            start_date: "2024-01-01".into(),
+            end_date: "2024-02-01".into(),
+            timeframe: "1h".into(),
+            stake_amount: 50.0,
+            stake_currency: "USDT".into(),
+            pairs: vec!["BTC/USDT".into()],
+            config: None,
+        },
         epochs: 100,
         spaces: vec!["buy".into(), "sell".into(), "buy".into()],
         optimization_metric: "sharpe".into(),
@@ -223,8 +225,8 @@ async fn request_with_bad_search_input_is_invalid() {
         ),
         (
             Box::new(|c| {
-                if let HyperoptCommand::RequestHyperopt { pairs, .. } = c {
-                    *pairs = vec!["BTCUSDT".into()];
+                if let HyperoptCommand::RequestHyperopt { input, .. } = c {
+                    input.pairs = vec!["BTCUSDT".into()];
                 }
             }),
             DomainError::invalid(
@@ -234,8 +236,8 @@ async fn request_with_bad_search_input_is_invalid() {
         ),
         (
             Box::new(|c| {
-                if let HyperoptCommand::RequestHyperopt { start_date, .. } = c {
-                    *start_date = "01/01/2024".into();
+                if let HyperoptCommand::RequestHyperopt { input, .. } = c {
+                    input.start_date = "01/01/2024".into();
                 }
             }),
             DomainError::invalid(

@@ -6,7 +6,10 @@ use uuid::Uuid;
 
 use crate::values::EntityName;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The variant's name is its `event_type` (and its tag in the stored payload).
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantNames,
+)]
 pub enum StrategyEvent {
     /// Always followed by `StrategyVersionAdded` with version 1.
     StrategyCreated {
@@ -34,14 +37,7 @@ pub enum StrategyEvent {
 
 impl DomainEvent for StrategyEvent {
     fn event_type(&self) -> String {
-        match self {
-            Self::StrategyCreated { .. } => "StrategyCreated",
-            Self::StrategyVersionAdded { .. } => "StrategyVersionAdded",
-            Self::StrategyRenamed { .. } => "StrategyRenamed",
-            Self::StrategyDescriptionChanged { .. } => "StrategyDescriptionChanged",
-            Self::StrategyDeleted => "StrategyDeleted",
-        }
-        .to_owned()
+        <&'static str>::from(self).to_owned()
     }
 
     fn event_version(&self) -> String {

@@ -6,7 +6,10 @@ use uuid::Uuid;
 
 use super::commands::{TradeClosing, TradeOpening};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The variant's name is its `event_type` (and its tag in the stored payload).
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantNames,
+)]
 pub enum TradeEvent {
     TradeOpened {
         opening: TradeOpening,
@@ -22,11 +25,7 @@ pub enum TradeEvent {
 
 impl DomainEvent for TradeEvent {
     fn event_type(&self) -> String {
-        match self {
-            Self::TradeOpened { .. } => "TradeOpened",
-            Self::TradeClosed { .. } => "TradeClosed",
-        }
-        .to_owned()
+        <&'static str>::from(self).to_owned()
     }
 
     fn event_version(&self) -> String {

@@ -29,6 +29,7 @@ mod secret_name;
 mod stake_amount;
 mod stake_currency;
 mod timeframe;
+mod wanted_state;
 
 pub use api_url::ApiUrl;
 pub use bot_mode::BotMode;
@@ -52,6 +53,7 @@ pub use secret_name::SecretName;
 pub use stake_amount::StakeAmount;
 pub use stake_currency::StakeCurrency;
 pub use timeframe::Timeframe;
+pub use wanted_state::WantedState;
 
 #[cfg(test)]
 mod tests;

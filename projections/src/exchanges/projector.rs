@@ -1,12 +1,12 @@
-//! The exchanges read model: settings, and secret names with when each was last set.
+//! Keeps the `exchanges` and `exchange_secrets` tables in step with the exchange events.
 
 use anytrade_aggregates::ExchangeEvent;
 use async_trait::async_trait;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::log::LoggedEvent;
-use crate::projector::{ProjectionError, Projector, decode};
+use crate::projector::{ProjectionError, Projector};
+use crate::typed::{Event, TypedEvent};
 
 pub struct ExchangesProjector;
 
@@ -23,12 +23,12 @@ impl Projector for ExchangesProjector {
     async fn apply(
         &self,
         tx: &mut PgConnection,
-        event: &LoggedEvent,
+        event: &TypedEvent,
     ) -> Result<(), ProjectionError> {
-        let Some(change) = decode::<ExchangeEvent>(event, "exchange")? else {
+        let Event::Exchange(change) = event.event.clone() else {
             return Ok(());
         };
-        let id = crate::aggregate_uuid(event)?;
+        let id = event.aggregate_id;
         let at = event.committed_at;
         match change {
             ExchangeEvent::ExchangeCreated {

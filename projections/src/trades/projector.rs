@@ -1,11 +1,11 @@
-//! The trades read model: every trade each bot opened, and how it closed.
+//! Keeps the `trades` table in step with the trade events.
 
 use anytrade_aggregates::TradeEvent;
 use async_trait::async_trait;
 use sqlx::PgConnection;
 
-use crate::log::LoggedEvent;
-use crate::projector::{ProjectionError, Projector, decode};
+use crate::projector::{ProjectionError, Projector};
+use crate::typed::{Event, TypedEvent};
 
 pub struct TradesProjector;
 
@@ -22,12 +22,12 @@ impl Projector for TradesProjector {
     async fn apply(
         &self,
         tx: &mut PgConnection,
-        event: &LoggedEvent,
+        event: &TypedEvent,
     ) -> Result<(), ProjectionError> {
-        let Some(change) = decode::<TradeEvent>(event, "trade")? else {
+        let Event::Trade(change) = event.event.clone() else {
             return Ok(());
         };
-        let id = crate::aggregate_uuid(event)?;
+        let id = event.aggregate_id;
         let at = event.committed_at;
         match change {
             TradeEvent::TradeOpened { opening } => {

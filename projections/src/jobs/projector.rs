@@ -1,15 +1,15 @@
-//! The backtests and hyperopts read models. Both are jobs with the same lifecycle
-//! (pending → running → completed | failed | cancelled), so they share the updates.
+//! Keeps the `backtests` and `hyperopts` tables in step with their events. Both are
+//! jobs with the same lifecycle, so they share the updates.
 
-use anytrade_aggregates::{BacktestEvent, HyperoptEvent, JobSpec};
+use anytrade_aggregates::{BacktestEvent, HyperoptEvent, JobKind, JobSpec, JobStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::log::LoggedEvent;
-use crate::projector::{ProjectionError, Projector, decode};
+use crate::projector::{ProjectionError, Projector};
+use crate::typed::{Event, TypedEvent};
 
 /// A lifecycle step common to both kinds of job.
 enum Step {
@@ -20,49 +20,50 @@ enum Step {
     Deleted,
 }
 
-/// Applies `step` to the job `id` in `table` (`backtests` or `hyperopts`).
+/// Applies `step` to job `id` of `kind`.
 async fn apply_step(
     tx: &mut PgConnection,
-    table: &'static str,
+    kind: JobKind,
     id: Uuid,
     step: Step,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    let table = super::table(kind);
     let set =
         |columns: &str| format!("UPDATE {table} SET {columns}, updated_at = $2 WHERE id = $1");
     match step {
         Step::Started(runtime_id) => {
-            sqlx::query(&set("status = 'running', runtime_id = $3, started_at = $2"))
+            sqlx::query(&set("status = $3, runtime_id = $4, started_at = $2"))
                 .bind(id)
                 .bind(at)
+                .bind(JobStatus::Running.as_str())
                 .bind(runtime_id)
                 .execute(tx)
                 .await?
         }
         Step::Completed(results) => {
-            sqlx::query(&set(
-                "status = 'completed', results = $3, completed_at = $2",
-            ))
-            .bind(id)
-            .bind(at)
-            .bind(Value::Object(results))
-            .execute(tx)
-            .await?
-        }
-        Step::Failed(error) => {
-            sqlx::query(&set(
-                "status = 'failed', error_message = $3, completed_at = $2",
-            ))
-            .bind(id)
-            .bind(at)
-            .bind(error)
-            .execute(tx)
-            .await?
-        }
-        Step::Cancelled => {
-            sqlx::query(&set("status = 'cancelled', completed_at = $2"))
+            sqlx::query(&set("status = $3, results = $4, completed_at = $2"))
                 .bind(id)
                 .bind(at)
+                .bind(JobStatus::Completed.as_str())
+                .bind(Value::Object(results))
+                .execute(tx)
+                .await?
+        }
+        Step::Failed(error) => {
+            sqlx::query(&set("status = $3, error_message = $4, completed_at = $2"))
+                .bind(id)
+                .bind(at)
+                .bind(JobStatus::Failed.as_str())
+                .bind(error)
+                .execute(tx)
+                .await?
+        }
+        Step::Cancelled => {
+            sqlx::query(&set("status = $3, completed_at = $2"))
+                .bind(id)
+                .bind(at)
+                .bind(JobStatus::Cancelled.as_str())
                 .execute(tx)
                 .await?
         }
@@ -76,7 +77,7 @@ async fn apply_step(
     Ok(())
 }
 
-/// Inserts a requested job's spec columns ([`SPEC_COLUMNS`], binds `$1`–`$13`); further
+/// Inserts a requested job's spec columns ([`SPEC_COLUMNS`], binds `$1`–`$14`); further
 /// columns' values follow the spec's binds.
 fn insert_spec<'q>(
     sql: &'q str,
@@ -98,6 +99,7 @@ fn insert_spec<'q>(
         .bind(spec.config.to_value())
         .bind(at)
         .bind(spec.exchange_id)
+        .bind(JobStatus::Pending.as_str())
 }
 
 const SPEC_COLUMNS: &str = "id, strategy_id, strategy_version, strategy_class, status, start_date,
@@ -119,18 +121,18 @@ impl Projector for BacktestsProjector {
     async fn apply(
         &self,
         tx: &mut PgConnection,
-        event: &LoggedEvent,
+        event: &TypedEvent,
     ) -> Result<(), ProjectionError> {
-        let Some(change) = decode::<BacktestEvent>(event, "backtest")? else {
+        let Event::Backtest(change) = event.event.clone() else {
             return Ok(());
         };
-        let id = crate::aggregate_uuid(event)?;
+        let id = event.aggregate_id;
         let at = event.committed_at;
         let step = match change {
             BacktestEvent::BacktestRequested { spec, .. } => {
                 let sql = format!(
                     "INSERT INTO backtests ({SPEC_COLUMNS}) VALUES
-                     ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
+                     ($1, $2, $3, $4, $14, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
                      ON CONFLICT (id) DO NOTHING"
                 );
                 insert_spec(&sql, id, &spec, at).execute(&mut *tx).await?;
@@ -142,7 +144,7 @@ impl Projector for BacktestsProjector {
             BacktestEvent::BacktestCancelled => Step::Cancelled,
             BacktestEvent::BacktestDeleted => Step::Deleted,
         };
-        apply_step(tx, "backtests", id, step, at).await?;
+        apply_step(tx, JobKind::Backtest, id, step, at).await?;
         Ok(())
     }
 }
@@ -162,12 +164,12 @@ impl Projector for HyperoptsProjector {
     async fn apply(
         &self,
         tx: &mut PgConnection,
-        event: &LoggedEvent,
+        event: &TypedEvent,
     ) -> Result<(), ProjectionError> {
-        let Some(change) = decode::<HyperoptEvent>(event, "hyperopt")? else {
+        let Event::Hyperopt(change) = event.event.clone() else {
             return Ok(());
         };
-        let id = crate::aggregate_uuid(event)?;
+        let id = event.aggregate_id;
         let at = event.committed_at;
         let step = match change {
             HyperoptEvent::HyperoptRequested {
@@ -179,8 +181,8 @@ impl Projector for HyperoptsProjector {
             } => {
                 let sql = format!(
                     "INSERT INTO hyperopts ({SPEC_COLUMNS}, epochs, spaces, optimization_metric, progress)
-                     VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $12, $12,
-                             $13, $14, $15, $16, 0) ON CONFLICT (id) DO NOTHING"
+                     VALUES ($1, $2, $3, $4, $14, $5, $6, $7, $8, $9, $10, $11, $12, $12,
+                             $13, $15, $16, $17, 0) ON CONFLICT (id) DO NOTHING"
                 );
                 insert_spec(&sql, id, &spec, at)
                     .bind(epochs.get() as i32)
@@ -209,7 +211,7 @@ impl Projector for HyperoptsProjector {
             HyperoptEvent::HyperoptCancelled => Step::Cancelled,
             HyperoptEvent::HyperoptDeleted => Step::Deleted,
         };
-        apply_step(tx, "hyperopts", id, step, at).await?;
+        apply_step(tx, JobKind::Hyperopt, id, step, at).await?;
         Ok(())
     }
 }

@@ -1,11 +1,12 @@
-//! The bots read model: settings, lifecycle status, where the bot runs, its last error.
+//! Keeps the `bots` table in step with the bot events.
 
-use anytrade_aggregates::BotEvent;
+use anytrade_aggregates::values::WantedState;
+use anytrade_aggregates::{BotEvent, BotStatus};
 use async_trait::async_trait;
 use sqlx::PgConnection;
 
-use crate::log::LoggedEvent;
-use crate::projector::{ProjectionError, Projector, decode};
+use crate::projector::{ProjectionError, Projector};
+use crate::typed::{Event, TypedEvent};
 
 pub struct BotsProjector;
 
@@ -22,12 +23,12 @@ impl Projector for BotsProjector {
     async fn apply(
         &self,
         tx: &mut PgConnection,
-        event: &LoggedEvent,
+        event: &TypedEvent,
     ) -> Result<(), ProjectionError> {
-        let Some(change) = decode::<BotEvent>(event, "bot")? else {
+        let Event::Bot(change) = event.event.clone() else {
             return Ok(());
         };
-        let id = crate::aggregate_uuid(event)?;
+        let id = event.aggregate_id;
         let at = event.committed_at;
         let query = match change {
             BotEvent::BotCreated {
@@ -45,7 +46,7 @@ impl Projector for BotsProjector {
                 "INSERT INTO bots (id, name, exchange_id, strategy_id, strategy_version, status,
                                    mode, runtime, config, resources, freqtrade_version,
                                    created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, 'creating', $6, $7, $8, $9, $10, $11, $11)
+                 VALUES ($1, $2, $3, $4, $5, $12, $6, $7, $8, $9, $10, $11, $11)
                  ON CONFLICT (id) DO NOTHING",
             )
             .bind(id)
@@ -58,13 +59,17 @@ impl Projector for BotsProjector {
             .bind(crate::json(&config)?)
             .bind(crate::json(&resources)?)
             .bind(freqtrade_version.to_string())
-            .bind(at),
+            .bind(at)
+            .bind(BotStatus::Creating.as_str()),
             BotEvent::BotProvisioned { runtime_id } => sqlx::query(
-                "UPDATE bots SET status = 'stopped', runtime_id = $2, updated_at = $3 WHERE id = $1",
+                "UPDATE bots SET status = $4, runtime_id = $2, updated_at = $3,
+                        wanted = NULLIF(wanted, $5) WHERE id = $1",
             )
             .bind(id)
             .bind(runtime_id.to_string())
-            .bind(at),
+            .bind(at)
+            .bind(BotStatus::Stopped.as_str())
+            .bind(WantedState::Stopped.as_str()),
             BotEvent::BotUpdated {
                 name,
                 config,
@@ -91,37 +96,47 @@ impl Projector for BotsProjector {
                 runtime_id,
                 api_url,
             } => sqlx::query(
-                "UPDATE bots SET status = 'running', runtime_id = $2, api_url = $3,
+                "UPDATE bots SET status = $5, runtime_id = $2, api_url = $3,
                         error_message = NULL, started_at = $4, updated_at = $4 WHERE id = $1",
             )
             .bind(id)
             .bind(runtime_id.to_string())
             .bind(api_url.to_string())
-            .bind(at),
+            .bind(at)
+            .bind(BotStatus::Running.as_str()),
             BotEvent::BotFailed { reason } => sqlx::query(
-                "UPDATE bots SET status = 'error', error_message = $2, started_at = NULL,
-                        updated_at = $3 WHERE id = $1",
+                "UPDATE bots SET status = $4, error_message = $2, started_at = NULL,
+                        wanted = NULL, updated_at = $3 WHERE id = $1",
             )
             .bind(id)
             .bind(reason)
-            .bind(at),
+            .bind(at)
+            .bind(BotStatus::Error.as_str()),
             BotEvent::BotRecovered => sqlx::query(
-                "UPDATE bots SET status = 'running', error_message = NULL, started_at = $2,
+                "UPDATE bots SET status = $3, error_message = NULL, started_at = $2,
                         updated_at = $2 WHERE id = $1",
             )
             .bind(id)
-            .bind(at),
+            .bind(at)
+            .bind(BotStatus::Running.as_str()),
             BotEvent::BotStopped => sqlx::query(
-                "UPDATE bots SET status = 'stopped', api_url = NULL, started_at = NULL, updated_at = $2
+                "UPDATE bots SET status = $3, api_url = NULL, started_at = NULL, updated_at = $2
                  WHERE id = $1",
             )
             .bind(id)
-            .bind(at),
+            .bind(at)
+            .bind(BotStatus::Stopped.as_str()),
             BotEvent::BotStartRequested | BotEvent::BotRestartRequested => {
-                set_status(id, "starting", at)
+                set_status(id, BotStatus::Starting, at)
             }
-            BotEvent::BotStopRequested => set_status(id, "stopping", at),
-            BotEvent::BotDeletionRequested => set_status(id, "deleting", at),
+            BotEvent::BotStopRequested => set_status(id, BotStatus::Stopping, at),
+            BotEvent::BotDeletionRequested => set_status(id, BotStatus::Deleting, at),
+            BotEvent::BotWantedStateSet { wanted } => {
+                sqlx::query("UPDATE bots SET wanted = $2, updated_at = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(wanted.as_str())
+                    .bind(at)
+            }
             BotEvent::BotDeleted => sqlx::query("DELETE FROM bots WHERE id = $1").bind(id),
             // Requests for the trade sync leave the bot row as it is.
             BotEvent::TradeSyncRequested
@@ -137,11 +152,11 @@ impl Projector for BotsProjector {
 
 fn set_status(
     id: uuid::Uuid,
-    status: &'static str,
+    status: BotStatus,
     at: chrono::DateTime<chrono::Utc>,
 ) -> sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    sqlx::query("UPDATE bots SET status = $2, updated_at = $3 WHERE id = $1")
+    sqlx::query("UPDATE bots SET status = $2, wanted = NULL, updated_at = $3 WHERE id = $1")
         .bind(id)
-        .bind(status)
+        .bind(status.as_str())
         .bind(at)
 }

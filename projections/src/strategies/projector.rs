@@ -1,11 +1,11 @@
-//! The strategies read model: each strategy's current version and its version history.
+//! Keeps the `strategies` and `strategy_versions` tables in step with the strategy events.
 
 use anytrade_aggregates::StrategyEvent;
 use async_trait::async_trait;
 use sqlx::PgConnection;
 
-use crate::log::LoggedEvent;
-use crate::projector::{ProjectionError, Projector, decode};
+use crate::projector::{ProjectionError, Projector};
+use crate::typed::{Event, TypedEvent};
 
 pub struct StrategiesProjector;
 
@@ -22,12 +22,12 @@ impl Projector for StrategiesProjector {
     async fn apply(
         &self,
         tx: &mut PgConnection,
-        event: &LoggedEvent,
+        event: &TypedEvent,
     ) -> Result<(), ProjectionError> {
-        let Some(change) = decode::<StrategyEvent>(event, "strategy")? else {
+        let Event::Strategy(change) = event.event.clone() else {
             return Ok(());
         };
-        let id = crate::aggregate_uuid(event)?;
+        let id = event.aggregate_id;
         let at = event.committed_at;
         let query = match change {
             StrategyEvent::StrategyCreated {

@@ -1,0 +1,104 @@
+//! Each bot's own profit summary (freqtrade's `GET /profit`), kept in `bot_profit` by
+//! the trade sync, so that freqtrade's figures can be shown beside the ones computed
+//! from the recorded trades. Volatile, like the marks; it stays when the bot is deleted.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+/// A bot's profit in freqtrade's own words. Ratios are fractions (0.01 is 1 %);
+/// amounts are in the stake currency.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct BotProfit {
+    pub profit_closed_coin: f64,
+    pub profit_closed_ratio: Option<f64>,
+    /// Closed plus open trades' profit.
+    pub profit_all_coin: f64,
+    pub profit_all_ratio: Option<f64>,
+    pub trade_count: i64,
+    pub closed_trade_count: i64,
+    pub winning_trades: i64,
+    pub losing_trades: i64,
+    pub winrate: Option<f64>,
+    pub profit_factor: Option<f64>,
+    pub expectancy: Option<f64>,
+    /// The largest drawdown, as a ratio and in stake currency.
+    pub max_drawdown: Option<f64>,
+    pub max_drawdown_abs: Option<f64>,
+    pub trading_volume: Option<f64>,
+    pub best_pair: Option<String>,
+    pub first_trade_at: Option<DateTime<Utc>>,
+    pub latest_trade_at: Option<DateTime<Utc>>,
+    pub bot_started_at: Option<DateTime<Utc>>,
+    /// When the trade sync read it (ignored when storing: the time of the write).
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn get(db: impl PgExecutor<'_>, bot: Uuid) -> sqlx::Result<Option<BotProfit>> {
+    sqlx::query_as(
+        "SELECT profit_closed_coin, profit_closed_ratio, profit_all_coin, profit_all_ratio,
+                trade_count, closed_trade_count, winning_trades, losing_trades, winrate,
+                profit_factor, expectancy, max_drawdown, max_drawdown_abs, trading_volume,
+                best_pair, first_trade_at, latest_trade_at, bot_started_at, updated_at
+           FROM bot_profit WHERE bot_id = $1",
+    )
+    .bind(bot)
+    .fetch_optional(db)
+    .await
+}
+
+/// Replaces the bot's summary with `profit`.
+pub async fn store(db: impl PgExecutor<'_>, bot: Uuid, profit: &BotProfit) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO bot_profit (bot_id, profit_closed_coin, profit_closed_ratio,
+                                 profit_all_coin, profit_all_ratio, trade_count,
+                                 closed_trade_count, winning_trades, losing_trades, winrate,
+                                 profit_factor, expectancy, max_drawdown, max_drawdown_abs,
+                                 trading_volume, best_pair, first_trade_at, latest_trade_at,
+                                 bot_started_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18, $19, now())
+         ON CONFLICT (bot_id) DO UPDATE SET
+             profit_closed_coin = EXCLUDED.profit_closed_coin,
+             profit_closed_ratio = EXCLUDED.profit_closed_ratio,
+             profit_all_coin = EXCLUDED.profit_all_coin,
+             profit_all_ratio = EXCLUDED.profit_all_ratio,
+             trade_count = EXCLUDED.trade_count,
+             closed_trade_count = EXCLUDED.closed_trade_count,
+             winning_trades = EXCLUDED.winning_trades,
+             losing_trades = EXCLUDED.losing_trades,
+             winrate = EXCLUDED.winrate,
+             profit_factor = EXCLUDED.profit_factor,
+             expectancy = EXCLUDED.expectancy,
+             max_drawdown = EXCLUDED.max_drawdown,
+             max_drawdown_abs = EXCLUDED.max_drawdown_abs,
+             trading_volume = EXCLUDED.trading_volume,
+             best_pair = EXCLUDED.best_pair,
+             first_trade_at = EXCLUDED.first_trade_at,
+             latest_trade_at = EXCLUDED.latest_trade_at,
+             bot_started_at = EXCLUDED.bot_started_at,
+             updated_at = now()",
+    )
+    .bind(bot)
+    .bind(profit.profit_closed_coin)
+    .bind(profit.profit_closed_ratio)
+    .bind(profit.profit_all_coin)
+    .bind(profit.profit_all_ratio)
+    .bind(profit.trade_count)
+    .bind(profit.closed_trade_count)
+    .bind(profit.winning_trades)
+    .bind(profit.losing_trades)
+    .bind(profit.winrate)
+    .bind(profit.profit_factor)
+    .bind(profit.expectancy)
+    .bind(profit.max_drawdown)
+    .bind(profit.max_drawdown_abs)
+    .bind(profit.trading_volume)
+    .bind(profit.best_pair.as_deref())
+    .bind(profit.first_trade_at)
+    .bind(profit.latest_trade_at)
+    .bind(profit.bot_started_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
