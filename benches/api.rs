@@ -809,10 +809,10 @@ async fn subscriptions(
         };
         commands
             .exchanges
-            .execute(&id.to_string(), create, &metadata)
+            .execute(&id, create, &metadata)
             .await
             .expect("create exchange");
-        exchanges.push(id.to_string());
+        exchanges.push(id);
     }
     // Everything up to here is history, not part of the measurement.
     let after: i64 = sqlx::query_scalar("SELECT COALESCE(max(position), 0) FROM events")

@@ -45,7 +45,7 @@ impl Lookup for EmptyFleet {
     }
 }
 
-fn create_exchange() -> (String, ExchangeCommand) {
+fn create_exchange() -> (Uuid, ExchangeCommand) {
     let id = Uuid::now_v7();
     let command = ExchangeCommand::CreateExchange {
         exchange_id: id,
@@ -53,7 +53,7 @@ fn create_exchange() -> (String, ExchangeCommand) {
         test_mode: true,
         config: serde_json::json!({ "ccxt_config": { "enableRateLimit": true } }),
     };
-    (id.to_string(), command)
+    (id, command)
 }
 
 const RAW_INSERT: &str = "INSERT INTO events
@@ -84,7 +84,7 @@ async fn command_append(bus: &CommandBus<Exchange>) {
 }
 
 /// A single-event command on an existing exchange: a new config revision.
-async fn command_update(bus: &CommandBus<Exchange>, id: &str, revision: usize) {
+async fn command_update(bus: &CommandBus<Exchange>, id: &Uuid, revision: usize) {
     let command = ExchangeCommand::UpdateExchange {
         test_mode: None,
         config: Some(serde_json::json!({ "revision": revision })),

@@ -25,6 +25,7 @@ use anytrade::app::Application;
 use anytrade::config::{Redacted, Settings};
 use anytrade::crypto::Keyring;
 use anytrade::store::CommandMetadata;
+use anytrade_aggregates::values::BotId;
 use anytrade_aggregates::{BotCommand, BotConfigInput, ExchangeCommand, StrategyCommand};
 use common::{drop_database, env, fresh_database_url};
 use serde_json::{Value, json};
@@ -131,7 +132,7 @@ async fn exchange_and_strategy(
     commands
         .exchanges
         .execute(
-            &exchange.to_string(),
+            &exchange,
             ExchangeCommand::CreateExchange {
                 exchange_id: exchange,
                 name: "binance".into(),
@@ -145,7 +146,7 @@ async fn exchange_and_strategy(
     let position = commands
         .strategies
         .execute(
-            &strategy.to_string(),
+            &strategy,
             StrategyCommand::CreateStrategy {
                 strategy_id: strategy,
                 name: name.into(),
@@ -175,8 +176,7 @@ async fn seed(app: &Application, keys: &Keyring, base: &str, bots: usize) {
     let meta = CommandMetadata::issued_by("bench:fleet");
     let (exchange, strategy) = exchange_and_strategy(app, json!({}), "fleet", STRATEGY).await;
     for n in 0..bots {
-        let id = Uuid::new_v4();
-        let key = id.to_string();
+        let id = BotId::new();
         let steps = [
             BotCommand::CreateBot {
                 bot_id: id,
@@ -202,7 +202,7 @@ async fn seed(app: &Application, keys: &Keyring, base: &str, bots: usize) {
             },
         ];
         for step in steps {
-            commands.bots.execute(&key, step, &meta).await.expect("bot");
+            commands.bots.execute(&id, step, &meta).await.expect("bot");
         }
         anytrade::bot_credentials::save(app.pool(), keys, id, "anytrade", PASSWORD)
             .await
@@ -363,7 +363,7 @@ async fn real_bots(url: &str, count: usize, seconds: u64) {
         exchange_and_strategy(&app, config, "always enter", ALWAYS_ENTER).await;
     let mut ids = Vec::new();
     for n in 0..count {
-        let id = Uuid::new_v4();
+        let id = BotId::new();
         let create = BotCommand::CreateBot {
             bot_id: id,
             name: format!("real-{n}"),
@@ -383,7 +383,7 @@ async fn real_bots(url: &str, count: usize, seconds: u64) {
         };
         commands
             .bots
-            .execute(&id.to_string(), create, &meta)
+            .execute(&id, create, &meta)
             .await
             .expect("bot");
         ids.push(id);
@@ -411,7 +411,7 @@ async fn real_bots(url: &str, count: usize, seconds: u64) {
     for id in &ids {
         commands
             .bots
-            .execute(&id.to_string(), BotCommand::StartBot, &meta)
+            .execute(id, BotCommand::StartBot, &meta)
             .await
             .expect("start");
     }
@@ -434,7 +434,7 @@ async fn real_bots(url: &str, count: usize, seconds: u64) {
     for id in &ids {
         commands
             .bots
-            .execute(&id.to_string(), BotCommand::DeleteBot, &meta)
+            .execute(id, BotCommand::DeleteBot, &meta)
             .await
             .expect("delete");
     }

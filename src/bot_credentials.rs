@@ -3,6 +3,7 @@
 //! token are not kept: only freqtrade needs them, and a new start makes new ones.
 
 use anytrade_aggregates::SealedSecret;
+use anytrade_aggregates::values::BotId;
 use sqlx::PgPool;
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -10,7 +11,7 @@ use zeroize::Zeroizing;
 use crate::crypto::{CryptoError, Keyring};
 
 /// What the password of bot `bot_id` is bound to when sealed.
-pub fn password_context(bot_id: Uuid) -> String {
+pub fn password_context(bot_id: BotId) -> String {
     format!("bot:{bot_id}:api_password")
 }
 
@@ -28,7 +29,7 @@ pub enum CredentialsError {
 pub async fn save(
     pool: &PgPool,
     keys: &Keyring,
-    bot_id: Uuid,
+    bot_id: BotId,
     username: &str,
     password: &str,
 ) -> Result<(), CredentialsError> {
@@ -38,7 +39,7 @@ pub async fn save(
          ON CONFLICT (bot_id) DO UPDATE
          SET username = EXCLUDED.username, password = EXCLUDED.password, updated_at = now()",
     )
-    .bind(bot_id)
+    .bind(bot_id.uuid())
     .bind(username)
     .bind(serde_json::to_value(&sealed)?)
     .execute(pool)
@@ -50,11 +51,11 @@ pub async fn save(
 pub async fn load(
     pool: &PgPool,
     keys: &Keyring,
-    bot_id: Uuid,
+    bot_id: BotId,
 ) -> Result<Option<(String, Zeroizing<String>)>, CredentialsError> {
     let row: Option<(String, serde_json::Value)> =
         sqlx::query_as("SELECT username, password FROM bot_api_credentials WHERE bot_id = $1")
-            .bind(bot_id)
+            .bind(bot_id.uuid())
             .fetch_optional(pool)
             .await?;
     let Some((username, password)) = row else {
@@ -65,9 +66,9 @@ pub async fn load(
     Ok(Some((username, password)))
 }
 
-pub async fn delete(pool: &PgPool, bot_id: Uuid) -> Result<(), CredentialsError> {
+pub async fn delete(pool: &PgPool, bot_id: BotId) -> Result<(), CredentialsError> {
     sqlx::query("DELETE FROM bot_api_credentials WHERE bot_id = $1")
-        .bind(bot_id)
+        .bind(bot_id.uuid())
         .execute(pool)
         .await?;
     Ok(())
@@ -81,6 +82,7 @@ pub async fn reseal_all(pool: &PgPool, keys: &Keyring) -> Result<usize, Credenti
             .await?;
     let mut resealed = 0;
     for (bot_id, username, password) in rows {
+        let bot_id = BotId::from(bot_id);
         let sealed: SealedSecret = serde_json::from_value(password)?;
         if sealed.key_id == keys.current_key_id() {
             continue;

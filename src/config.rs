@@ -547,14 +547,14 @@ impl Settings {
             });
         }
         // The reasons below never quote the value: these are credentials.
-        if let Err(reason) = crate::auth::users::check_username(&self.admin_username) {
+        if let Err(reason) = crate::credential_rules::check_username(&self.admin_username) {
             return Err(ConfigError {
                 key: "admin_username".into(),
                 reason,
             });
         }
         if let Some(password) = self.admin_password()
-            && let Err(reason) = crate::auth::users::check_password(password)
+            && let Err(reason) = crate::credential_rules::check_password(password)
         {
             return Err(ConfigError {
                 key: "admin_password".into(),
@@ -562,7 +562,7 @@ impl Settings {
             });
         }
         if let Some(secret) = self.jwt_secret() {
-            crate::auth::tokens::decode_secret(secret).map_err(|reason| ConfigError {
+            crate::credential_rules::decode_secret(secret).map_err(|reason| ConfigError {
                 key: "jwt_secret".into(),
                 reason,
             })?;

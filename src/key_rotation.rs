@@ -51,10 +51,9 @@ pub async fn reseal_all(
     let metadata = CommandMetadata::issued_by("system:keys-rotate");
     let mut rotation = Rotation::default();
     for exchange in exchanges {
-        let key = exchange.to_string();
         let state = commands
             .exchanges
-            .load_state(&key)
+            .load_state(&exchange)
             .await
             .map_err(|source| RotationError::Command { exchange, source })?;
         let Some(state) = state.state() else { continue };
@@ -76,7 +75,7 @@ pub async fn reseal_all(
             };
             commands
                 .exchanges
-                .execute(&key, reseal, &metadata)
+                .execute(&exchange, reseal, &metadata)
                 .await
                 .map_err(|source| RotationError::Command { exchange, source })?;
             rotation.resealed += 1;

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bot_credentials;
 pub mod cli;
 pub mod config;
+pub mod credential_rules;
 pub mod crypto;
 pub mod db;
 pub mod exchange_probe;

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use anytrade_aggregates::BotStatus;
+use anytrade_aggregates::values::BotId;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -16,7 +17,8 @@ pub const SEEN_WITHIN: Duration = Duration::minutes(2);
 /// What the health monitor last saw of a bot.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct BotHealth {
-    pub bot_id: Uuid,
+    #[sqlx(try_from = "Uuid")]
+    pub bot_id: BotId,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub consecutive_failures: i32,
 }
@@ -63,13 +65,14 @@ impl HealthStatus {
 /// The health rows of `bots` (bots never checked have none).
 pub async fn by_bots(
     db: impl PgExecutor<'_>,
-    bots: &[Uuid],
-) -> sqlx::Result<HashMap<Uuid, BotHealth>> {
+    bots: &[BotId],
+) -> sqlx::Result<HashMap<BotId, BotHealth>> {
+    let bots: Vec<Uuid> = bots.iter().map(BotId::uuid).collect();
     let rows: Vec<BotHealth> = sqlx::query_as(
         "SELECT bot_id, last_seen_at, consecutive_failures FROM bot_health
           WHERE bot_id = ANY($1)",
     )
-    .bind(bots)
+    .bind(&bots)
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|row| (row.bot_id, row)).collect())
@@ -89,7 +92,7 @@ pub struct Answer<'a> {
 /// bot's first check), which decide whether it ends an unhealthy spell.
 pub async fn record_success(
     db: impl PgExecutor<'_>,
-    bot: Uuid,
+    bot: BotId,
     answer: &Answer<'_>,
 ) -> sqlx::Result<Option<i32>> {
     sqlx::query_scalar(
@@ -106,7 +109,7 @@ pub async fn record_success(
          )
          SELECT consecutive_failures FROM before",
     )
-    .bind(bot)
+    .bind(bot.uuid())
     .bind(answer.bot_state)
     .bind(answer.api_version)
     .bind(answer.last_process_at)
@@ -115,7 +118,7 @@ pub async fn record_success(
 }
 
 /// Records a failed check; returns the failures in a row now.
-pub async fn record_failure(db: impl PgExecutor<'_>, bot: Uuid, error: &str) -> sqlx::Result<i32> {
+pub async fn record_failure(db: impl PgExecutor<'_>, bot: BotId, error: &str) -> sqlx::Result<i32> {
     sqlx::query_scalar(
         "INSERT INTO bot_health (bot_id, consecutive_failures, last_error, checked_at)
          VALUES ($1, 1, $2, now())
@@ -124,7 +127,7 @@ pub async fn record_failure(db: impl PgExecutor<'_>, bot: Uuid, error: &str) -> 
              last_error = EXCLUDED.last_error, checked_at = now()
          RETURNING consecutive_failures",
     )
-    .bind(bot)
+    .bind(bot.uuid())
     .bind(error)
     .fetch_one(db)
     .await
@@ -136,7 +139,7 @@ mod tests {
 
     fn health(failures: i32, seen_ago: Option<Duration>, now: DateTime<Utc>) -> BotHealth {
         BotHealth {
-            bot_id: Uuid::nil(),
+            bot_id: BotId::from(Uuid::nil()),
             last_seen_at: seen_ago.map(|ago| now - ago),
             consecutive_failures: failures,
         }

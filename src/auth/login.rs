@@ -12,8 +12,9 @@ use chrono::SecondsFormat;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use super::users::{self, MAX_PASSWORD_CHARS};
+use super::users;
 use super::{AuthState, error_response, passwords};
+use crate::credential_rules::MAX_PASSWORD_CHARS;
 
 /// The one answer to every refused login.
 const REFUSED: &str = "invalid username or password";

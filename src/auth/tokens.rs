@@ -22,15 +22,13 @@ use zeroize::Zeroizing;
 use super::AuthError;
 use super::users::Role;
 use crate::config::{ConfigError, Settings};
+use crate::credential_rules::decode_secret;
 
 /// How long a token is valid after login.
 pub const TOKEN_LIFETIME: TimeDelta = TimeDelta::hours(24);
 
 /// Clock skew tolerated on `exp`, in seconds.
 const LEEWAY_SECONDS: u64 = 30;
-
-/// The shortest signing secret accepted: HS256 wants a key as long as its output.
-pub const MIN_SECRET_LEN: usize = 32;
 
 /// Label of the key derived from the encryption key; changing it logs everyone out.
 const DERIVATION_LABEL: &[u8] = b"anytrade jwt hs256 v1\0";
@@ -84,7 +82,7 @@ impl std::fmt::Debug for TokenKeys {
 }
 
 impl TokenKeys {
-    /// Keys from raw secret bytes (at least [`MIN_SECRET_LEN`] of them in production;
+    /// Keys from raw secret bytes (at least [`MIN_SECRET_LEN`](crate::credential_rules::MIN_SECRET_LEN) in production;
     /// the configuration enforces that).
     pub fn from_secret(secret: &[u8]) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
@@ -173,23 +171,6 @@ impl TokenKeys {
                 _ => AuthError::Invalid,
             })
     }
-}
-
-/// The bytes of a configured `jwt_secret` (base64, at least [`MIN_SECRET_LEN`]
-/// bytes). The reason never quotes the value.
-pub fn decode_secret(secret: &str) -> Result<Zeroizing<Vec<u8>>, String> {
-    let bytes = Zeroizing::new(
-        BASE64
-            .decode(secret.trim())
-            .map_err(|_| "not valid base64; create one with `anytrade keygen`".to_owned())?,
-    );
-    if bytes.len() < MIN_SECRET_LEN {
-        return Err(format!(
-            "decodes to {} bytes, need at least {MIN_SECRET_LEN}; create one with `anytrade keygen`",
-            bytes.len()
-        ));
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 
 use super::passwords;
 use crate::config::Settings;
+use crate::credential_rules::{MIN_PASSWORD_CHARS, check_password, check_username};
 
 /// What a user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -89,37 +90,6 @@ impl From<sqlx::Error> for UserError {
     fn from(e: sqlx::Error) -> Self {
         UserError::Unexpected(anyhow::Error::new(e).context("users table"))
     }
-}
-
-pub const MAX_USERNAME_CHARS: usize = 64;
-pub const MIN_PASSWORD_CHARS: usize = 12;
-/// Longer is no safer and only costs hashing time.
-pub const MAX_PASSWORD_CHARS: usize = 1024;
-
-/// A username is 1 to 64 of `A-Z a-z 0-9 _ . -`. The reason never quotes it.
-pub fn check_username(username: &str) -> Result<(), String> {
-    if username.is_empty() || username.len() > MAX_USERNAME_CHARS {
-        return Err(format!("must be 1 to {MAX_USERNAME_CHARS} characters"));
-    }
-    if !username
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-    {
-        return Err("may contain only letters A-Z and a-z, digits, '_', '.' and '-'".into());
-    }
-    Ok(())
-}
-
-/// A password is 12 to 1024 characters. The reason never quotes it.
-pub fn check_password(password: &str) -> Result<(), String> {
-    let chars = password.chars().count();
-    if chars < MIN_PASSWORD_CHARS {
-        return Err(format!("must be at least {MIN_PASSWORD_CHARS} characters"));
-    }
-    if chars > MAX_PASSWORD_CHARS {
-        return Err(format!("must be at most {MAX_PASSWORD_CHARS} characters"));
-    }
-    Ok(())
 }
 
 /// Creates a user with a checked username and password; a taken username is a
@@ -283,34 +253,6 @@ mod tests {
         }
         assert!("Admin".parse::<Role>().is_err());
         assert!("root".parse::<Role>().is_err());
-    }
-
-    #[test]
-    fn usernames() {
-        for ok in ["admin", "a", "ops.team-1_x", &"x".repeat(64)] {
-            assert!(check_username(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "",
-            &"x".repeat(65),
-            "with space",
-            "émile",
-            "a/b",
-            "a@b",
-            "a\n",
-        ] {
-            assert!(check_username(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn passwords_are_long_enough_and_never_echoed() {
-        assert!(check_password("twelve chars").is_ok());
-        assert!(check_password("ünïcödé-ok!!").is_ok(), "counts characters");
-        let short = check_password("hunter2").unwrap_err();
-        assert!(short.contains("at least 12"), "{short}");
-        assert!(!short.contains("hunter2"));
-        assert!(check_password(&"x".repeat(1025)).is_err());
     }
 
     #[test]

@@ -255,7 +255,7 @@ mod tests {
 
     fn bot(extra: Value) -> BotState {
         BotState {
-            id: Uuid::nil(),
+            id: Uuid::nil().into(),
             name: EntityName::parse("alpha").unwrap(),
             exchange_id: Uuid::nil(),
             strategy_id: Uuid::nil(),

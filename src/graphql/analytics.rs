@@ -13,7 +13,7 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::context::{ContextExt, parse_id};
+use super::context::{ContextExt, parse_bot_id, parse_id};
 use super::errors;
 
 /// Totals over a set of trades.
@@ -184,7 +184,7 @@ pub struct AnalyticsQuery;
 impl AnalyticsQuery {
     /// A bot's results from its recorded trades (also after the bot was deleted).
     async fn bot_metrics(&self, ctx: &Context<'_>, bot_id: ID) -> Result<BotMetrics> {
-        let bot = parse_id("botId", &bot_id)?;
+        let bot = parse_bot_id("botId", &bot_id)?;
         let pool = &ctx.api().pool;
         let freqtrade = profit::get(pool, bot).await.map_err(errors::database)?;
         Ok(BotMetrics {

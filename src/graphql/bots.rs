@@ -7,6 +7,7 @@
 
 use anytrade_aggregates as domain;
 use anytrade_aggregates::BotCommand;
+use anytrade_aggregates::values::BotId;
 use anytrade_projections::bot_health::{self, BotHealth};
 use anytrade_projections::bots::{self, BotRow};
 use async_graphql::dataloader::DataLoader;
@@ -18,9 +19,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sqlx::PgPool;
-use uuid::Uuid;
 
-use super::context::{ContextExt, execute, parse_id};
+use super::context::{ContextExt, execute, parse_bot_id, parse_id};
 use super::errors;
 use super::exchanges::Exchange;
 use super::loaders::{BotHealthLoader, ExchangeLoader, StrategyLoader};
@@ -319,14 +319,14 @@ impl Bot {
 }
 
 /// One bot, for queries and subscriptions.
-pub(super) async fn load(pool: &PgPool, id: Uuid) -> Result<Option<Bot>> {
+pub(super) async fn load(pool: &PgPool, id: BotId) -> Result<Option<Bot>> {
     Ok(bots::get(pool, id)
         .await
         .map_err(errors::database)?
         .map(Bot))
 }
 
-async fn load_existing(ctx: &Context<'_>, id: Uuid) -> Result<Bot> {
+async fn load_existing(ctx: &Context<'_>, id: BotId) -> Result<Bot> {
     load(&ctx.api().pool, id)
         .await?
         .ok_or_else(|| errors::not_found("id", "no such bot"))
@@ -420,7 +420,7 @@ impl BotQuery {
     }
 
     async fn bot(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Bot>> {
-        load(&ctx.api().pool, parse_id("id", &id)?).await
+        load(&ctx.api().pool, parse_bot_id("id", &id)?).await
     }
 }
 
@@ -540,9 +540,9 @@ pub struct BotMutation;
 
 impl BotMutation {
     /// Runs `command` on bot `id`, waits for the read models and answers from them.
-    async fn run(ctx: &Context<'_>, id: Uuid, command: BotCommand) -> Result<Bot> {
+    async fn run(ctx: &Context<'_>, id: BotId, command: BotCommand) -> Result<Bot> {
         let api = ctx.api();
-        execute(ctx, &api.commands.bots, &id.to_string(), command).await?;
+        execute(ctx, &api.commands.bots, &id, command).await?;
         load_existing(ctx, id).await
     }
 }
@@ -553,7 +553,7 @@ impl BotMutation {
     async fn create_bot(&self, ctx: &Context<'_>, input: CreateBotInput) -> Result<Bot> {
         let exchange_id = parse_id("exchangeId", &input.exchange_id)?;
         let strategy_id = parse_id("strategyId", &input.strategy_id)?;
-        let id = Uuid::now_v7();
+        let id = BotId::new();
         let create = BotCommand::CreateBot {
             bot_id: id,
             name: input.name,
@@ -571,7 +571,7 @@ impl BotMutation {
     }
 
     async fn update_bot(&self, ctx: &Context<'_>, id: ID, input: UpdateBotInput) -> Result<Bot> {
-        let id = parse_id("id", &id)?;
+        let id = parse_bot_id("id", &id)?;
         let strategy_version = input
             .strategy_version
             .map(|v| {
@@ -594,15 +594,9 @@ impl BotMutation {
     /// Asks for the bot's removal (a running bot is stopped first). It reads DELETING
     /// until the runtime has removed it, then it is gone.
     async fn delete_bot(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
-        let id = parse_id("id", &id)?;
+        let id = parse_bot_id("id", &id)?;
         let api = ctx.api();
-        execute(
-            ctx,
-            &api.commands.bots,
-            &id.to_string(),
-            BotCommand::DeleteBot,
-        )
-        .await?;
+        execute(ctx, &api.commands.bots, &id, BotCommand::DeleteBot).await?;
         Ok(true)
     }
 
@@ -610,19 +604,19 @@ impl BotMutation {
     /// it is CREATING, the start is recorded (`wantedStatus` RUNNING) and carried out
     /// once it is created.
     async fn start_bot(&self, ctx: &Context<'_>, id: ID) -> Result<Bot> {
-        Self::run(ctx, parse_id("id", &id)?, BotCommand::StartBot).await
+        Self::run(ctx, parse_bot_id("id", &id)?, BotCommand::StartBot).await
     }
 
     /// From RUNNING or STARTING: the bot is STOPPING until the runtime reports it down.
     /// While it is CREATING, a start asked for earlier is called off (`wantedStatus`
     /// STOPPED).
     async fn stop_bot(&self, ctx: &Context<'_>, id: ID) -> Result<Bot> {
-        Self::run(ctx, parse_id("id", &id)?, BotCommand::StopBot).await
+        Self::run(ctx, parse_bot_id("id", &id)?, BotCommand::StopBot).await
     }
 
     /// From RUNNING: the bot is STARTING until the runtime reports it up again. While it
     /// is CREATING, as `startBot`.
     async fn restart_bot(&self, ctx: &Context<'_>, id: ID) -> Result<Bot> {
-        Self::run(ctx, parse_id("id", &id)?, BotCommand::RestartBot).await
+        Self::run(ctx, parse_bot_id("id", &id)?, BotCommand::RestartBot).await
     }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use anytrade_aggregates::values::BotId;
 use anytrade_projections::{LogPosition, Projections};
 use async_graphql::{Context, Result};
 use sqlx::PgPool;
@@ -12,7 +13,7 @@ use uuid::Uuid;
 use crate::auth::{AuthError, Principal};
 use crate::crypto::Keyring;
 use crate::hub::Hub;
-use crate::store::{CommandBus, CommandMetadata, Commands};
+use crate::store::{CommandBus, CommandMetadata, Commands, Keyed};
 
 use super::errors;
 
@@ -80,24 +81,29 @@ impl ApiContext {
     }
 }
 
-/// Runs `command` on aggregate `key` as the caller, and waits until the read models
+/// Runs `command` on aggregate `id` as the caller, and waits until the read models
 /// show its effect: the common body of a mutation.
 pub async fn execute<A>(
     ctx: &Context<'_>,
     bus: &CommandBus<A>,
-    key: &str,
+    id: &A::Id,
     command: A::Command,
 ) -> Result<()>
 where
-    A: cqrs_es::Aggregate<Error = anytrade_aggregates::DomainError>,
+    A: Keyed<Error = anytrade_aggregates::DomainError>,
     A::Command: Clone,
 {
     let at = bus
-        .execute(key, command, &ctx.metadata()?)
+        .execute(id, command, &ctx.metadata()?)
         .await
         .map_err(errors::command)?;
     ctx.api().settle(at).await;
     Ok(())
+}
+
+/// A GraphQL `ID` argument as a bot's id, or a VALIDATION error naming `field`.
+pub fn parse_bot_id(field: &str, id: &async_graphql::ID) -> Result<BotId> {
+    parse_id(field, id).map(BotId::from)
 }
 
 /// A GraphQL `ID` argument as a UUID, or a VALIDATION error naming `field`.

@@ -218,11 +218,10 @@ impl ExchangeMutation {
             test_mode: input.test_mode,
             config,
         };
-        let key = id.to_string();
         let mut at = api
             .commands
             .exchanges
-            .execute(&key, create, &meta)
+            .execute(&id, create, &meta)
             .await
             .map_err(errors::command)?;
         for secret in input.secrets {
@@ -236,7 +235,7 @@ impl ExchangeMutation {
             at = api
                 .commands
                 .exchanges
-                .execute(&key, add, &meta)
+                .execute(&id, add, &meta)
                 .await
                 .map_err(errors::command)?
                 .or(at);
@@ -257,7 +256,7 @@ impl ExchangeMutation {
             test_mode: input.test_mode,
             config: input.config.map(|c| c.0),
         };
-        execute(ctx, &api.commands.exchanges, &id.to_string(), update).await?;
+        execute(ctx, &api.commands.exchanges, &id, update).await?;
         load_existing(ctx, id).await
     }
 
@@ -268,7 +267,7 @@ impl ExchangeMutation {
         execute(
             ctx,
             &api.commands.exchanges,
-            &id.to_string(),
+            &id,
             ExchangeCommand::DeleteExchange,
         )
         .await?;
@@ -287,7 +286,7 @@ impl ExchangeMutation {
         let exchange = api
             .commands
             .exchanges
-            .load_state(&id.to_string())
+            .load_state(&id)
             .await
             .map_err(errors::command)?;
         let state = exchange
@@ -344,19 +343,18 @@ impl ExchangeMutation {
         let id = parse_id("exchangeId", &exchange_id)?;
         let api = ctx.api();
         let meta = ctx.metadata()?;
-        let key = id.to_string();
         let context = exchange_secret_context(id, &secret.name);
         let add = ExchangeCommand::AddExchangeSecret {
             name: secret.name.clone(),
             value: api.keyring.seal(&secret.value, &context),
         };
-        let at = match api.commands.exchanges.execute(&key, add, &meta).await {
+        let at = match api.commands.exchanges.execute(&id, add, &meta).await {
             Err(crate::store::CommandError::Domain(DomainError::Conflict { .. })) => {
                 let rotate = ExchangeCommand::RotateExchangeSecret {
                     name: secret.name,
                     value: api.keyring.seal(&secret.value, &context),
                 };
-                api.commands.exchanges.execute(&key, rotate, &meta).await
+                api.commands.exchanges.execute(&id, rotate, &meta).await
             }
             other => other,
         }
@@ -377,7 +375,7 @@ impl ExchangeMutation {
             .commands
             .exchanges
             .execute(
-                &id.to_string(),
+                &id,
                 ExchangeCommand::RemoveExchangeSecret { name },
                 &ctx.metadata()?,
             )

@@ -493,7 +493,7 @@ impl JobMutation {
                 config: input.config.map(|c| c.0),
             },
         };
-        execute(ctx, &api.commands.backtests, &id.to_string(), request).await?;
+        execute(ctx, &api.commands.backtests, &id, request).await?;
         load_existing(ctx, id).await
     }
 
@@ -504,7 +504,7 @@ impl JobMutation {
         execute(
             ctx,
             &api.commands.backtests,
-            &id.to_string(),
+            &id,
             BacktestCommand::CancelBacktest,
         )
         .await?;
@@ -518,7 +518,7 @@ impl JobMutation {
         execute(
             ctx,
             &api.commands.backtests,
-            &id.to_string(),
+            &id,
             BacktestCommand::DeleteBacktest,
         )
         .await?;
@@ -558,7 +558,7 @@ impl JobMutation {
                 .as_str()
                 .to_owned(),
         };
-        execute(ctx, &api.commands.hyperopts, &id.to_string(), request).await?;
+        execute(ctx, &api.commands.hyperopts, &id, request).await?;
         load_existing(ctx, id).await
     }
 
@@ -569,7 +569,7 @@ impl JobMutation {
         execute(
             ctx,
             &api.commands.hyperopts,
-            &id.to_string(),
+            &id,
             HyperoptCommand::CancelHyperopt,
         )
         .await?;
@@ -583,7 +583,7 @@ impl JobMutation {
         execute(
             ctx,
             &api.commands.hyperopts,
-            &id.to_string(),
+            &id,
             HyperoptCommand::DeleteHyperopt,
         )
         .await?;

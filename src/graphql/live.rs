@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anytrade_aggregates::TradeEvent;
+use anytrade_aggregates::values::BotId;
 use anytrade_projections::{Event, TypedEvent};
 use async_graphql::{Context, ID, Result, Subscription};
 use futures::{Stream, StreamExt};
-use uuid::Uuid;
 
 use super::bots::{self, Bot};
-use super::context::{ApiContext, ContextExt, parse_id};
+use super::context::{ApiContext, ContextExt, parse_bot_id, parse_id};
 use super::jobs::{self, Backtest, Hyperopt};
 use super::trades::{self, Trade};
 use crate::hub::FeedEvent;
@@ -25,15 +25,16 @@ const SETTLE: Duration = Duration::from_secs(10);
 
 /// The entity (by id) each matching live event concerns, loaded once the read models
 /// show that event; events whose entity is gone (deleted) are skipped.
-fn follow<T, Concerns, Load, Loaded>(
+fn follow<T, Id, Concerns, Load, Loaded>(
     api: &ApiContext,
     concerns: Concerns,
     load: Load,
-) -> impl Stream<Item = T> + use<T, Concerns, Load, Loaded>
+) -> impl Stream<Item = T> + use<T, Id, Concerns, Load, Loaded>
 where
     T: Send + 'static,
-    Concerns: Fn(&TypedEvent) -> Option<Uuid> + Send + 'static,
-    Load: Fn(sqlx::PgPool, Uuid) -> Loaded + Clone + Send + Sync + 'static,
+    Id: Send + 'static,
+    Concerns: Fn(&TypedEvent) -> Option<Id> + Send + 'static,
+    Load: Fn(sqlx::PgPool, Id) -> Loaded + Clone + Send + Sync + 'static,
     Loaded: Future<Output = Result<Option<T>>> + Send,
 {
     let api = api.clone();
@@ -52,7 +53,7 @@ where
 }
 
 /// The bot id a trade event names.
-fn trade_bot(event: &TradeEvent) -> Uuid {
+fn trade_bot(event: &TradeEvent) -> BotId {
     match event {
         TradeEvent::TradeOpened { opening } => opening.bot_id,
         TradeEvent::TradeClosed { bot_id, .. } => *bot_id,
@@ -71,11 +72,11 @@ impl LiveSubscription {
         ctx: &Context<'_>,
         bot_id: Option<ID>,
     ) -> Result<impl Stream<Item = Bot> + use<>> {
-        let only = bot_id.map(|id| parse_id("botId", &id)).transpose()?;
+        let only = bot_id.map(|id| parse_bot_id("botId", &id)).transpose()?;
         Ok(follow(
             ctx.api(),
             move |typed| {
-                let id = typed.aggregate_id;
+                let id = BotId::from(typed.aggregate_id);
                 let lifecycle = matches!(&typed.event, Event::Bot(e) if e.changes_status());
                 (lifecycle && only.is_none_or(|only| only == id)).then_some(id)
             },
@@ -123,7 +124,7 @@ impl LiveSubscription {
         ctx: &Context<'_>,
         bot_id: ID,
     ) -> Result<impl Stream<Item = Trade> + use<>> {
-        let bot = parse_id("botId", &bot_id)?;
+        let bot = parse_bot_id("botId", &bot_id)?;
         Ok(follow(
             ctx.api(),
             move |typed| match &typed.event {

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use anytrade_aggregates::values::BotId;
 use async_graphql::dataloader::Loader;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -68,11 +69,11 @@ impl Loader<Uuid> for BotsByExchangeLoader {
 /// Health check results by bot id (bots never checked have none).
 pub struct BotHealthLoader(pub PgPool);
 
-impl Loader<Uuid> for BotHealthLoader {
+impl Loader<BotId> for BotHealthLoader {
     type Value = BotHealth;
     type Error = Arc<sqlx::Error>;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, BotHealth>, Self::Error> {
+    async fn load(&self, keys: &[BotId]) -> Result<HashMap<BotId, BotHealth>, Self::Error> {
         bot_health::by_bots(&self.0, keys).await.map_err(Arc::new)
     }
 }
@@ -93,14 +94,14 @@ async fn by_owners(
 /// Trade marks by (bot, freqtrade trade id).
 pub struct TradeMarkLoader(pub PgPool);
 
-impl Loader<(Uuid, i64)> for TradeMarkLoader {
+impl Loader<(BotId, i64)> for TradeMarkLoader {
     type Value = TradeMark;
     type Error = Arc<sqlx::Error>;
 
     async fn load(
         &self,
-        keys: &[(Uuid, i64)],
-    ) -> Result<HashMap<(Uuid, i64), TradeMark>, Self::Error> {
+        keys: &[(BotId, i64)],
+    ) -> Result<HashMap<(BotId, i64), TradeMark>, Self::Error> {
         marks::by_trades(&self.0, keys).await.map_err(Arc::new)
     }
 }

@@ -243,7 +243,7 @@ impl StrategyMutation {
         let result = api
             .commands
             .strategies
-            .execute(&id.to_string(), create, &ctx.metadata()?)
+            .execute(&id, create, &ctx.metadata()?)
             .await;
         let at = match result {
             Ok(at) => at,
@@ -283,7 +283,7 @@ impl StrategyMutation {
         let result = api
             .commands
             .strategies
-            .execute(&id.to_string(), update, &ctx.metadata()?)
+            .execute(&id, update, &ctx.metadata()?)
             .await;
         match (&result, renamed) {
             // Renamed: the old name is free now.
@@ -312,11 +312,7 @@ impl StrategyMutation {
         let at = api
             .commands
             .strategies
-            .execute(
-                &id.to_string(),
-                StrategyCommand::DeleteStrategy,
-                &ctx.metadata()?,
-            )
+            .execute(&id, StrategyCommand::DeleteStrategy, &ctx.metadata()?)
             .await
             .map_err(errors::command)?;
         strategy_names::release_all(&api.pool, id)

@@ -9,7 +9,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::context::{ContextExt, parse_id};
+use super::context::{ContextExt, parse_bot_id};
 use super::errors;
 use super::loaders::TradeMarkLoader;
 use super::pagination::{OrderDirection, Page, connection, decode_cursor, page_size};
@@ -169,7 +169,7 @@ impl TradeQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Trade>> {
-        let bot = parse_id("botId", &bot_id)?;
+        let bot = parse_bot_id("botId", &bot_id)?;
         let filter = filter.unwrap_or_default();
         let filter = trades::TradeFilter {
             is_open: filter.is_open,
@@ -201,15 +201,11 @@ pub struct TradeMutation;
 impl TradeMutation {
     /// Asks for the bot's trades to be read from freqtrade now (running bots only).
     async fn sync_trades(&self, ctx: &Context<'_>, bot_id: ID) -> Result<SyncTradesResult> {
-        let bot = parse_id("botId", &bot_id)?;
+        let bot = parse_bot_id("botId", &bot_id)?;
         let api = ctx.api();
         api.commands
             .bots
-            .execute(
-                &bot.to_string(),
-                BotCommand::RequestTradeSync,
-                &ctx.metadata()?,
-            )
+            .execute(&bot, BotCommand::RequestTradeSync, &ctx.metadata()?)
             .await
             .map_err(|e| errors::command_on("botId", e))?;
         Ok(SyncTradesResult {
@@ -222,7 +218,7 @@ impl TradeMutation {
     /// Asks freqtrade to exit an open trade. Answers with the trade as it is now (still
     /// open); it shows closed after the next sync.
     async fn close_trade(&self, ctx: &Context<'_>, bot_id: ID, trade_id: i64) -> Result<Trade> {
-        let bot = parse_id("botId", &bot_id)?;
+        let bot = parse_bot_id("botId", &bot_id)?;
         let api = ctx.api();
         let trade = trades::of_bot(&api.pool, bot, trade_id)
             .await
@@ -239,7 +235,7 @@ impl TradeMutation {
         api.commands
             .bots
             .execute(
-                &bot.to_string(),
+                &bot,
                 BotCommand::RequestTradeClose { trade_id },
                 &ctx.metadata()?,
             )

@@ -1,4 +1,4 @@
-//! The job executor (PLAN.md "Backtest Worker" and "HyperOpt Worker"): runs requested
+//! The job executor (README, "Backtests and hyperopts"): runs requested
 //! backtests and hyperopts as runtime jobs, follows them, and records how each ended.
 //!
 //! Like the bot lifecycle it is level-triggered: every pass looks at the jobs the read
@@ -257,12 +257,11 @@ impl JobExecutor {
     }
 
     async fn current(&self, kind: JobKind, id: Uuid) -> Result<Option<Current>, PassError> {
-        let key = id.to_string();
         Ok(match kind {
             JobKind::Backtest => self
                 .commands
                 .backtests
-                .load_state(&key)
+                .load_state(&id)
                 .await?
                 .state()
                 .filter(|s| !s.deleted)
@@ -271,7 +270,7 @@ impl JobExecutor {
             JobKind::Hyperopt => self
                 .commands
                 .hyperopts
-                .load_state(&key)
+                .load_state(&id)
                 .await?
                 .state()
                 .filter(|s| !s.deleted)
@@ -325,18 +324,14 @@ impl JobExecutor {
                 "the job names no exchange to download market data from".into(),
             ));
         };
-        let exchange = self
-            .commands
-            .exchanges
-            .load_state(&exchange_id.to_string())
-            .await?;
+        let exchange = self.commands.exchanges.load_state(&exchange_id).await?;
         let Some(exchange) = exchange.state().filter(|e| !e.deleted) else {
             return Ok(Err(format!("the job's exchange {exchange_id} was deleted")));
         };
         let strategy = self
             .commands
             .strategies
-            .load_state(&spec.strategy_id.to_string())
+            .load_state(&spec.strategy_id)
             .await?;
         let Some(version) = strategy.state().and_then(|s| {
             s.versions
@@ -613,7 +608,7 @@ impl JobExecutor {
                 let done = self
                     .commands
                     .backtests
-                    .execute(&id.to_string(), command, &metadata())
+                    .execute(&id, command, &metadata())
                     .await;
                 changed_meanwhile(id, done.map(|_| ()))
             }
@@ -634,7 +629,7 @@ impl JobExecutor {
         let done = self
             .commands
             .hyperopts
-            .execute(&id.to_string(), command, &metadata())
+            .execute(&id, command, &metadata())
             .await;
         changed_meanwhile(id, done.map(|_| ()))
     }

@@ -20,13 +20,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anytrade_aggregates::values::WantedState;
+use anytrade_aggregates::values::{BotId, WantedState};
 use anytrade_aggregates::{BotCommand, BotEvent, BotState, BotStatus, DomainError};
 use anytrade_projections::{Event, Projections, bots};
 use futures::StreamExt;
 use sqlx::PgPool;
 use tokio::sync::watch;
-use uuid::Uuid;
 
 use crate::crypto::Keyring;
 use crate::hub::{FeedEvent, Hub};
@@ -75,7 +74,7 @@ pub struct Lifecycle {
     pool: PgPool,
     keys: Arc<Keyring>,
     /// Bots being worked on, with the pass queued after the current one.
-    active: Mutex<HashMap<Uuid, Option<Job>>>,
+    active: Mutex<HashMap<BotId, Option<Job>>>,
 }
 
 impl Lifecycle {
@@ -146,7 +145,7 @@ impl Lifecycle {
         };
         let metadata = CommandMetadata::caused_by(ACTOR, typed);
         self.schedule(
-            typed.aggregate_id,
+            BotId::from(typed.aggregate_id),
             Job {
                 restart,
                 startup: false,
@@ -156,7 +155,7 @@ impl Lifecycle {
     }
 
     /// Works on `bot` now, or right after the pass already running on it.
-    fn schedule(self: &Arc<Self>, bot: Uuid, job: Job) {
+    fn schedule(self: &Arc<Self>, bot: BotId, job: Job) {
         {
             let Ok(mut active) = self.active.lock() else {
                 return;
@@ -191,7 +190,7 @@ impl Lifecycle {
         });
     }
 
-    fn is_active(&self, bot: Uuid) -> bool {
+    fn is_active(&self, bot: BotId) -> bool {
         self.active.lock().is_ok_and(|a| a.contains_key(&bot))
     }
 
@@ -205,7 +204,7 @@ impl Lifecycle {
                 return;
             }
         };
-        let mut instances: HashMap<Uuid, Instance> = HashMap::new();
+        let mut instances: HashMap<BotId, Instance> = HashMap::new();
         for runtime in self.runtimes.all() {
             match runtime.list_instances().await {
                 Ok(listed) => instances.extend(
@@ -218,8 +217,8 @@ impl Lifecycle {
                 }
             }
         }
-        let known: HashSet<Uuid> = bots.iter().map(|bot| bot.id).collect();
-        let mut due: Vec<Uuid> = Vec::new();
+        let known: HashSet<BotId> = bots.iter().map(|bot| bot.id).collect();
+        let mut due: Vec<BotId> = Vec::new();
         for bot in &bots {
             let running = instances.get(&bot.id).is_some_and(Instance::is_running);
             let drift = match bot.status {
@@ -249,8 +248,8 @@ impl Lifecycle {
     }
 
     /// Brings bot `id` where its state says it should be.
-    async fn settle(&self, id: Uuid, job: &Job) -> Result<(), PassError> {
-        let bot = self.commands.bots.load_state(&id.to_string()).await?;
+    async fn settle(&self, id: BotId, job: &Job) -> Result<(), PassError> {
+        let bot = self.commands.bots.load_state(&id).await?;
         let Some(state) = bot.state().filter(|s| s.status != BotStatus::Deleted) else {
             return self.remove_leftovers(id, job).await;
         };
@@ -291,7 +290,7 @@ impl Lifecycle {
                 if job.startup {
                     // Gone while the control plane was down: run it again.
                     self.send(id, BotCommand::RestartBot, job).await?;
-                    let bot = self.commands.bots.load_state(&id.to_string()).await?;
+                    let bot = self.commands.bots.load_state(&id).await?;
                     return match bot.state() {
                         Some(state) if state.status == BotStatus::Starting => {
                             self.start(state, runtime.as_ref(), job).await
@@ -335,6 +334,9 @@ impl Lifecycle {
         job: &Job,
     ) -> Result<(), PassError> {
         let id = state.id;
+        // A restart is a stop, then a start with new credentials (saved in between), so
+        // a crash at any point leaves a process whose credentials are the stored ones,
+        // or none.
         if job.restart {
             runtime.stop_bot(id).await?;
         } else if let Some(instance) = runtime.bot_status(id).await?.filter(Instance::is_running)
@@ -401,7 +403,7 @@ impl Lifecycle {
     }
 
     /// Removes what any runtime still holds for a deleted or unknown bot.
-    async fn remove_leftovers(&self, id: Uuid, job: &Job) -> Result<(), PassError> {
+    async fn remove_leftovers(&self, id: BotId, job: &Job) -> Result<(), PassError> {
         for runtime in self.runtimes.all() {
             let Some(instance) = runtime.bot_status(id).await? else {
                 continue;
@@ -417,7 +419,7 @@ impl Lifecycle {
         Ok(())
     }
 
-    async fn fail(&self, id: Uuid, reason: String, job: &Job) -> Result<(), PassError> {
+    async fn fail(&self, id: BotId, reason: String, job: &Job) -> Result<(), PassError> {
         tracing::warn!(bot = %id, %reason, "bot failed");
         self.send(id, BotCommand::ReportBotFailure { reason }, job)
             .await
@@ -428,12 +430,12 @@ impl Lifecycle {
     /// change takes over. Any other refusal means the runtime reported something the bot
     /// cannot record (an unusable address, say): the bot fails with that reason at
     /// once, rather than waiting in a transitional status for the reconciler.
-    async fn send(&self, id: Uuid, command: BotCommand, job: &Job) -> Result<(), PassError> {
+    async fn send(&self, id: BotId, command: BotCommand, job: &Job) -> Result<(), PassError> {
         let failure = matches!(command, BotCommand::ReportBotFailure { .. });
         match self
             .commands
             .bots
-            .execute(&id.to_string(), command, &job.metadata)
+            .execute(&id, command, &job.metadata)
             .await
         {
             Ok(_) => Ok(()),

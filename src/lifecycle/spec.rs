@@ -31,17 +31,11 @@ pub async fn bot_spec(
     keys: &Keyring,
     bot: &BotState,
 ) -> Result<(BotSpec, ApiCredentials), SpecError> {
-    let exchange = commands
-        .exchanges
-        .load_state(&bot.exchange_id.to_string())
-        .await?;
+    let exchange = commands.exchanges.load_state(&bot.exchange_id).await?;
     let exchange = exchange
         .state()
         .ok_or(SpecError::NoExchange(bot.exchange_id))?;
-    let strategy = commands
-        .strategies
-        .load_state(&bot.strategy_id.to_string())
-        .await?;
+    let strategy = commands.strategies.load_state(&bot.strategy_id).await?;
     let version = strategy
         .state()
         .and_then(|s| {

@@ -5,15 +5,15 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use anytrade_aggregates::values::BotId;
 use tokio::time::Instant;
-use uuid::Uuid;
 
 /// The longest wait after failures, in intervals: 2, 4, 8, then 16.
 const MAX_DOUBLINGS: u32 = 4;
 
 #[derive(Default)]
 pub struct Backoff {
-    bots: Mutex<HashMap<Uuid, Entry>>,
+    bots: Mutex<HashMap<BotId, Entry>>,
 }
 
 #[derive(Clone, Copy)]
@@ -24,14 +24,14 @@ struct Entry {
 
 impl Backoff {
     /// Whether `bot` is to be left alone now.
-    pub fn is_waiting(&self, bot: Uuid) -> bool {
+    pub fn is_waiting(&self, bot: BotId) -> bool {
         self.bots
             .lock()
             .is_ok_and(|bots| bots.get(&bot).is_some_and(|e| e.until > Instant::now()))
     }
 
     /// The bot answered 429: wait `retry_after`, or `fallback` when it named none.
-    pub fn rate_limited(&self, bot: Uuid, retry_after: Option<Duration>, fallback: Duration) {
+    pub fn rate_limited(&self, bot: BotId, retry_after: Option<Duration>, fallback: Duration) {
         let until = Instant::now() + retry_after.unwrap_or(fallback);
         if let Ok(mut bots) = self.bots.lock() {
             let entry = bots.entry(bot).or_insert(Entry { failures: 0, until });
@@ -40,7 +40,7 @@ impl Backoff {
     }
 
     /// The bot failed again: skip it for `interval` times 2, 4, 8, then 16.
-    pub fn failed(&self, bot: Uuid, interval: Duration) {
+    pub fn failed(&self, bot: BotId, interval: Duration) {
         if let Ok(mut bots) = self.bots.lock() {
             let entry = bots.entry(bot).or_insert(Entry {
                 failures: 0,
@@ -53,7 +53,7 @@ impl Backoff {
     }
 
     /// The bot answered: no more waiting.
-    pub fn succeeded(&self, bot: Uuid) {
+    pub fn succeeded(&self, bot: BotId) {
         if let Ok(mut bots) = self.bots.lock() {
             bots.remove(&bot);
         }
@@ -67,7 +67,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn waits_double_after_failures_and_end_on_success() {
         let backoff = Backoff::default();
-        let bot = Uuid::new_v4();
+        let bot = BotId::new();
         let interval = Duration::from_secs(60);
         assert!(!backoff.is_waiting(bot));
         backoff.failed(bot, interval);
@@ -93,7 +93,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_429_waits_as_long_as_the_bot_asks() {
         let backoff = Backoff::default();
-        let bot = Uuid::new_v4();
+        let bot = BotId::new();
         backoff.rate_limited(bot, Some(Duration::from_secs(7)), Duration::from_secs(30));
         tokio::time::advance(Duration::from_secs(6)).await;
         assert!(backoff.is_waiting(bot));

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use anytrade_aggregates::values::BotId;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use crate::bot_credentials::{self, CredentialsError};
 use crate::crypto::Keyring;
@@ -29,7 +29,7 @@ pub struct BotClients {
     http: reqwest::Client,
     timeout: Duration,
     /// By bot: the API URL the client was made for, and the client.
-    cache: Mutex<HashMap<Uuid, (String, FreqtradeClient)>>,
+    cache: Mutex<HashMap<BotId, (String, FreqtradeClient)>>,
 }
 
 impl BotClients {
@@ -44,7 +44,7 @@ impl BotClients {
     }
 
     /// The client for bot `bot` at `api_url`, made anew when the URL changed.
-    pub async fn get(&self, bot: Uuid, api_url: &str) -> Result<FreqtradeClient, ClientError> {
+    pub async fn get(&self, bot: BotId, api_url: &str) -> Result<FreqtradeClient, ClientError> {
         if let Some(client) = self.cached(bot, api_url) {
             return Ok(client);
         }
@@ -64,13 +64,13 @@ impl BotClients {
     }
 
     /// Drops bot `bot`'s client: its credentials changed (a restart makes new ones).
-    pub fn forget(&self, bot: Uuid) {
+    pub fn forget(&self, bot: BotId) {
         if let Ok(mut cache) = self.cache.lock() {
             cache.remove(&bot);
         }
     }
 
-    fn cached(&self, bot: Uuid, api_url: &str) -> Option<FreqtradeClient> {
+    fn cached(&self, bot: BotId, api_url: &str) -> Option<FreqtradeClient> {
         let cache = self.cache.lock().ok()?;
         cache
             .get(&bot)

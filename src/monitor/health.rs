@@ -1,4 +1,4 @@
-//! The health monitor (PLAN.md "Status Monitor Worker"): asks every running bot's
+//! The health monitor (README, "Health"): asks every running bot's
 //! freqtrade `ping`, `show_config` and `health` once per interval.
 //!
 //! A success records when the bot was last seen (in `bot_health`, not the event log)
@@ -12,13 +12,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use anytrade_aggregates::values::BotId;
 use anytrade_aggregates::{BotCommand, BotStatus};
 use anytrade_projections::bot_health::{self, Answer};
 use anytrade_projections::bots::{self, HealthCheckDue as Due};
 use futures::StreamExt;
 use sqlx::PgPool;
 use tokio::sync::watch;
-use uuid::Uuid;
 
 use super::backoff::Backoff;
 use super::clients::{BotClients, ClientError};
@@ -219,14 +219,9 @@ impl HealthMonitor {
         self.send(bot.id, command).await;
     }
 
-    async fn send(&self, bot: Uuid, command: BotCommand) {
+    async fn send(&self, bot: BotId, command: BotCommand) {
         let metadata = CommandMetadata::issued_by(ACTOR);
-        if let Err(e) = self
-            .commands
-            .bots
-            .execute(&bot.to_string(), command, &metadata)
-            .await
-        {
+        if let Err(e) = self.commands.bots.execute(&bot, command, &metadata).await {
             tracing::info!(%bot, error = %e, "health transition not recorded");
         }
     }

@@ -2,15 +2,15 @@
 //! `botMetrics`: freqtrade's figures beside the ones AnyTrade computes from the trades
 //! it recorded, so a difference between the two shows.
 
+use anytrade_aggregates::values::BotId;
 use anytrade_projections::trades::profit::{self, BotProfit};
 use chrono::Utc;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use crate::freqtrade::models::Profit;
 
 /// Replaces the bot's snapshot with `profit`.
-pub async fn store(pool: &PgPool, bot: Uuid, profit: &Profit) -> sqlx::Result<()> {
+pub async fn store(pool: &PgPool, bot: BotId, profit: &Profit) -> sqlx::Result<()> {
     profit::store(pool, bot, &snapshot(profit)).await
 }
 

@@ -9,8 +9,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use anytrade_aggregates::values::BotId;
 use anytrade_aggregates::{TradeClosing, TradeOpening};
-use uuid::Uuid;
 
 use crate::freqtrade::client::{FreqtradeClient, FreqtradeError, MAX_TRADES_PAGE};
 use crate::freqtrade::models::{Trade, TradesPage};
@@ -66,7 +66,7 @@ pub async fn closed_trades(
 }
 
 /// The opening AnyTrade records for a freqtrade trade.
-pub fn opening(bot_id: Uuid, trade: &Trade) -> TradeOpening {
+pub fn opening(bot_id: BotId, trade: &Trade) -> TradeOpening {
     TradeOpening {
         bot_id,
         trade_id: trade.trade_id,
@@ -204,7 +204,7 @@ mod tests {
     #[test]
     fn records_carry_freqtrades_values() {
         let trade = recorded_trade();
-        let bot = Uuid::new_v4();
+        let bot = BotId::new();
         let opening = opening(bot, &trade);
         assert_eq!(opening.trade_id, trade.trade_id);
         assert_eq!(opening.pair, trade.pair);

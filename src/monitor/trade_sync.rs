@@ -1,4 +1,4 @@
-//! The trade sync (PLAN.md "Trade Sync Worker"): reads each running bot's trades from
+//! The trade sync (README, "Trades"): reads each running bot's trades from
 //! freqtrade every interval, and at once when `syncTrades` asks; carries out
 //! `closeTrade` with a market `/forceexit`.
 //!
@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use anytrade_aggregates::values::BotId;
 use anytrade_aggregates::{BotEvent, TradeCommand, trade_aggregate_id};
 use anytrade_projections::trades::{
     self,
@@ -24,7 +25,6 @@ use anytrade_projections::{Event, bots};
 use futures::StreamExt;
 use sqlx::PgPool;
 use tokio::sync::watch;
-use uuid::Uuid;
 
 use super::backoff::Backoff;
 use super::clients::{BotClients, ClientError};
@@ -68,7 +68,7 @@ pub struct TradeSync {
     interval: Duration,
     concurrency: usize,
     in_flight: InFlight,
-    seen: Mutex<HashMap<Uuid, Seen>>,
+    seen: Mutex<HashMap<BotId, Seen>>,
     /// Bots that answered 429 or keep failing are skipped for a while.
     backoff: Backoff,
 }
@@ -120,12 +120,12 @@ impl TradeSync {
             Event::Bot(BotEvent::TradeCloseRequested { trade_id }) => Some(*trade_id),
             _ => return,
         };
-        let bot = typed.aggregate_id;
+        let bot = BotId::from(typed.aggregate_id);
         let this = self.clone();
         tokio::spawn(async move { this.on_request(bot, close).await });
     }
 
-    async fn on_request(&self, bot: Uuid, close: Option<i64>) {
+    async fn on_request(&self, bot: BotId, close: Option<i64>) {
         let api_url = match bots::running_api_url(&self.pool, bot).await {
             Ok(url) => url,
             Err(e) => {
@@ -171,7 +171,7 @@ impl TradeSync {
 
     /// One sync of one bot; a bot already syncing is left to that sync, and a bot in
     /// backoff is skipped.
-    async fn sync(&self, bot: Uuid, api_url: &str) {
+    async fn sync(&self, bot: BotId, api_url: &str) {
         if self.backoff.is_waiting(bot) {
             return;
         }
@@ -184,7 +184,7 @@ impl TradeSync {
         }
     }
 
-    async fn sync_now(&self, bot: Uuid, api_url: &str) -> Result<(), SyncError> {
+    async fn sync_now(&self, bot: BotId, api_url: &str) -> Result<(), SyncError> {
         let client = self.clients.get(bot, api_url).await?;
         let open = client.status().await?;
         let known = self.recorded(bot).await?;
@@ -231,7 +231,7 @@ impl TradeSync {
         Ok(())
     }
 
-    fn failed(&self, bot: Uuid, error: SyncError) {
+    fn failed(&self, bot: BotId, error: SyncError) {
         let freqtrade = match &error {
             SyncError::Client(ClientError::Freqtrade(e)) | SyncError::Freqtrade(e) => Some(e),
             _ => None,
@@ -249,7 +249,7 @@ impl TradeSync {
     /// Whether closed trades must be scanned now (see the module docs).
     async fn scan_due(
         &self,
-        bot: Uuid,
+        bot: BotId,
         client: &FreqtradeClient,
         open_now: &HashSet<i64>,
     ) -> Result<bool, SyncError> {
@@ -275,12 +275,12 @@ impl TradeSync {
     }
 
     /// The bot's recorded trades: freqtrade id → still open.
-    async fn recorded(&self, bot: Uuid) -> Result<HashMap<i64, bool>, SyncError> {
+    async fn recorded(&self, bot: BotId) -> Result<HashMap<i64, bool>, SyncError> {
         Ok(trades::recorded(&self.pool, bot).await?)
     }
 
-    async fn record(&self, bot: Uuid, trade: i64, command: TradeCommand) -> Result<(), SyncError> {
-        let id = trade_aggregate_id(bot, trade).to_string();
+    async fn record(&self, bot: BotId, trade: i64, command: TradeCommand) -> Result<(), SyncError> {
+        let id = trade_aggregate_id(bot, trade);
         self.commands
             .trades
             .execute(&id, command, &CommandMetadata::issued_by(ACTOR))
@@ -289,7 +289,7 @@ impl TradeSync {
     }
 
     /// Keeps open trades' current values, and only those.
-    async fn mark(&self, bot: Uuid, open: &[Trade]) -> Result<(), SyncError> {
+    async fn mark(&self, bot: BotId, open: &[Trade]) -> Result<(), SyncError> {
         let marks: Vec<TradeMark> = open
             .iter()
             .map(|t| TradeMark {

@@ -1,4 +1,4 @@
-//! Where bots run. One [`Runtime`] trait (PLAN.md "Runtime Interface") with one
+//! Where bots run. One [`Runtime`] trait with one
 //! implementation per backend; everything a runtime creates carries the `anytrade.*`
 //! labels, so the service can list what it owns and reconcile it with what should run.
 //!
@@ -15,7 +15,7 @@ mod selection;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use anytrade_aggregates::values::{ResourceLimits, RuntimeKind};
+use anytrade_aggregates::values::{BotId, ResourceLimits, RuntimeKind};
 use async_trait::async_trait;
 use serde_json::Value;
 use uuid::Uuid;
@@ -35,7 +35,7 @@ pub mod labels {
 /// the API listen address, which the runtime chooses), the strategy file, and the
 /// secrets that reach freqtrade only as environment variables.
 pub struct BotSpec {
-    pub bot_id: Uuid,
+    pub bot_id: BotId,
     pub freqtrade_version: String,
     pub config: Value,
     pub strategy: StrategyFile,
@@ -79,10 +79,10 @@ pub struct Instance {
 
 impl Instance {
     /// The bot this instance belongs to, by its `anytrade.bot_id` label.
-    pub fn bot_id(&self) -> Option<Uuid> {
+    pub fn bot_id(&self) -> Option<BotId> {
         self.labels
             .get(labels::BOT_ID)
-            .and_then(|id| Uuid::parse_str(id).ok())
+            .and_then(|id| id.parse().ok())
     }
 
     pub fn is_running(&self) -> bool {
@@ -155,12 +155,12 @@ pub trait Runtime: Send + Sync {
     fn kind(&self) -> RuntimeKind;
 
     /// The runtime's stable handle for a bot, known before anything exists.
-    fn runtime_id(&self, bot_id: Uuid) -> String;
+    fn runtime_id(&self, bot_id: BotId) -> String;
 
     /// Prepares the bot (directories, freqtrade installation) without starting it.
     async fn create_bot(
         &self,
-        bot_id: Uuid,
+        bot_id: BotId,
         freqtrade_version: &str,
     ) -> Result<Instance, RuntimeError>;
 
@@ -169,25 +169,16 @@ pub trait Runtime: Send + Sync {
     async fn start_bot(&self, spec: &BotSpec) -> Result<Instance, RuntimeError>;
 
     /// Ends the bot's processes; stopping a stopped bot does nothing.
-    async fn stop_bot(&self, bot_id: Uuid) -> Result<(), RuntimeError>;
-
-    /// Stops the bot, then starts it with `spec` (which may differ from the last one).
-    async fn restart_bot(&self, spec: &BotSpec) -> Result<Instance, RuntimeError> {
-        self.stop_bot(spec.bot_id).await?;
-        self.start_bot(spec).await
-    }
+    async fn stop_bot(&self, bot_id: BotId) -> Result<(), RuntimeError>;
 
     /// Stops the bot and removes everything the runtime holds for it.
-    async fn delete_bot(&self, bot_id: Uuid) -> Result<(), RuntimeError>;
+    async fn delete_bot(&self, bot_id: BotId) -> Result<(), RuntimeError>;
 
     /// The bot's instance as the runtime sees it now; `None` when it has none.
-    async fn bot_status(&self, bot_id: Uuid) -> Result<Option<Instance>, RuntimeError>;
-
-    /// Whether the bot's REST API answers `/api/v1/ping`.
-    async fn health_check(&self, bot_id: Uuid) -> Result<bool, RuntimeError>;
+    async fn bot_status(&self, bot_id: BotId) -> Result<Option<Instance>, RuntimeError>;
 
     /// The last `lines` lines the bot wrote.
-    async fn logs(&self, bot_id: Uuid, lines: usize) -> Result<Vec<String>, RuntimeError>;
+    async fn logs(&self, bot_id: BotId, lines: usize) -> Result<Vec<String>, RuntimeError>;
 
     /// Starts job `spec`; a job that already ran or runs is returned as it is.
     async fn run_job(&self, spec: &JobSpec) -> Result<Instance, RuntimeError>;

@@ -51,6 +51,32 @@ pub enum CommandError {
     Store(String),
 }
 
+/// The type of an aggregate's id. It becomes text (the store's `aggregate_id`) only
+/// inside the bus, so a bot's id cannot be passed where an exchange's is meant.
+pub trait Keyed: Aggregate {
+    type Id: std::fmt::Display + Send + Sync + ?Sized;
+}
+
+impl Keyed for anytrade_aggregates::Bot {
+    type Id = anytrade_aggregates::values::BotId;
+}
+
+macro_rules! keyed_by_uuid {
+    ($($aggregate:ty),+) => {
+        $(impl Keyed for $aggregate {
+            type Id = uuid::Uuid;
+        })+
+    };
+}
+
+keyed_by_uuid!(
+    anytrade_aggregates::Exchange,
+    anytrade_aggregates::Strategy,
+    anytrade_aggregates::Backtest,
+    anytrade_aggregates::Hyperopt,
+    anytrade_aggregates::Trade
+);
+
 /// An aggregate's state and the sequence of the last event it has seen.
 struct Known<A> {
     aggregate: A,
@@ -72,7 +98,7 @@ pub struct CommandBus<A: Aggregate> {
 
 impl<A> CommandBus<A>
 where
-    A: Aggregate<Error = DomainError>,
+    A: Keyed<Error = DomainError>,
     A::Command: Clone,
 {
     pub fn new(pool: PgPool, log: EventLog, services: A::Services) -> Self {
@@ -90,10 +116,12 @@ where
     /// the log position of the last one is returned (`None`: nothing changed).
     pub async fn execute(
         &self,
-        id: &str,
+        id: &A::Id,
         command: A::Command,
         metadata: &CommandMetadata,
     ) -> Result<Option<LogPosition>, CommandError> {
+        let key = id.to_string();
+        let id = key.as_str();
         let mut known = self.remembered(id);
         let mut conflicts = 0;
         loop {
@@ -138,8 +166,8 @@ where
     }
 
     /// The aggregate `id` as stored now (a new one if it has no events).
-    pub async fn load_state(&self, id: &str) -> Result<A, CommandError> {
-        Ok(self.load(id).await?.aggregate)
+    pub async fn load_state(&self, id: &A::Id) -> Result<A, CommandError> {
+        Ok(self.load(&id.to_string()).await?.aggregate)
     }
 
     /// The state the last command left, or a new aggregate; either still to be checked.

@@ -6,7 +6,7 @@ mod metadata;
 mod repository;
 
 pub use anytrade_projections::{EventLog, LogPosition, LoggedEvent};
-pub use command_bus::{CommandBus, CommandError};
+pub use command_bus::{CommandBus, CommandError, Keyed};
 pub use commands::Commands;
 pub use metadata::CommandMetadata;
 pub use repository::EventRepository;

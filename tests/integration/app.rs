@@ -2,6 +2,7 @@
 //! client would.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anytrade::app::Application;
 use anytrade::auth::{Role, create_user};
@@ -10,7 +11,7 @@ use anytrade::crypto::Keyring;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::fresh_database_url;
+use crate::helpers::{fresh_database_url, poll_until};
 
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub const VIEWER_PASSWORD: &str = "viewer-password-for-tests";
@@ -19,6 +20,8 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub pool: PgPool,
     pub hub: anytrade::hub::Hub,
+    /// How far the service's read models have applied the log.
+    pub projections: anytrade_projections::Projections,
     pub admin: String,
     pub viewer: String,
     /// What it was started with, to start it again on the same database and keys.
@@ -73,6 +76,7 @@ impl TestApp {
         let address = app.local_addr().expect("bound");
         let pool = app.pool().clone();
         let hub = app.hub().clone();
+        let projections = app.projections().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serving = tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
@@ -81,6 +85,7 @@ impl TestApp {
             address,
             pool,
             hub,
+            projections,
             admin: String::new(),
             viewer: String::new(),
             settings,
@@ -172,14 +177,16 @@ impl TestApp {
 
     /// Waits until `count` subscriptions follow the live feed.
     pub async fn wait_for_subscribers(&self, count: usize) {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-        while self.hub.subscribers() < count {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "subscriptions did not start"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
+        let (within, every) = (Duration::from_secs(10), Duration::from_millis(10));
+        poll_until(within, every, || async {
+            let started = self.hub.subscribers();
+            if started >= count {
+                Ok(())
+            } else {
+                Err(format!("{started} of {count} subscriptions started"))
+            }
+        })
+        .await
     }
 
     pub async fn event_count(&self) -> i64 {

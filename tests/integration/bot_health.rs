@@ -13,6 +13,7 @@ use crate::bot_lifecycle::{
     START_WITHIN, act, create_bot, freqtrade_processes, managing_app, sandbox_exchange, strategy,
     wait_for_status, wait_until_no_process,
 };
+use crate::helpers::poll_until;
 use crate::sandbox::{ALWAYS_ENTER, simulator};
 
 async fn health(app: &TestApp, id: &str) -> Value {
@@ -25,15 +26,16 @@ async fn health(app: &TestApp, id: &str) -> Value {
 }
 
 async fn wait_for(app: &TestApp, id: &str, what: &str, accept: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
+    let every = Duration::from_millis(200);
+    poll_until(Duration::from_secs(30), every, || async {
         let bot = health(app, id).await;
         if accept(&bot) {
-            return bot;
+            Ok(bot)
+        } else {
+            Err(format!("{what}: {bot}"))
         }
-        assert!(tokio::time::Instant::now() < deadline, "{what}: {bot}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await
 }
 
 fn signal(pids: &[u32], signal: Signal) {

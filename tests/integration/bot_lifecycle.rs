@@ -8,9 +8,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use anytrade::config::RuntimeChoice;
+use anytrade_aggregates::values::BotId;
 use serde_json::{Value, json};
 
 use crate::app::{Graphql, TestApp};
+use crate::helpers::poll_until;
 use crate::sandbox::{ALWAYS_ENTER, freqtrade_cache, sandbox_exchange_config, simulator};
 
 /// Passes AnyTrade's checks, fails when freqtrade imports it.
@@ -135,22 +137,18 @@ pub(crate) async fn wait_for_status(
     status: &str,
     within: Duration,
 ) -> Value {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
+    poll_until(within, Duration::from_millis(250), || async {
         let bot = bot(app, id).await;
         if bot["status"] == status {
-            return bot;
+            return Ok(bot);
         }
         assert!(
             bot["status"] != "ERROR" || status == "ERROR",
             "bot failed while waiting for {status}: {bot}"
         );
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "bot not {status} within {within:?}: {bot}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+        Err(format!("bot not {status}: {bot}"))
+    })
+    .await
 }
 
 pub(crate) fn kill(pids: &[u32]) {
@@ -192,14 +190,16 @@ pub(crate) fn freqtrade_processes(id: &str) -> Vec<u32> {
 }
 
 pub(crate) async fn wait_until_no_process(id: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !freqtrade_processes(id).is_empty() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "freqtrade still runs for bot {id}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let (within, every) = (Duration::from_secs(30), Duration::from_millis(200));
+    poll_until(within, every, || async {
+        let pids = freqtrade_processes(id);
+        if pids.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("freqtrade still runs for bot {id}: {pids:?}"))
+        }
+    })
+    .await
 }
 
 /// The bot's own REST API answers, with the credentials AnyTrade made for it.
@@ -220,10 +220,11 @@ async fn assert_api_answers(app: &TestApp, id: &str, api_url: &str) {
     )
     .expect("keys");
     let bot_id = uuid::Uuid::parse_str(id).expect("uuid");
-    let (username, password) = anytrade::bot_credentials::load(&app.pool, &keys, bot_id)
-        .await
-        .expect("credentials readable")
-        .expect("credentials stored");
+    let (username, password) =
+        anytrade::bot_credentials::load(&app.pool, &keys, BotId::from(bot_id))
+            .await
+            .expect("credentials readable")
+            .expect("credentials stored");
     let config: Value = client
         .get(format!("{api_url}/api/v1/show_config"))
         .basic_auth(username, Some(password.as_str()))

@@ -123,7 +123,7 @@ async fn a_command_with_several_events_appends_them_together_in_sequence() {
     let id = uuid::Uuid::now_v7();
     let code = "from freqtrade.strategy import IStrategy\n\nclass AlwaysIn(IStrategy):\n    timeframe = '5m'\n";
     bus.execute(
-        &id.to_string(),
+        &id,
         anytrade_aggregates::StrategyCommand::CreateStrategy {
             strategy_id: id,
             name: "always in".into(),

@@ -1,6 +1,7 @@
 //! botMetrics and strategyPerformance from recorded trades and backtests.
 
 use anytrade::store::CommandMetadata;
+use anytrade_aggregates::values::BotId;
 use anytrade_aggregates::{
     BacktestCommand, TradeClosing, TradeCommand, TradeOpening, trade_aggregate_id,
 };
@@ -34,7 +35,7 @@ async fn metrics_add_up_the_recorded_trades() {
         (4, "ETH/USDT", -7.0),
     ];
     let opening = |trade_id: i64, pair: &str| TradeOpening {
-        bot_id,
+        bot_id: BotId::from(bot_id),
         trade_id,
         pair: pair.into(),
         open_date: start + Duration::hours(trade_id),
@@ -55,7 +56,7 @@ async fn metrics_add_up_the_recorded_trades() {
         commands
             .trades
             .execute(
-                &trade_aggregate_id(bot_id, trade_id).to_string(),
+                &trade_aggregate_id(BotId::from(bot_id), trade_id),
                 TradeCommand::RecordTradeClosed {
                     opening: opening(trade_id, pair),
                     closing,
@@ -68,7 +69,7 @@ async fn metrics_add_up_the_recorded_trades() {
     commands
         .trades
         .execute(
-            &trade_aggregate_id(bot_id, 5).to_string(),
+            &trade_aggregate_id(BotId::from(bot_id), 5),
             TradeCommand::RecordTradeOpened {
                 opening: opening(5, "SOL/USDT"),
             },
@@ -99,7 +100,7 @@ async fn metrics_add_up_the_recorded_trades() {
     commands
         .backtests
         .execute(
-            &backtest,
+            &backtest.parse().expect("id"),
             BacktestCommand::StartBacktest {
                 runtime_id: "job".into(),
             },
@@ -110,7 +111,7 @@ async fn metrics_add_up_the_recorded_trades() {
     commands
         .backtests
         .execute(
-            &backtest,
+            &backtest.parse().expect("id"),
             BacktestCommand::CompleteBacktest {
                 results: json!({ "profit_total": 0.05 }),
             },

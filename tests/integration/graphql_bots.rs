@@ -125,7 +125,7 @@ impl Runtime {
     ) -> Value {
         self.commands
             .bots
-            .execute(id, command, &self.meta)
+            .execute(&id.parse().expect("bot id"), command, &self.meta)
             .await
             .expect("the runtime's confirmation is accepted");
         for _ in 0..200 {

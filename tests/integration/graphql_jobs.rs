@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::app::TestApp;
 use crate::graphql_bots::create_exchange;
+use crate::helpers::poll_until;
 
 const CODE: &str = "from freqtrade.strategy import IStrategy\n\nclass AlwaysIn(IStrategy):\n    timeframe = '5m'\n";
 const CODE_V2: &str = "from freqtrade.strategy import IStrategy\n\nclass TrendRider(IStrategy):\n    timeframe = '1h'\n";
@@ -116,14 +117,19 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Value>,
 {
-    for _ in 0..200 {
-        let value = ask().await;
-        if done(&value) {
-            return value;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{what}: the read models never showed it: {}", ask().await);
+    poll_until(
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || async {
+            let value = ask().await;
+            if done(&value) {
+                Ok(value)
+            } else {
+                Err(format!("{what}: the read models never showed it: {value}"))
+            }
+        },
+    )
+    .await
 }
 
 fn code_and_field(extensions: &Value) -> (Option<&str>, Option<&str>) {
@@ -371,7 +377,7 @@ async fn what_the_executor_records_shows_through_the_api() {
     commands
         .backtests
         .execute(
-            &id,
+            &id.parse().expect("id"),
             BacktestCommand::StartBacktest {
                 runtime_id: "anytrade-backtest-1".into(),
             },
@@ -399,7 +405,7 @@ async fn what_the_executor_records_shows_through_the_api() {
     commands
         .backtests
         .execute(
-            &id,
+            &id.parse().expect("id"),
             BacktestCommand::CompleteBacktest {
                 results: results.clone(),
             },
@@ -442,7 +448,7 @@ async fn what_the_executor_records_shows_through_the_api() {
     commands
         .backtests
         .execute(
-            &failing,
+            &failing.parse().expect("id"),
             BacktestCommand::FailBacktest {
                 error: "no data for BTC/USDT".into(),
             },
@@ -465,7 +471,7 @@ async fn what_the_executor_records_shows_through_the_api() {
     commands
         .hyperopts
         .execute(
-            &id,
+            &id.parse().expect("id"),
             HyperoptCommand::StartHyperopt {
                 runtime_id: "anytrade-hyperopt-1".into(),
             },
@@ -476,7 +482,7 @@ async fn what_the_executor_records_shows_through_the_api() {
     commands
         .hyperopts
         .execute(
-            &id,
+            &id.parse().expect("id"),
             HyperoptCommand::ReportHyperoptProgress {
                 progress: 42.5,
                 epoch: Some(17),
@@ -500,7 +506,7 @@ async fn what_the_executor_records_shows_through_the_api() {
     commands
         .hyperopts
         .execute(
-            &id,
+            &id.parse().expect("id"),
             HyperoptCommand::CompleteHyperopt {
                 results: best.clone(),
             },
@@ -523,7 +529,7 @@ async fn what_the_executor_records_shows_through_the_api() {
     commands
         .hyperopts
         .execute(
-            &running_id,
+            &running_id.parse().expect("id"),
             HyperoptCommand::StartHyperopt {
                 runtime_id: "anytrade-hyperopt-2".into(),
             },

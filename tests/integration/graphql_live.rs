@@ -82,7 +82,7 @@ async fn bot_status_changes_and_trades_reach_subscribers() {
     commands
         .bots
         .execute(
-            &bot,
+            &bot.parse().expect("id"),
             BotCommand::ConfirmBotProvisioned {
                 runtime_id: "pid-7".into(),
             },
@@ -120,7 +120,7 @@ async fn bot_status_changes_and_trades_reach_subscribers() {
     commands
         .trades
         .execute(
-            &trade_aggregate_id(opening.bot_id, 1).to_string(),
+            &trade_aggregate_id(opening.bot_id, 1),
             TradeCommand::RecordTradeOpened { opening },
             &meta,
         )
@@ -194,7 +194,7 @@ async fn hyperopt_progress_and_backtest_updates_reach_subscribers() {
     commands
         .hyperopts
         .execute(
-            &hyperopt,
+            &hyperopt.parse().expect("id"),
             HyperoptCommand::StartHyperopt {
                 runtime_id: "job-h".into(),
             },
@@ -209,7 +209,7 @@ async fn hyperopt_progress_and_backtest_updates_reach_subscribers() {
     commands
         .hyperopts
         .execute(
-            &hyperopt,
+            &hyperopt.parse().expect("id"),
             HyperoptCommand::ReportHyperoptProgress {
                 progress: 12.0,
                 epoch: Some(6),
@@ -226,7 +226,7 @@ async fn hyperopt_progress_and_backtest_updates_reach_subscribers() {
     commands
         .backtests
         .execute(
-            &backtest,
+            &backtest.parse().expect("id"),
             BacktestCommand::StartBacktest {
                 runtime_id: "job-b".into(),
             },

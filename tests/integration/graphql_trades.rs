@@ -1,6 +1,7 @@
 //! Trades through GraphQL: recorded openings and closings of a bot, filtered and paged.
 
 use anytrade::store::CommandMetadata;
+use anytrade_aggregates::values::BotId;
 use anytrade_aggregates::{TradeClosing, TradeCommand, TradeOpening, trade_aggregate_id};
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::{Value, json};
@@ -10,7 +11,7 @@ use crate::app::TestApp;
 
 fn opening(bot: Uuid, trade_id: i64) -> TradeOpening {
     TradeOpening {
-        bot_id: bot,
+        bot_id: BotId::from(bot),
         trade_id,
         pair: if trade_id % 2 == 0 {
             "ETH/USDT"
@@ -49,7 +50,7 @@ async fn trades_are_listed_per_bot_filtered_and_paged() {
     let bot = Uuid::now_v7();
     let other_bot = Uuid::now_v7();
     for trade_id in 1..=5 {
-        let id = trade_aggregate_id(bot, trade_id).to_string();
+        let id = trade_aggregate_id(BotId::from(bot), trade_id).to_string();
         let command = if trade_id <= 3 {
             TradeCommand::RecordTradeClosed {
                 opening: opening(bot, trade_id),
@@ -68,14 +69,14 @@ async fn trades_are_listed_per_bot_filtered_and_paged() {
         };
         commands
             .trades
-            .execute(&id, command.clone(), &meta)
+            .execute(&id.parse().expect("id"), command.clone(), &meta)
             .await
             .expect("record");
         // The sync reports the same trade again: nothing new is recorded.
         assert_eq!(
             commands
                 .trades
-                .execute(&id, command, &meta)
+                .execute(&id.parse().expect("id"), command, &meta)
                 .await
                 .expect("again"),
             None
@@ -84,7 +85,7 @@ async fn trades_are_listed_per_bot_filtered_and_paged() {
     let last = commands
         .trades
         .execute(
-            &trade_aggregate_id(other_bot, 1).to_string(),
+            &trade_aggregate_id(BotId::from(other_bot), 1),
             TradeCommand::RecordTradeOpened {
                 opening: opening(other_bot, 1),
             },
@@ -213,7 +214,7 @@ async fn sync_and_close_requests_are_recorded_for_running_bots_only() {
     ] {
         commands
             .bots
-            .execute(&bot, command, &meta)
+            .execute(&bot.parse().expect("id"), command, &meta)
             .await
             .expect("lifecycle");
     }
@@ -227,7 +228,7 @@ async fn sync_and_close_requests_are_recorded_for_running_bots_only() {
     let at = commands
         .trades
         .execute(
-            &trade_aggregate_id(bot_id, 9).to_string(),
+            &trade_aggregate_id(BotId::from(bot_id), 9),
             TradeCommand::RecordTradeOpened {
                 opening: opening(bot_id, 9),
             },

@@ -1,32 +1,26 @@
 //! Shared set-up: a fresh database per test, and a tiny aggregate for store tests.
 
+use std::future::Future;
 use std::str::FromStr;
+use std::time::Duration;
 
 use anytrade::db;
 use anytrade_aggregates::DomainError;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, PgPool};
+
+#[path = "../support/scratch_database.rs"]
+mod scratch_database;
 
 /// The URL of a new, empty database of its own for one test.
 pub async fn fresh_database_url() -> String {
+    init_test_log();
     let url = std::env::var("DATABASE_URL")
         .expect("DATABASE_URL must point at a PostgreSQL server; run the tests with scripts/test");
-    let admin = PgConnectOptions::from_str(&url).expect("DATABASE_URL parses");
-    let name = format!("anytrade_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect_with(&admin)
-        .await
-        .expect("connect to the test server");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
-    conn.close().await.expect("close admin connection");
-    let mut parsed = url::Url::parse(&url).expect("DATABASE_URL is a URL");
-    parsed.set_path(&name);
-    parsed.to_string()
+    scratch_database::create(&url, "anytrade_test").await.0
 }
 
 /// A new, migrated database of its own for one test.
@@ -38,6 +32,40 @@ pub async fn fresh_database() -> PgPool {
         .expect("connect to the test database");
     db::migrate(&pool).await.expect("migrations apply");
     pool
+}
+
+/// With `TEST_LOG` set (to a filter such as `debug` or `anytrade=trace`), the service's
+/// tracing output goes to the test's output; otherwise tests run quiet.
+pub fn init_test_log() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// Asks `probe` every `every` until it answers `Ok`, for at most `within`; then fails
+/// with the last answer it gave (`Err` describes what it saw). The one polling loop of
+/// every test that waits for something to happen.
+pub async fn poll_until<T, F, Fut>(within: Duration, every: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match probe().await {
+            Ok(value) => return value,
+            Err(seen) if tokio::time::Instant::now() >= deadline => {
+                panic!("not within {within:?}: {seen}")
+            }
+            Err(_) => tokio::time::sleep(every).await,
+        }
+    }
 }
 
 /// A counter aggregate: the smallest thing that exercises the real command path.
@@ -69,6 +97,10 @@ impl DomainEvent for TallyEvent {
     fn event_version(&self) -> String {
         "1.0".into()
     }
+}
+
+impl anytrade::store::Keyed for Tally {
+    type Id = str;
 }
 
 impl Aggregate for Tally {

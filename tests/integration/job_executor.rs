@@ -10,6 +10,7 @@ use crate::app::TestApp;
 use crate::bot_lifecycle::{
     PROVISION_WITHIN, freqtrade_processes, managing_app, sandbox_exchange, strategy,
 };
+use crate::helpers::poll_until;
 use crate::sandbox::{ALWAYS_ENTER, TUNABLE, simulator};
 
 /// A strategy freqtrade loads but that fails on its first candles.
@@ -90,18 +91,15 @@ pub(crate) async fn wait_for(
     within: Duration,
     done: impl Fn(&Value) -> bool,
 ) -> Value {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
+    poll_until(within, Duration::from_millis(500), || async {
         let job = job(app, kind, id).await;
         if done(&job) {
-            return job;
+            Ok(job)
+        } else {
+            Err(format!("{kind} {id} never got there: {job}"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{kind} {id} never got there: {job}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    })
+    .await
 }
 
 async fn event_types(app: &TestApp, id: &str) -> Vec<String> {

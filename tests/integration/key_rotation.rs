@@ -10,6 +10,7 @@ use anytrade::key_rotation::{Rotation, reseal_all};
 use anytrade::lookup::PgLookup;
 use anytrade::store::{CommandMetadata, Commands, EventLog};
 use anytrade_aggregates::ExchangeCommand;
+use anytrade_aggregates::values::BotId;
 use anytrade_projections::runner;
 use uuid::Uuid;
 
@@ -38,7 +39,7 @@ async fn rotation_reseals_every_secret_under_the_new_key() {
         commands
             .exchanges
             .execute(
-                &key,
+                &key.parse().expect("id"),
                 ExchangeCommand::CreateExchange {
                     exchange_id: id,
                     name: "binance".into(),
@@ -55,7 +56,7 @@ async fn rotation_reseals_every_secret_under_the_new_key() {
             last = commands
                 .exchanges
                 .execute(
-                    &key,
+                    &key.parse().expect("id"),
                     ExchangeCommand::AddExchangeSecret {
                         name: name.into(),
                         value: sealed,
@@ -75,9 +76,15 @@ async fn rotation_reseals_every_secret_under_the_new_key() {
 
     // A bot's API password, sealed under the old key too.
     let bot = Uuid::new_v4();
-    bot_credentials::save(&pool, &old, bot, "anytrade", "bot-api-password")
-        .await
-        .expect("bot credentials saved");
+    bot_credentials::save(
+        &pool,
+        &old,
+        BotId::from(bot),
+        "anytrade",
+        "bot-api-password",
+    )
+    .await
+    .expect("bot credentials saved");
 
     let new_key = Keyring::generate_key();
     let new = Keyring::from_base64(Some(&new_key), &[old_key]).expect("new key");
@@ -104,17 +111,13 @@ async fn rotation_reseals_every_secret_under_the_new_key() {
 
     // The new key alone opens everything now.
     let new_only = Keyring::from_base64(Some(&new_key), &[]).expect("new key alone");
-    let (_, password) = bot_credentials::load(&pool, &new_only, bot)
+    let (_, password) = bot_credentials::load(&pool, &new_only, BotId::from(bot))
         .await
         .expect("bot credentials readable")
         .expect("bot credentials stored");
     assert_eq!(password.as_str(), "bot-api-password");
     for (id, name, value) in &planted {
-        let state = commands
-            .exchanges
-            .load_state(&id.to_string())
-            .await
-            .expect("load");
+        let state = commands.exchanges.load_state(id).await.expect("load");
         let secrets = &state.state().expect("exchange").secrets;
         let sealed = secrets
             .iter()

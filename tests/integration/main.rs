@@ -22,6 +22,7 @@ mod graphql_trades;
 mod helpers;
 mod job_executor;
 mod key_rotation;
+mod lifecycle_reports;
 mod plan_api;
 mod projections;
 mod runtime_jobs;

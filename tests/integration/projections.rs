@@ -7,6 +7,7 @@ use std::time::Duration;
 use anytrade::crypto::Keyring;
 use anytrade::lookup::PgLookup;
 use anytrade::store::{CommandError, CommandMetadata, Commands, EventLog, LogPosition};
+use anytrade_aggregates::values::BotId;
 use anytrade_aggregates::{
     BacktestCommand, BotCommand, BotConfigInput, DomainError, ExchangeCommand, HyperoptCommand,
     JobInput, ResourcesInput, StrategyCommand, TradeClosing, TradeCommand, TradeOpening,
@@ -99,7 +100,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     let x = exchange.to_string();
     c.exchanges
         .execute(
-            &x,
+            &x.parse().expect("id"),
             ExchangeCommand::CreateExchange {
                 exchange_id: exchange,
                 name: "binance".into(),
@@ -113,7 +114,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     for name in ["api_key", "api_secret"] {
         c.exchanges
             .execute(
-                &x,
+                &x.parse().expect("id"),
                 ExchangeCommand::AddExchangeSecret {
                     name: name.into(),
                     value: keys.seal("s3cret", &format!("exchange:{exchange}:{name}")),
@@ -126,7 +127,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     let at = c
         .exchanges
         .execute(
-            &x,
+            &x.parse().expect("id"),
             ExchangeCommand::UpdateExchange {
                 test_mode: Some(false),
                 config: None,
@@ -147,7 +148,11 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     };
     let at = c
         .strategies
-        .execute(&s, create_strategy(strategy, "Always In"), m)
+        .execute(
+            &s.parse().expect("id"),
+            create_strategy(strategy, "Always In"),
+            m,
+        )
         .await
         .expect("create strategy");
     fleet.settled(at).await;
@@ -155,7 +160,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     let other = Uuid::now_v7();
     let taken = c
         .strategies
-        .execute(&other.to_string(), create_strategy(other, "always in"), m)
+        .execute(&other, create_strategy(other, "always in"), m)
         .await
         .unwrap_err();
     assert!(
@@ -165,7 +170,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     let at = c
         .strategies
         .execute(
-            &s,
+            &s.parse().expect("id"),
             StrategyCommand::UpdateStrategy {
                 name: None,
                 description: None,
@@ -181,9 +186,9 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     let b = bot.to_string();
     c.bots
         .execute(
-            &b,
+            &b.parse().expect("id"),
             BotCommand::CreateBot {
-                bot_id: bot,
+                bot_id: BotId::from(bot),
                 name: "fleet-1".into(),
                 exchange_id: exchange,
                 strategy_id: strategy,
@@ -220,14 +225,17 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
             reason: "ping failed 3 times".into(),
         },
     ] {
-        c.bots.execute(&b, command, m).await.expect("bot lifecycle");
+        c.bots
+            .execute(&b.parse().expect("id"), command, m)
+            .await
+            .expect("bot lifecycle");
     }
     let doomed_bot = Uuid::now_v7();
     c.bots
         .execute(
-            &doomed_bot.to_string(),
+            &BotId::from(doomed_bot),
             BotCommand::CreateBot {
-                bot_id: doomed_bot,
+                bot_id: BotId::from(doomed_bot),
                 name: "short-lived".into(),
                 exchange_id: exchange,
                 strategy_id: strategy,
@@ -242,12 +250,12 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
         .await
         .expect("create bot");
     c.bots
-        .execute(&doomed_bot.to_string(), BotCommand::DeleteBot, m)
+        .execute(&BotId::from(doomed_bot), BotCommand::DeleteBot, m)
         .await
         .expect("delete");
     let at = c
         .bots
-        .execute(&doomed_bot.to_string(), BotCommand::ConfirmBotDeleted, m)
+        .execute(&BotId::from(doomed_bot), BotCommand::ConfirmBotDeleted, m)
         .await
         .expect("deleted");
     fleet.settled(at).await;
@@ -255,7 +263,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     // Bots use the exchange and the strategy now: neither may go.
     let in_use = c
         .exchanges
-        .execute(&x, ExchangeCommand::DeleteExchange, m)
+        .execute(&x.parse().expect("id"), ExchangeCommand::DeleteExchange, m)
         .await
         .unwrap_err();
     assert!(
@@ -264,7 +272,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     );
     let in_use = c
         .strategies
-        .execute(&s, StrategyCommand::DeleteStrategy, m)
+        .execute(&s.parse().expect("id"), StrategyCommand::DeleteStrategy, m)
         .await
         .unwrap_err();
     assert!(
@@ -276,7 +284,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     let job = backtest.to_string();
     c.backtests
         .execute(
-            &job,
+            &job.parse().expect("id"),
             BacktestCommand::RequestBacktest {
                 backtest_id: backtest,
                 input: JobInput {
@@ -297,7 +305,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
         .expect("request backtest");
     c.backtests
         .execute(
-            &job,
+            &job.parse().expect("id"),
             BacktestCommand::StartBacktest {
                 runtime_id: "job-1".into(),
             },
@@ -307,7 +315,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
         .expect("start");
     c.backtests
         .execute(
-            &job,
+            &job.parse().expect("id"),
             BacktestCommand::CompleteBacktest {
                 results: json!({ "total_trades": 12, "profit_total": 0.05 }),
             },
@@ -319,7 +327,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     let h = hyperopt.to_string();
     c.hyperopts
         .execute(
-            &h,
+            &h.parse().expect("id"),
             HyperoptCommand::RequestHyperopt {
                 hyperopt_id: hyperopt,
                 input: JobInput {
@@ -343,7 +351,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
         .expect("request hyperopt");
     c.hyperopts
         .execute(
-            &h,
+            &h.parse().expect("id"),
             HyperoptCommand::StartHyperopt {
                 runtime_id: "job-2".into(),
             },
@@ -353,7 +361,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
         .expect("start");
     c.hyperopts
         .execute(
-            &h,
+            &h.parse().expect("id"),
             HyperoptCommand::ReportHyperoptProgress {
                 progress: 42.5,
                 epoch: Some(43),
@@ -363,7 +371,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
         .await
         .expect("progress");
     let opening = TradeOpening {
-        bot_id: bot,
+        bot_id: BotId::from(bot),
         trade_id: 1,
         pair: "BTC/USDT".into(),
         open_date: chrono::Utc::now() - chrono::Duration::hours(1),
@@ -383,7 +391,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     let at = c
         .trades
         .execute(
-            &trade_aggregate_id(bot, 1).to_string(),
+            &trade_aggregate_id(BotId::from(bot), 1),
             TradeCommand::RecordTradeClosed { opening, closing },
             m,
         )

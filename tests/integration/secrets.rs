@@ -44,7 +44,7 @@ async fn planted_secrets_are_stored_only_as_ciphertext() {
     let id = Uuid::now_v7();
     let meta = CommandMetadata::issued_by("user:alice");
     bus.execute(
-        &id.to_string(),
+        &id,
         ExchangeCommand::CreateExchange {
             exchange_id: id,
             name: "kraken".into(),
@@ -59,7 +59,7 @@ async fn planted_secrets_are_stored_only_as_ciphertext() {
     let first = "PLANTED-first-4f1c9e2a";
     let second = "PLANTED-second-b7d03e55";
     bus.execute(
-        &id.to_string(),
+        &id,
         ExchangeCommand::AddExchangeSecret {
             name: "api_secret".into(),
             value: keys.seal(first, &context),
@@ -69,7 +69,7 @@ async fn planted_secrets_are_stored_only_as_ciphertext() {
     .await
     .expect("add secret");
     bus.execute(
-        &id.to_string(),
+        &id,
         ExchangeCommand::RotateExchangeSecret {
             name: "api_secret".into(),
             value: keys.seal(second, &context),

@@ -13,6 +13,7 @@ use crate::bot_lifecycle::{
 };
 use crate::graphql_live::{subscribe, viewer_socket};
 use crate::graphql_subscriptions::next;
+use crate::helpers::poll_until;
 use crate::sandbox::{ALWAYS_ENTER, simulator};
 
 const TRADES: &str =
@@ -37,20 +38,19 @@ async fn wait_for_trades(
     what: &str,
     accept: impl Fn(&[Value]) -> bool,
 ) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    loop {
+    let every = Duration::from_millis(500);
+    poll_until(Duration::from_secs(90), every, || async {
         let trades = trades(app, bot).await;
         if accept(&trades) {
-            return trades;
+            return Ok(trades);
         }
-        if tokio::time::Instant::now() >= deadline {
-            let log =
-                std::fs::read_to_string(log_dir.join(format!("{bot}.log"))).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(40).collect();
-            panic!("{what}: {trades:#?}\nbot log (last lines first): {tail:#?}");
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+        let log = std::fs::read_to_string(log_dir.join(format!("{bot}.log"))).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        Err(format!(
+            "{what}: {trades:#?}\nbot log (last lines first): {tail:#?}"
+        ))
+    })
+    .await
 }
 
 async fn trade_events(app: &TestApp) -> i64 {

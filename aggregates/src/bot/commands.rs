@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::values::BotId;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum BotCommand {
     /// The exchange and strategy must exist; the strategy's current version is pinned.
@@ -12,7 +14,7 @@ pub enum BotCommand {
     /// `runtime` is `docker`, `kubernetes` or `local` (`None`: the service's default);
     /// `freqtrade_version` defaults to the tested release.
     CreateBot {
-        bot_id: Uuid,
+        bot_id: BotId,
         name: String,
         exchange_id: Uuid,
         strategy_id: Uuid,

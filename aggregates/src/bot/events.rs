@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::values::{
-    ApiUrl, BotMode, EntityName, FreqtradeVersion, ResourceLimits, RuntimeId, RuntimeKind,
+    ApiUrl, BotId, BotMode, EntityName, FreqtradeVersion, ResourceLimits, RuntimeId, RuntimeKind,
     WantedState,
 };
 
@@ -18,7 +18,7 @@ use super::config::BotConfig;
 pub enum BotEvent {
     /// The bot exists and the runtime should provision it (status creating).
     BotCreated {
-        bot_id: Uuid,
+        bot_id: BotId,
         name: EntityName,
         exchange_id: Uuid,
         strategy_id: Uuid,

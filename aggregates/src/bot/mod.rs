@@ -28,7 +28,7 @@ use crate::error::DomainError;
 use crate::failure::failure_message;
 use crate::lookup::Services;
 use crate::values::{
-    ApiUrl, BotMode, EntityName, FreqtradeVersion, ResourceLimits, RuntimeId, RuntimeKind,
+    ApiUrl, BotId, BotMode, EntityName, FreqtradeVersion, ResourceLimits, RuntimeId, RuntimeKind,
     WantedState,
 };
 
@@ -41,7 +41,7 @@ pub struct Bot {
 /// The bot once created.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BotState {
-    pub id: Uuid,
+    pub id: BotId,
     pub name: EntityName,
     pub exchange_id: Uuid,
     pub strategy_id: Uuid,
@@ -63,7 +63,7 @@ pub struct BotState {
 
 /// The raw inputs of `CreateBot`.
 struct NewBot {
-    bot_id: Uuid,
+    bot_id: BotId,
     name: String,
     exchange_id: Uuid,
     strategy_id: Uuid,

@@ -5,11 +5,12 @@ use uuid::Uuid;
 use super::*;
 use crate::testing::FakeLookup;
 use crate::values::{
-    ConfigObject, CpuLimit, ExchangeName, MaxOpenTrades, MemoryLimit, Pairs, StakeAmount, Timeframe,
+    BotId, ConfigObject, CpuLimit, ExchangeName, MaxOpenTrades, MemoryLimit, Pairs, StakeAmount,
+    Timeframe,
 };
 
-fn id() -> Uuid {
-    Uuid::from_u128(0xB0)
+fn id() -> BotId {
+    BotId::from(Uuid::from_u128(0xB0))
 }
 
 fn exchange_id() -> Uuid {

@@ -1,13 +1,13 @@
 //! What the trade sync reports about a freqtrade trade.
 
+use crate::values::BotId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// A trade as freqtrade's API describes it when it opened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TradeOpening {
-    pub bot_id: Uuid,
+    pub bot_id: BotId,
     /// freqtrade's own id, unique per bot.
     pub trade_id: i64,
     pub pair: String,

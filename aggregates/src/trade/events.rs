@@ -1,8 +1,8 @@
 //! What happened to a trade: it opened, it closed. Each is recorded once.
 
+use crate::values::BotId;
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::commands::{TradeClosing, TradeOpening};
 
@@ -17,7 +17,7 @@ pub enum TradeEvent {
     /// Names its bot and freqtrade trade id too, so readers can route it without
     /// looking the opening up.
     TradeClosed {
-        bot_id: Uuid,
+        bot_id: BotId,
         trade_id: i64,
         closing: TradeClosing,
     },

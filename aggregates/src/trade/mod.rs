@@ -20,12 +20,12 @@ pub use events::TradeEvent;
 
 use crate::error::DomainError;
 use crate::lookup::Services;
-use crate::values::Pair;
+use crate::values::{BotId, Pair};
 
 /// The aggregate id of freqtrade trade `trade_id` of `bot_id`: the same pair always gives
 /// the same id, which is what makes recording idempotent.
-pub fn trade_aggregate_id(bot_id: Uuid, trade_id: i64) -> Uuid {
-    Uuid::new_v5(&bot_id, &trade_id.to_be_bytes())
+pub fn trade_aggregate_id(bot_id: BotId, trade_id: i64) -> Uuid {
+    Uuid::new_v5(&bot_id.uuid(), &trade_id.to_be_bytes())
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

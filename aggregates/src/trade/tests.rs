@@ -11,7 +11,7 @@ fn fixture() -> TestFramework<Trade> {
 
 fn opening() -> TradeOpening {
     TradeOpening {
-        bot_id: Uuid::from_u128(0xB0),
+        bot_id: BotId::from(Uuid::from_u128(0xB0)),
         trade_id: 7,
         pair: "BTC/USDT".into(),
         open_date: Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap(),
@@ -39,7 +39,7 @@ fn opened() -> TradeEvent {
 
 fn closed() -> TradeEvent {
     TradeEvent::TradeClosed {
-        bot_id: Uuid::from_u128(0xB0),
+        bot_id: BotId::from(Uuid::from_u128(0xB0)),
         trade_id: 7,
         closing: closing(),
     }
@@ -140,11 +140,11 @@ async fn bad_reports_are_refused_naming_the_field() {
 
 #[test]
 fn the_aggregate_id_is_stable_per_bot_and_trade() {
-    let bot = Uuid::from_u128(0xB0);
+    let bot = BotId::from(Uuid::from_u128(0xB0));
     assert_eq!(trade_aggregate_id(bot, 7), trade_aggregate_id(bot, 7));
     assert_ne!(trade_aggregate_id(bot, 7), trade_aggregate_id(bot, 8));
     assert_ne!(
         trade_aggregate_id(bot, 7),
-        trade_aggregate_id(Uuid::from_u128(0xB1), 7)
+        trade_aggregate_id(BotId::from(Uuid::from_u128(0xB1)), 7)
     );
 }

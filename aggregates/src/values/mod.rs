@@ -8,6 +8,7 @@
 //! the API and freqtrade use.
 
 mod api_url;
+mod bot_id;
 mod bot_mode;
 mod config_object;
 mod cpu_limit;
@@ -32,6 +33,7 @@ mod timeframe;
 mod wanted_state;
 
 pub use api_url::ApiUrl;
+pub use bot_id::BotId;
 pub use bot_mode::BotMode;
 pub use config_object::ConfigObject;
 pub use cpu_limit::CpuLimit;

@@ -91,7 +91,7 @@ impl BotOrder {
         };
         Cursor {
             key: format!("{}{value}", self.tag()),
-            id: bot.id,
+            id: bot.id.uuid(),
         }
     }
 

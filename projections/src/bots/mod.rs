@@ -8,7 +8,7 @@ mod projector;
 use std::collections::HashMap;
 
 use anytrade_aggregates::BotStatus;
-use anytrade_aggregates::values::{BotMode, RuntimeKind, WantedState};
+use anytrade_aggregates::values::{BotId, BotMode, RuntimeKind, WantedState};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
@@ -23,7 +23,7 @@ use crate::stored;
 /// A row of the `bots` read model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BotRow {
-    pub id: Uuid,
+    pub id: BotId,
     pub name: String,
     pub exchange_id: Uuid,
     pub strategy_id: Uuid,
@@ -50,7 +50,7 @@ pub struct BotRow {
 impl sqlx::FromRow<'_, PgRow> for BotRow {
     fn from_row(row: &PgRow) -> sqlx::Result<Self> {
         Ok(Self {
-            id: row.try_get("id")?,
+            id: bot_id(row, "id")?,
             name: row.try_get("name")?,
             exchange_id: row.try_get("exchange_id")?,
             strategy_id: row.try_get("strategy_id")?,
@@ -72,15 +72,20 @@ impl sqlx::FromRow<'_, PgRow> for BotRow {
     }
 }
 
+/// A bot id column.
+fn bot_id(row: &PgRow, column: &str) -> sqlx::Result<BotId> {
+    row.try_get::<Uuid, _>(column).map(BotId::from)
+}
+
 const SELECT: &str = "
 SELECT b.id, b.name, b.exchange_id, b.strategy_id, b.strategy_version, b.status, b.mode,
        b.runtime, b.runtime_id, b.api_url, b.config, b.resources, b.freqtrade_version,
        b.error_message, b.wanted, b.started_at, b.created_at, b.updated_at
   FROM bots b";
 
-pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<BotRow>> {
+pub async fn get(db: impl PgExecutor<'_>, id: BotId) -> sqlx::Result<Option<BotRow>> {
     sqlx::query_as(&format!("{SELECT} WHERE b.id = $1"))
-        .bind(id)
+        .bind(id.uuid())
         .fetch_optional(db)
         .await
 }
@@ -131,7 +136,7 @@ pub async fn count_of(db: impl PgExecutor<'_>, owner: Owner, id: Uuid) -> sqlx::
 /// Where a bot is and what is wanted of it: what the reconciler compares with what runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lifecycle {
-    pub id: Uuid,
+    pub id: BotId,
     pub status: BotStatus,
     pub wanted: Option<WantedState>,
 }
@@ -144,7 +149,7 @@ pub async fn lifecycles(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Lifecycle>>
     rows.iter()
         .map(|row| {
             Ok(Lifecycle {
-                id: row.try_get("id")?,
+                id: bot_id(row, "id")?,
                 status: stored::column(row, "status", BotStatus::parse)?,
                 wanted: stored::optional(row, "wanted", WantedState::parse)?,
             })
@@ -153,10 +158,10 @@ pub async fn lifecycles(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Lifecycle>>
 }
 
 /// The REST API of bot `id` while it runs.
-pub async fn running_api_url(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<String>> {
+pub async fn running_api_url(db: impl PgExecutor<'_>, id: BotId) -> sqlx::Result<Option<String>> {
     let url: Option<Option<String>> =
         sqlx::query_scalar("SELECT api_url FROM bots WHERE id = $1 AND status = $2")
-            .bind(id)
+            .bind(id.uuid())
             .bind(BotStatus::Running.as_str())
             .fetch_optional(db)
             .await?;
@@ -175,8 +180,8 @@ pub struct Slot {
 pub async fn running_in_slot(
     db: impl PgExecutor<'_>,
     slot: Slot,
-) -> sqlx::Result<Vec<(Uuid, String)>> {
-    sqlx::query_as(
+) -> sqlx::Result<Vec<(BotId, String)>> {
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
         "SELECT id, api_url FROM bots
           WHERE status = $3 AND api_url IS NOT NULL
             AND mod(abs(hashtext(id::text)::bigint), $1) = $2",
@@ -185,13 +190,17 @@ pub async fn running_in_slot(
     .bind(slot.slot)
     .bind(BotStatus::Running.as_str())
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, api_url)| (BotId::from(id), api_url))
+        .collect())
 }
 
 /// A bot the health monitor checks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthCheckDue {
-    pub id: Uuid,
+    pub id: BotId,
     pub api_url: String,
     pub status: BotStatus,
     pub runtime: Option<RuntimeKind>,
@@ -226,7 +235,7 @@ pub async fn health_checks_due(
     rows.iter()
         .map(|row| {
             Ok(HealthCheckDue {
-                id: row.try_get("id")?,
+                id: bot_id(row, "id")?,
                 api_url: row.try_get("api_url")?,
                 status: stored::column(row, "status", BotStatus::parse)?,
                 runtime: stored::optional(row, "runtime", RuntimeKind::parse)?,

@@ -1,8 +1,8 @@
 //! Listing a bot's trades: a filter, an order and keyset pages.
 
+use anytrade_aggregates::values::BotId;
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
-use uuid::Uuid;
 
 use super::{SELECT, TradeRow};
 use crate::page::{Cursor, Direction, Page, PageError};
@@ -85,8 +85,8 @@ impl TradeOrder {
     }
 }
 
-fn push_filter(query: &mut QueryBuilder<'_, Postgres>, bot: Uuid, filter: &TradeFilter) {
-    query.push(" WHERE bot_id = ").push_bind(bot);
+fn push_filter(query: &mut QueryBuilder<'_, Postgres>, bot: BotId, filter: &TradeFilter) {
+    query.push(" WHERE bot_id = ").push_bind(bot.uuid());
     if let Some(open) = filter.is_open {
         query.push(" AND is_open = ").push_bind(open);
     }
@@ -99,7 +99,7 @@ fn push_filter(query: &mut QueryBuilder<'_, Postgres>, bot: Uuid, filter: &Trade
 /// match.
 pub async fn list(
     pool: &PgPool,
-    bot: Uuid,
+    bot: BotId,
     filter: &TradeFilter,
     order: TradeOrder,
     after: Option<&Cursor>,

@@ -3,13 +3,15 @@
 
 use std::collections::HashMap;
 
+use anytrade_aggregates::values::BotId;
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 /// An open trade's values as the trade sync last read them.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct TradeMark {
-    pub bot_id: Uuid,
+    #[sqlx(try_from = "Uuid")]
+    pub bot_id: BotId,
     pub freqtrade_trade_id: i64,
     pub current_rate: Option<f64>,
     pub profit_ratio: Option<f64>,
@@ -19,9 +21,9 @@ pub struct TradeMark {
 /// The marks of (bot, freqtrade trade id) pairs.
 pub async fn by_trades(
     db: impl PgExecutor<'_>,
-    keys: &[(Uuid, i64)],
-) -> sqlx::Result<HashMap<(Uuid, i64), TradeMark>> {
-    let bots: Vec<Uuid> = keys.iter().map(|(bot, _)| *bot).collect();
+    keys: &[(BotId, i64)],
+) -> sqlx::Result<HashMap<(BotId, i64), TradeMark>> {
+    let bots: Vec<Uuid> = keys.iter().map(|(bot, _)| bot.uuid()).collect();
     let trades: Vec<i64> = keys.iter().map(|(_, trade)| *trade).collect();
     let rows: Vec<TradeMark> = sqlx::query_as(
         "SELECT m.bot_id, m.freqtrade_trade_id, m.current_rate, m.profit_ratio, m.profit_abs
@@ -40,14 +42,14 @@ pub async fn by_trades(
 }
 
 /// Keeps `bot`'s open trades' marks, and only those (`open`'s `bot_id` is not read).
-pub async fn replace(pool: &PgPool, bot: Uuid, open: &[TradeMark]) -> sqlx::Result<()> {
+pub async fn replace(pool: &PgPool, bot: BotId, open: &[TradeMark]) -> sqlx::Result<()> {
     let ids: Vec<i64> = open.iter().map(|t| t.freqtrade_trade_id).collect();
     let rates: Vec<Option<f64>> = open.iter().map(|t| t.current_rate).collect();
     let ratios: Vec<Option<f64>> = open.iter().map(|t| t.profit_ratio).collect();
     let profits: Vec<Option<f64>> = open.iter().map(|t| t.profit_abs).collect();
     let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM trade_marks WHERE bot_id = $1 AND NOT freqtrade_trade_id = ANY($2)")
-        .bind(bot)
+        .bind(bot.uuid())
         .bind(&ids)
         .execute(&mut *tx)
         .await?;
@@ -61,7 +63,7 @@ pub async fn replace(pool: &PgPool, bot: Uuid, open: &[TradeMark]) -> sqlx::Resu
              current_rate = EXCLUDED.current_rate, profit_ratio = EXCLUDED.profit_ratio,
              profit_abs = EXCLUDED.profit_abs, updated_at = now()",
     )
-    .bind(bot)
+    .bind(bot.uuid())
     .bind(&ids)
     .bind(&rates)
     .bind(&ratios)

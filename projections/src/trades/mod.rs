@@ -11,6 +11,7 @@ mod stats;
 
 use std::collections::HashMap;
 
+use anytrade_aggregates::values::BotId;
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -23,7 +24,8 @@ pub use stats::{Scope, TradeStats, stats};
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct TradeRow {
     pub id: Uuid,
-    pub bot_id: Uuid,
+    #[sqlx(try_from = "Uuid")]
+    pub bot_id: BotId,
     /// freqtrade's id of the trade, unique per bot.
     pub freqtrade_trade_id: i64,
     pub pair: String,
@@ -56,23 +58,23 @@ pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Trade
 /// One trade by its bot and freqtrade's id of it.
 pub async fn of_bot(
     db: impl PgExecutor<'_>,
-    bot: Uuid,
+    bot: BotId,
     freqtrade_trade_id: i64,
 ) -> sqlx::Result<Option<TradeRow>> {
     sqlx::query_as(&format!(
         "{SELECT} WHERE bot_id = $1 AND freqtrade_trade_id = $2"
     ))
-    .bind(bot)
+    .bind(bot.uuid())
     .bind(freqtrade_trade_id)
     .fetch_optional(db)
     .await
 }
 
 /// The trades recorded for `bot`: freqtrade's id → still open.
-pub async fn recorded(db: impl PgExecutor<'_>, bot: Uuid) -> sqlx::Result<HashMap<i64, bool>> {
+pub async fn recorded(db: impl PgExecutor<'_>, bot: BotId) -> sqlx::Result<HashMap<i64, bool>> {
     let rows: Vec<(i64, bool)> =
         sqlx::query_as("SELECT freqtrade_trade_id, is_open FROM trades WHERE bot_id = $1")
-            .bind(bot)
+            .bind(bot.uuid())
             .fetch_all(db)
             .await?;
     Ok(rows.into_iter().collect())

@@ -2,9 +2,9 @@
 //! the trade sync, so that freqtrade's figures can be shown beside the ones computed
 //! from the recorded trades. Volatile, like the marks; it stays when the bot is deleted.
 
+use anytrade_aggregates::values::BotId;
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
-use uuid::Uuid;
 
 /// A bot's profit in freqtrade's own words. Ratios are fractions (0.01 is 1 %);
 /// amounts are in the stake currency.
@@ -34,7 +34,7 @@ pub struct BotProfit {
     pub updated_at: DateTime<Utc>,
 }
 
-pub async fn get(db: impl PgExecutor<'_>, bot: Uuid) -> sqlx::Result<Option<BotProfit>> {
+pub async fn get(db: impl PgExecutor<'_>, bot: BotId) -> sqlx::Result<Option<BotProfit>> {
     sqlx::query_as(
         "SELECT profit_closed_coin, profit_closed_ratio, profit_all_coin, profit_all_ratio,
                 trade_count, closed_trade_count, winning_trades, losing_trades, winrate,
@@ -42,13 +42,13 @@ pub async fn get(db: impl PgExecutor<'_>, bot: Uuid) -> sqlx::Result<Option<BotP
                 best_pair, first_trade_at, latest_trade_at, bot_started_at, updated_at
            FROM bot_profit WHERE bot_id = $1",
     )
-    .bind(bot)
+    .bind(bot.uuid())
     .fetch_optional(db)
     .await
 }
 
 /// Replaces the bot's summary with `profit`.
-pub async fn store(db: impl PgExecutor<'_>, bot: Uuid, profit: &BotProfit) -> sqlx::Result<()> {
+pub async fn store(db: impl PgExecutor<'_>, bot: BotId, profit: &BotProfit) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO bot_profit (bot_id, profit_closed_coin, profit_closed_ratio,
                                  profit_all_coin, profit_all_ratio, trade_count,
@@ -79,7 +79,7 @@ pub async fn store(db: impl PgExecutor<'_>, bot: Uuid, profit: &BotProfit) -> sq
              bot_started_at = EXCLUDED.bot_started_at,
              updated_at = now()",
     )
-    .bind(bot)
+    .bind(bot.uuid())
     .bind(profit.profit_closed_coin)
     .bind(profit.profit_closed_ratio)
     .bind(profit.profit_all_coin)

@@ -39,7 +39,7 @@ impl Projector for TradesProjector {
                      ON CONFLICT (id) DO NOTHING",
                 )
                 .bind(id)
-                .bind(opening.bot_id)
+                .bind(opening.bot_id.uuid())
                 .bind(opening.trade_id)
                 .bind(opening.pair)
                 .bind(opening.open_date)

@@ -1,12 +1,13 @@
 //! Totals over a set of trades: a bot's, or those of every bot that runs a strategy.
 
+use anytrade_aggregates::values::BotId;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Whose trades.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    Bot(Uuid),
+    Bot(BotId),
     /// The bots that run the strategy now.
     Strategy(Uuid),
 }
@@ -22,7 +23,8 @@ impl Scope {
 
     fn id(self) -> Uuid {
         match self {
-            Self::Bot(id) | Self::Strategy(id) => id,
+            Self::Bot(id) => id.uuid(),
+            Self::Strategy(id) => id,
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use anytrade_aggregates::values::ResourceLimits;
+use anytrade_aggregates::values::{BotId, ResourceLimits};
 use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig, PortBinding};
 use uuid::Uuid;
 
@@ -20,7 +20,7 @@ pub const API_PORT: u16 = 8080;
 /// sandbox exchange or anything else served there).
 pub const HOST_ALIAS: &str = "host.docker.internal";
 
-pub fn bot_container(bot_id: Uuid) -> String {
+pub fn bot_container(bot_id: BotId) -> String {
     format!("anytrade-bot-{bot_id}")
 }
 
@@ -153,7 +153,7 @@ fn host_config(shared: &Shared<'_>, resources: &ResourceLimits) -> HostConfig {
 }
 
 /// What a bot's container is labelled with.
-pub fn bot_labels(bot_id: Uuid, owner: &str) -> HashMap<String, String> {
+pub fn bot_labels(bot_id: BotId, owner: &str) -> HashMap<String, String> {
     HashMap::from([
         (labels::MANAGED.into(), "true".into()),
         (OWNER.into(), owner.into()),
@@ -184,7 +184,7 @@ pub fn last_step(output: &[String]) -> Option<(usize, String)> {
 
 #[cfg(test)]
 mod tests {
-    use anytrade_aggregates::values::{CpuLimit, MemoryLimit};
+    use anytrade_aggregates::values::{BotId, CpuLimit, MemoryLimit};
     use serde_json::json;
     use zeroize::Zeroizing;
 
@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn a_bot_container_trades_with_its_files_mounted_and_its_api_on_loopback() {
-        let bot_id = Uuid::from_u128(7);
+        let bot_id = BotId::from(Uuid::from_u128(7));
         let spec = BotSpec {
             bot_id,
             freqtrade_version: "2026.9".into(),

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anytrade_aggregates::values::RuntimeKind;
+use anytrade_aggregates::values::{BotId, RuntimeKind};
 use async_trait::async_trait;
 use bollard::Docker;
 use bollard::models::{
@@ -113,7 +113,7 @@ impl DockerRuntime {
         self.config.image.replace("{version}", version)
     }
 
-    fn bot_dir(&self, bot_id: Uuid) -> PathBuf {
+    fn bot_dir(&self, bot_id: BotId) -> PathBuf {
         self.config.data_dir.join("bots").join(bot_id.to_string())
     }
 
@@ -458,13 +458,13 @@ impl Runtime for DockerRuntime {
         RuntimeKind::Docker
     }
 
-    fn runtime_id(&self, bot_id: Uuid) -> String {
+    fn runtime_id(&self, bot_id: BotId) -> String {
         containers::bot_container(bot_id)
     }
 
     async fn create_bot(
         &self,
-        bot_id: Uuid,
+        bot_id: BotId,
         freqtrade_version: &str,
     ) -> Result<Instance, RuntimeError> {
         let dir = self.bot_dir(bot_id);
@@ -509,11 +509,11 @@ impl Runtime for DockerRuntime {
         self.wait_until_up(&name).await
     }
 
-    async fn stop_bot(&self, bot_id: Uuid) -> Result<(), RuntimeError> {
+    async fn stop_bot(&self, bot_id: BotId) -> Result<(), RuntimeError> {
         self.stop(&containers::bot_container(bot_id)).await
     }
 
-    async fn delete_bot(&self, bot_id: Uuid) -> Result<(), RuntimeError> {
+    async fn delete_bot(&self, bot_id: BotId) -> Result<(), RuntimeError> {
         // Stopped first: freqtrade shuts down cleanly on SIGTERM, a forced remove kills.
         let name = containers::bot_container(bot_id);
         self.stop(&name).await?;
@@ -521,7 +521,7 @@ impl Runtime for DockerRuntime {
         remove_dir(&self.bot_dir(bot_id)).await
     }
 
-    async fn bot_status(&self, bot_id: Uuid) -> Result<Option<Instance>, RuntimeError> {
+    async fn bot_status(&self, bot_id: BotId) -> Result<Option<Instance>, RuntimeError> {
         let name = containers::bot_container(bot_id);
         let Some(container) = self.inspect(&name).await? else {
             return Ok(None);
@@ -536,17 +536,7 @@ impl Runtime for DockerRuntime {
         Ok(Some(self.instance(&name, &container, state)))
     }
 
-    async fn health_check(&self, bot_id: Uuid) -> Result<bool, RuntimeError> {
-        Ok(match self.bot_status(bot_id).await? {
-            Some(instance) if instance.is_running() => match &instance.api_url {
-                Some(api_url) => ping(&self.http, api_url).await,
-                None => false,
-            },
-            _ => false,
-        })
-    }
-
-    async fn logs(&self, bot_id: Uuid, lines: usize) -> Result<Vec<String>, RuntimeError> {
+    async fn logs(&self, bot_id: BotId, lines: usize) -> Result<Vec<String>, RuntimeError> {
         self.output(&containers::bot_container(bot_id), lines).await
     }
 

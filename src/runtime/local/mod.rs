@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anytrade_aggregates::values::RuntimeKind;
+use anytrade_aggregates::values::{BotId, RuntimeKind};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -56,7 +56,7 @@ pub struct LocalRuntime {
     installs: Installs,
     http: reqwest::Client,
     /// How processes this control plane started ended, by bot (reaped as they exit).
-    exits: Arc<Mutex<HashMap<Uuid, String>>>,
+    exits: Arc<Mutex<HashMap<BotId, String>>>,
     supervised: jobs::Jobs,
 }
 
@@ -80,24 +80,24 @@ impl LocalRuntime {
         }
     }
 
-    fn bot_dir(&self, bot_id: Uuid) -> PathBuf {
+    fn bot_dir(&self, bot_id: BotId) -> PathBuf {
         self.config.bots_dir.join(bot_id.to_string())
     }
 
-    fn log_file(&self, bot_id: Uuid) -> PathBuf {
+    fn log_file(&self, bot_id: BotId) -> PathBuf {
         self.config.logs_dir.join(format!("{bot_id}.log"))
     }
 
-    fn record_file(&self, bot_id: Uuid) -> PathBuf {
+    fn record_file(&self, bot_id: BotId) -> PathBuf {
         self.bot_dir(bot_id).join("instance.json")
     }
 
-    async fn read_record(&self, bot_id: Uuid) -> Option<Record> {
+    async fn read_record(&self, bot_id: BotId) -> Option<Record> {
         let text = tokio::fs::read(self.record_file(bot_id)).await.ok()?;
         serde_json::from_slice(&text).ok()
     }
 
-    fn instance(&self, bot_id: Uuid, state: InstanceState, api_url: Option<String>) -> Instance {
+    fn instance(&self, bot_id: BotId, state: InstanceState, api_url: Option<String>) -> Instance {
         Instance {
             runtime_id: self.runtime_id(bot_id),
             kind: RuntimeKind::Local,
@@ -112,7 +112,7 @@ impl LocalRuntime {
     }
 
     /// The bot's process as recorded, if it still runs.
-    async fn running(&self, bot_id: Uuid) -> Option<Record> {
+    async fn running(&self, bot_id: BotId) -> Option<Record> {
         self.read_record(bot_id)
             .await
             .filter(|record| record.process.is_alive())
@@ -120,7 +120,7 @@ impl LocalRuntime {
 
     /// How the bot's last process ended: its exit status when this control plane saw
     /// it, and the last error lines of its log.
-    async fn exit_detail(&self, bot_id: Uuid) -> (String, Option<String>) {
+    async fn exit_detail(&self, bot_id: BotId) -> (String, Option<String>) {
         let status = self
             .exits
             .lock()
@@ -210,7 +210,7 @@ impl LocalRuntime {
     /// Waits until the API answers, the process ends, or the start timeout passes.
     async fn wait_until_up(
         &self,
-        bot_id: Uuid,
+        bot_id: BotId,
         process: ProcessId,
         api_url: &str,
     ) -> Result<(), RuntimeError> {
@@ -280,13 +280,13 @@ impl Runtime for LocalRuntime {
         RuntimeKind::Local
     }
 
-    fn runtime_id(&self, bot_id: Uuid) -> String {
+    fn runtime_id(&self, bot_id: BotId) -> String {
         format!("bot-{bot_id}")
     }
 
     async fn create_bot(
         &self,
-        bot_id: Uuid,
+        bot_id: BotId,
         freqtrade_version: &str,
     ) -> Result<Instance, RuntimeError> {
         let dir = self.bot_dir(bot_id);
@@ -304,7 +304,7 @@ impl Runtime for LocalRuntime {
         self.start(spec).await
     }
 
-    async fn stop_bot(&self, bot_id: Uuid) -> Result<(), RuntimeError> {
+    async fn stop_bot(&self, bot_id: BotId) -> Result<(), RuntimeError> {
         if let Some(record) = self.read_record(bot_id).await {
             record.process.terminate(STOP_GRACE).await;
             tracing::info!(bot = %bot_id, pid = record.process.pid, "bot stopped");
@@ -317,7 +317,7 @@ impl Runtime for LocalRuntime {
         }
     }
 
-    async fn delete_bot(&self, bot_id: Uuid) -> Result<(), RuntimeError> {
+    async fn delete_bot(&self, bot_id: BotId) -> Result<(), RuntimeError> {
         self.stop_bot(bot_id).await?;
         let dir = self.bot_dir(bot_id);
         if dir.exists() {
@@ -332,7 +332,7 @@ impl Runtime for LocalRuntime {
         Ok(())
     }
 
-    async fn bot_status(&self, bot_id: Uuid) -> Result<Option<Instance>, RuntimeError> {
+    async fn bot_status(&self, bot_id: BotId) -> Result<Option<Instance>, RuntimeError> {
         if !self.bot_dir(bot_id).exists() {
             return Ok(None);
         }
@@ -352,14 +352,7 @@ impl Runtime for LocalRuntime {
         Ok(Some(instance))
     }
 
-    async fn health_check(&self, bot_id: Uuid) -> Result<bool, RuntimeError> {
-        match self.running(bot_id).await {
-            Some(record) => Ok(ping(&self.http, &record.api_url).await),
-            None => Ok(false),
-        }
-    }
-
-    async fn logs(&self, bot_id: Uuid, lines: usize) -> Result<Vec<String>, RuntimeError> {
+    async fn logs(&self, bot_id: BotId, lines: usize) -> Result<Vec<String>, RuntimeError> {
         tail(&self.log_file(bot_id), lines).await
     }
 
@@ -398,7 +391,7 @@ impl Runtime for LocalRuntime {
             let Some(bot_id) = entry
                 .file_name()
                 .to_str()
-                .and_then(|n| Uuid::parse_str(n).ok())
+                .and_then(|n| n.parse::<BotId>().ok())
             else {
                 continue;
             };
@@ -416,7 +409,7 @@ impl Runtime for LocalRuntime {
                 .and_then(|id| Uuid::parse_str(id).ok())
         };
         if let Some(bot_id) = id("bot-") {
-            return self.delete_bot(bot_id).await;
+            return self.delete_bot(BotId::from(bot_id)).await;
         }
         if let Some(job_id) = id("job-") {
             return self.remove_job(job_id).await;
