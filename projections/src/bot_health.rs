@@ -15,9 +15,8 @@ use uuid::Uuid;
 pub const SEEN_WITHIN: Duration = Duration::minutes(2);
 
 /// What the health monitor last saw of a bot.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BotHealth {
-    #[sqlx(try_from = "Uuid")]
     pub bot_id: BotId,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub consecutive_failures: i32,
@@ -68,14 +67,24 @@ pub async fn by_bots(
     bots: &[BotId],
 ) -> sqlx::Result<HashMap<BotId, BotHealth>> {
     let bots: Vec<Uuid> = bots.iter().map(BotId::uuid).collect();
-    let rows: Vec<BotHealth> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT bot_id, last_seen_at, consecutive_failures FROM bot_health
           WHERE bot_id = ANY($1)",
+        &bots
     )
-    .bind(&bots)
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(|row| (row.bot_id, row)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let health = BotHealth {
+                bot_id: row.bot_id.into(),
+                last_seen_at: row.last_seen_at,
+                consecutive_failures: row.consecutive_failures,
+            };
+            (health.bot_id, health)
+        })
+        .collect())
 }
 
 /// What a successful check read from freqtrade.
@@ -119,16 +128,16 @@ pub async fn record_success(
 
 /// Records a failed check; returns the failures in a row now.
 pub async fn record_failure(db: impl PgExecutor<'_>, bot: BotId, error: &str) -> sqlx::Result<i32> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO bot_health (bot_id, consecutive_failures, last_error, checked_at)
          VALUES ($1, 1, $2, now())
          ON CONFLICT (bot_id) DO UPDATE SET
              consecutive_failures = bot_health.consecutive_failures + 1,
              last_error = EXCLUDED.last_error, checked_at = now()
          RETURNING consecutive_failures",
+        bot.uuid(),
+        error
     )
-    .bind(bot.uuid())
-    .bind(error)
     .fetch_one(db)
     .await
 }

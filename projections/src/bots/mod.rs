@@ -126,11 +126,24 @@ pub async fn by_owners(
 
 /// How many bots use exchange or strategy `id`.
 pub async fn count_of(db: impl PgExecutor<'_>, owner: Owner, id: Uuid) -> sqlx::Result<i64> {
-    let sql = match owner {
-        Owner::Exchange => "SELECT count(*) FROM bots WHERE exchange_id = $1",
-        Owner::Strategy => "SELECT count(*) FROM bots WHERE strategy_id = $1",
-    };
-    sqlx::query_scalar(sql).bind(id).fetch_one(db).await
+    match owner {
+        Owner::Exchange => {
+            sqlx::query_scalar!(
+                r#"SELECT count(*) AS "count!" FROM bots WHERE exchange_id = $1"#,
+                id
+            )
+            .fetch_one(db)
+            .await
+        }
+        Owner::Strategy => {
+            sqlx::query_scalar!(
+                r#"SELECT count(*) AS "count!" FROM bots WHERE strategy_id = $1"#,
+                id
+            )
+            .fetch_one(db)
+            .await
+        }
+    }
 }
 
 /// Where a bot is and what is wanted of it: what the reconciler compares with what runs.

@@ -71,14 +71,14 @@ pub async fn all(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ExchangeRow>> {
 
 /// Every exchange's id, in id order.
 pub async fn ids(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar("SELECT id FROM exchanges ORDER BY id")
+    sqlx::query_scalar!("SELECT id FROM exchanges ORDER BY id")
         .fetch_all(db)
         .await
 }
 
 /// The id of the only exchange, when exactly one exists.
 pub async fn only(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Uuid>> {
-    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM exchanges LIMIT 2")
+    let ids = sqlx::query_scalar!("SELECT id FROM exchanges LIMIT 2")
         .fetch_all(db)
         .await?;
     Ok(match ids.as_slice() {

@@ -65,19 +65,23 @@ pub async fn by_ids(
 }
 
 pub async fn exists(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM strategies WHERE id = $1)")
-        .bind(id)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM strategies WHERE id = $1) AS "exists!""#,
+        id
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// The strategy called `name`; names compare case-insensitively (`RSI Cross` and
 /// `rsi cross` are one name).
 pub async fn named(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar("SELECT id FROM strategies WHERE lower(name) = lower($1) LIMIT 1")
-        .bind(name)
-        .fetch_optional(db)
-        .await
+    sqlx::query_scalar!(
+        "SELECT id FROM strategies WHERE lower(name) = lower($1) LIMIT 1",
+        name
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// The version histories of many strategies, each oldest first.

@@ -48,11 +48,14 @@ pub async fn replace(pool: &PgPool, bot: BotId, open: &[TradeMark]) -> sqlx::Res
     let ratios: Vec<Option<f64>> = open.iter().map(|t| t.profit_ratio).collect();
     let profits: Vec<Option<f64>> = open.iter().map(|t| t.profit_abs).collect();
     let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM trade_marks WHERE bot_id = $1 AND NOT freqtrade_trade_id = ANY($2)")
-        .bind(bot.uuid())
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM trade_marks WHERE bot_id = $1 AND NOT freqtrade_trade_id = ANY($2)",
+        bot.uuid(),
+        &ids
+    )
+    .execute(&mut *tx)
+    .await?;
+    // Arrays of nullable floats have no checked binding: this one stays unchecked.
     sqlx::query(
         "INSERT INTO trade_marks (bot_id, freqtrade_trade_id, current_rate, profit_ratio,
                                   profit_abs, updated_at)

@@ -72,10 +72,14 @@ pub async fn of_bot(
 
 /// The trades recorded for `bot`: freqtrade's id → still open.
 pub async fn recorded(db: impl PgExecutor<'_>, bot: BotId) -> sqlx::Result<HashMap<i64, bool>> {
-    let rows: Vec<(i64, bool)> =
-        sqlx::query_as("SELECT freqtrade_trade_id, is_open FROM trades WHERE bot_id = $1")
-            .bind(bot.uuid())
-            .fetch_all(db)
-            .await?;
-    Ok(rows.into_iter().collect())
+    let rows = sqlx::query!(
+        "SELECT freqtrade_trade_id, is_open FROM trades WHERE bot_id = $1",
+        bot.uuid()
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.freqtrade_trade_id, row.is_open))
+        .collect())
 }

@@ -8,7 +8,7 @@ use sqlx::PgExecutor;
 
 /// A bot's profit in freqtrade's own words. Ratios are fractions (0.01 is 1 %);
 /// amounts are in the stake currency.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BotProfit {
     pub profit_closed_coin: f64,
     pub profit_closed_ratio: Option<f64>,
@@ -35,21 +35,22 @@ pub struct BotProfit {
 }
 
 pub async fn get(db: impl PgExecutor<'_>, bot: BotId) -> sqlx::Result<Option<BotProfit>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        BotProfit,
         "SELECT profit_closed_coin, profit_closed_ratio, profit_all_coin, profit_all_ratio,
                 trade_count, closed_trade_count, winning_trades, losing_trades, winrate,
                 profit_factor, expectancy, max_drawdown, max_drawdown_abs, trading_volume,
                 best_pair, first_trade_at, latest_trade_at, bot_started_at, updated_at
            FROM bot_profit WHERE bot_id = $1",
+        bot.uuid()
     )
-    .bind(bot.uuid())
     .fetch_optional(db)
     .await
 }
 
 /// Replaces the bot's summary with `profit`.
 pub async fn store(db: impl PgExecutor<'_>, bot: BotId, profit: &BotProfit) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO bot_profit (bot_id, profit_closed_coin, profit_closed_ratio,
                                  profit_all_coin, profit_all_ratio, trade_count,
                                  closed_trade_count, winning_trades, losing_trades, winrate,
@@ -78,26 +79,26 @@ pub async fn store(db: impl PgExecutor<'_>, bot: BotId, profit: &BotProfit) -> s
              latest_trade_at = EXCLUDED.latest_trade_at,
              bot_started_at = EXCLUDED.bot_started_at,
              updated_at = now()",
+        bot.uuid(),
+        profit.profit_closed_coin,
+        profit.profit_closed_ratio,
+        profit.profit_all_coin,
+        profit.profit_all_ratio,
+        profit.trade_count,
+        profit.closed_trade_count,
+        profit.winning_trades,
+        profit.losing_trades,
+        profit.winrate,
+        profit.profit_factor,
+        profit.expectancy,
+        profit.max_drawdown,
+        profit.max_drawdown_abs,
+        profit.trading_volume,
+        profit.best_pair.as_deref(),
+        profit.first_trade_at,
+        profit.latest_trade_at,
+        profit.bot_started_at
     )
-    .bind(bot.uuid())
-    .bind(profit.profit_closed_coin)
-    .bind(profit.profit_closed_ratio)
-    .bind(profit.profit_all_coin)
-    .bind(profit.profit_all_ratio)
-    .bind(profit.trade_count)
-    .bind(profit.closed_trade_count)
-    .bind(profit.winning_trades)
-    .bind(profit.losing_trades)
-    .bind(profit.winrate)
-    .bind(profit.profit_factor)
-    .bind(profit.expectancy)
-    .bind(profit.max_drawdown)
-    .bind(profit.max_drawdown_abs)
-    .bind(profit.trading_volume)
-    .bind(profit.best_pair.as_deref())
-    .bind(profit.first_trade_at)
-    .bind(profit.latest_trade_at)
-    .bind(profit.bot_started_at)
     .execute(db)
     .await?;
     Ok(())
