@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use sqlx::PgConnection;
 
-use crate::typed::{DecodeError, TypedEvent};
+use crate::typed::{AggregateKind, DecodeError, TypedEvent};
 
 /// Why a projector could not apply an event. The runner stops that projector rather
 /// than skip the event, so a read model is never silently wrong.
@@ -24,11 +24,13 @@ pub trait Projector: Send + Sync + 'static {
     /// Unique among projectors; names the checkpoint.
     fn name(&self) -> &'static str;
 
+    /// The aggregate whose events it reads; the runner decodes only those for it.
+    fn aggregate(&self) -> AggregateKind;
+
     /// The tables it owns, children before parents: a rebuild empties them in this order.
     fn tables(&self) -> &'static [&'static str];
 
-    /// Applies one event inside the batch transaction; events it does not care about
-    /// are ignored. Applying the same event twice leaves the same rows.
-    async fn apply(&self, tx: &mut PgConnection, event: &TypedEvent)
-    -> Result<(), ProjectionError>;
+    /// Applies one event of its aggregate inside the batch transaction; events it does
+    /// not care about are ignored. Applying the same event twice leaves the same rows.
+    async fn apply(&self, tx: &mut PgConnection, event: TypedEvent) -> Result<(), ProjectionError>;
 }

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use crate::log::{self, EventLog, LogPosition};
 use crate::projector::{ProjectionError, Projector};
-use crate::typed::{DecodeError, TypedEvent};
+use crate::typed::{AggregateKind, TypedEvent};
 
 const BATCH: i64 = 500;
 
@@ -121,30 +121,26 @@ async fn apply_batch(
     let Some(last) = batch.last() else {
         return Ok(at);
     };
-    for event in decoded(batch)? {
-        projector.apply(&mut tx, &event).await?;
+    for event in decoded(batch, projector.aggregate())? {
+        projector.apply(&mut tx, event).await?;
     }
     EventLog::save_checkpoint(&mut tx, projector.name(), last.log_position()).await?;
     tx.commit().await?;
     Ok(last.log_position())
 }
 
-/// The batch's events as the domain's types. An event of an aggregate type this
-/// service does not have concerns no read model: it is passed over with a warning. An
-/// event of a known type that does not decode stops the projector, so that its rows are
-/// never silently wrong.
-fn decoded(batch: &[log::LoggedEvent]) -> Result<Vec<TypedEvent>, ProjectionError> {
-    let mut events = Vec::with_capacity(batch.len());
-    for event in batch {
-        match event.decode() {
-            Ok(typed) => events.push(typed),
-            Err(e @ DecodeError::UnknownAggregate { .. }) => {
-                tracing::warn!(error = %e, "no read model takes this event; passed over");
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(events)
+/// The batch's events of aggregate `kind`, as the domain's types; the others concern
+/// another read model and are not decoded here. One that does not decode stops the
+/// projector, so that its rows are never silently wrong.
+fn decoded(
+    batch: &[log::LoggedEvent],
+    kind: AggregateKind,
+) -> Result<Vec<TypedEvent>, ProjectionError> {
+    batch
+        .iter()
+        .filter(|event| event.is_of(kind))
+        .map(|event| event.decode().map_err(ProjectionError::from))
+        .collect()
 }
 
 /// Serializes everything that writes one projector's rows, across processes.
@@ -173,8 +169,8 @@ pub async fn rebuild(pool: &PgPool, projector: &dyn Projector) -> Result<u64, Pr
         let batch = log::read_after(&mut *tx, at, BATCH).await?;
         let Some(last) = batch.last() else { break };
         at = last.log_position();
-        for event in decoded(&batch)? {
-            projector.apply(&mut tx, &event).await?;
+        for event in decoded(&batch, projector.aggregate())? {
+            projector.apply(&mut tx, event).await?;
         }
         read += batch.len() as u64;
     }

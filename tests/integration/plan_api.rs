@@ -82,18 +82,15 @@ async fn a_client_of_the_plans_schema_works_as_written() {
 
     // Other stakes: "unlimited" and a small amount as a number are taken; a negative
     // one is refused naming the field, and writes nothing.
-    for (n, stake) in [json!("unlimited"), json!(0.00001)].into_iter().enumerate() {
+    let stakes = [
+        (json!("unlimited"), "unlimited"),
+        (json!(0.00001), "0.00001"),
+    ];
+    for (n, (stake, shown)) in stakes.into_iter().enumerate() {
         let input = json!({ "name": format!("stake {n}"), "exchangeId": exchange,
             "strategyId": strategy, "mode": "DRY_RUN", "config": { "stakeAmount": stake } });
         let bot = app.query(CREATE_BOT, json!({ "input": input })).await["createBot"].clone();
-        let shown = bot["config"]["stakeAmount"]
-            .as_str()
-            .expect("stake")
-            .to_owned();
-        assert!(
-            shown == "unlimited" || shown == "0.00001",
-            "{stake} shown as {shown}"
-        );
+        assert_eq!(bot["config"]["stakeAmount"], shown, "{stake}");
     }
     let before = app.event_count().await;
     let negative = json!({ "name": "negative", "exchangeId": exchange, "strategyId": strategy,

@@ -6,12 +6,16 @@ use async_trait::async_trait;
 use sqlx::PgConnection;
 
 use crate::projector::{ProjectionError, Projector};
-use crate::typed::{Event, TypedEvent};
+use crate::typed::{AggregateKind, Event, TypedEvent};
 
 pub struct BotsProjector;
 
 #[async_trait]
 impl Projector for BotsProjector {
+    fn aggregate(&self) -> AggregateKind {
+        AggregateKind::Bot
+    }
+
     fn name(&self) -> &'static str {
         "bots"
     }
@@ -20,12 +24,8 @@ impl Projector for BotsProjector {
         &["bots"]
     }
 
-    async fn apply(
-        &self,
-        tx: &mut PgConnection,
-        event: &TypedEvent,
-    ) -> Result<(), ProjectionError> {
-        let Event::Bot(change) = event.event.clone() else {
+    async fn apply(&self, tx: &mut PgConnection, event: TypedEvent) -> Result<(), ProjectionError> {
+        let Event::Bot(change) = event.event else {
             return Ok(());
         };
         let id = event.aggregate_id;

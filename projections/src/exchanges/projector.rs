@@ -6,12 +6,16 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::projector::{ProjectionError, Projector};
-use crate::typed::{Event, TypedEvent};
+use crate::typed::{AggregateKind, Event, TypedEvent};
 
 pub struct ExchangesProjector;
 
 #[async_trait]
 impl Projector for ExchangesProjector {
+    fn aggregate(&self) -> AggregateKind {
+        AggregateKind::Exchange
+    }
+
     fn name(&self) -> &'static str {
         "exchanges"
     }
@@ -20,12 +24,8 @@ impl Projector for ExchangesProjector {
         &["exchange_secrets", "exchanges"]
     }
 
-    async fn apply(
-        &self,
-        tx: &mut PgConnection,
-        event: &TypedEvent,
-    ) -> Result<(), ProjectionError> {
-        let Event::Exchange(change) = event.event.clone() else {
+    async fn apply(&self, tx: &mut PgConnection, event: TypedEvent) -> Result<(), ProjectionError> {
+        let Event::Exchange(change) = event.event else {
             return Ok(());
         };
         let id = event.aggregate_id;

@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::projector::{ProjectionError, Projector};
-use crate::typed::{Event, TypedEvent};
+use crate::typed::{AggregateKind, Event, TypedEvent};
 
 /// A lifecycle step common to both kinds of job.
 enum Step {
@@ -110,6 +110,10 @@ pub struct BacktestsProjector;
 
 #[async_trait]
 impl Projector for BacktestsProjector {
+    fn aggregate(&self) -> AggregateKind {
+        AggregateKind::Backtest
+    }
+
     fn name(&self) -> &'static str {
         "backtests"
     }
@@ -118,12 +122,8 @@ impl Projector for BacktestsProjector {
         &["backtests"]
     }
 
-    async fn apply(
-        &self,
-        tx: &mut PgConnection,
-        event: &TypedEvent,
-    ) -> Result<(), ProjectionError> {
-        let Event::Backtest(change) = event.event.clone() else {
+    async fn apply(&self, tx: &mut PgConnection, event: TypedEvent) -> Result<(), ProjectionError> {
+        let Event::Backtest(change) = event.event else {
             return Ok(());
         };
         let id = event.aggregate_id;
@@ -153,6 +153,10 @@ pub struct HyperoptsProjector;
 
 #[async_trait]
 impl Projector for HyperoptsProjector {
+    fn aggregate(&self) -> AggregateKind {
+        AggregateKind::Hyperopt
+    }
+
     fn name(&self) -> &'static str {
         "hyperopts"
     }
@@ -161,12 +165,8 @@ impl Projector for HyperoptsProjector {
         &["hyperopts"]
     }
 
-    async fn apply(
-        &self,
-        tx: &mut PgConnection,
-        event: &TypedEvent,
-    ) -> Result<(), ProjectionError> {
-        let Event::Hyperopt(change) = event.event.clone() else {
+    async fn apply(&self, tx: &mut PgConnection, event: TypedEvent) -> Result<(), ProjectionError> {
+        let Event::Hyperopt(change) = event.event else {
             return Ok(());
         };
         let id = event.aggregate_id;

@@ -5,12 +5,16 @@ use async_trait::async_trait;
 use sqlx::PgConnection;
 
 use crate::projector::{ProjectionError, Projector};
-use crate::typed::{Event, TypedEvent};
+use crate::typed::{AggregateKind, Event, TypedEvent};
 
 pub struct StrategiesProjector;
 
 #[async_trait]
 impl Projector for StrategiesProjector {
+    fn aggregate(&self) -> AggregateKind {
+        AggregateKind::Strategy
+    }
+
     fn name(&self) -> &'static str {
         "strategies"
     }
@@ -19,12 +23,8 @@ impl Projector for StrategiesProjector {
         &["strategy_versions", "strategies"]
     }
 
-    async fn apply(
-        &self,
-        tx: &mut PgConnection,
-        event: &TypedEvent,
-    ) -> Result<(), ProjectionError> {
-        let Event::Strategy(change) = event.event.clone() else {
+    async fn apply(&self, tx: &mut PgConnection, event: TypedEvent) -> Result<(), ProjectionError> {
+        let Event::Strategy(change) = event.event else {
             return Ok(());
         };
         let id = event.aggregate_id;

@@ -5,12 +5,16 @@ use async_trait::async_trait;
 use sqlx::PgConnection;
 
 use crate::projector::{ProjectionError, Projector};
-use crate::typed::{Event, TypedEvent};
+use crate::typed::{AggregateKind, Event, TypedEvent};
 
 pub struct TradesProjector;
 
 #[async_trait]
 impl Projector for TradesProjector {
+    fn aggregate(&self) -> AggregateKind {
+        AggregateKind::Trade
+    }
+
     fn name(&self) -> &'static str {
         "trades"
     }
@@ -19,12 +23,8 @@ impl Projector for TradesProjector {
         &["trades"]
     }
 
-    async fn apply(
-        &self,
-        tx: &mut PgConnection,
-        event: &TypedEvent,
-    ) -> Result<(), ProjectionError> {
-        let Event::Trade(change) = event.event.clone() else {
+    async fn apply(&self, tx: &mut PgConnection, event: TypedEvent) -> Result<(), ProjectionError> {
+        let Event::Trade(change) = event.event else {
             return Ok(());
         };
         let id = event.aggregate_id;
