@@ -5,6 +5,7 @@
 //! to build read models and drive the runtimes.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod bot_credentials;
 pub mod cli;

@@ -7,7 +7,11 @@ async fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("anytrade: {e:#}");
-            std::process::ExitCode::FAILURE
+            if e.downcast_ref::<anytrade::cli::BadInput>().is_some() {
+                std::process::ExitCode::from(2)
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
     }
 }

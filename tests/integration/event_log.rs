@@ -37,7 +37,7 @@ async fn writer(pool: PgPool, writer: u64, transactions: usize) -> Vec<(String, 
     let mut committed = Vec::new();
     for i in 0..transactions {
         let aggregate = format!("w{writer}-a{}", i % 3);
-        let first = *next_sequence.get(&aggregate).unwrap_or(&0);
+        let first = *next_sequence.get(&aggregate).unwrap_or(&1);
         let count = rng.random_range(1..=3);
         let mut tx = pool.begin().await.expect("begin");
         for s in first..first + count {
@@ -127,7 +127,7 @@ async fn concurrent_writers_out_of_order_commits_and_rollbacks_lose_nothing() {
     let holder_pool = pool.clone();
     let holder = tokio::spawn(async move {
         let mut tx = holder_pool.begin().await.expect("begin");
-        let position = append(&mut tx, "held", 0).await.expect("append");
+        let position = append(&mut tx, "held", 1).await.expect("append");
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let later: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE position > $1")
             .bind(position)
@@ -146,7 +146,7 @@ async fn concurrent_writers_out_of_order_commits_and_rollbacks_lose_nothing() {
         committed.extend(w.await.expect("writer"));
     }
     let later_committed_first = holder.await.expect("holder");
-    committed.insert(("held".into(), 0));
+    committed.insert(("held".into(), 1));
     expected_tx.send(Some(committed.len())).expect("announce");
     let seen = tokio::time::timeout(Duration::from_secs(60), reader)
         .await
@@ -180,7 +180,7 @@ async fn concurrent_writers_out_of_order_commits_and_rollbacks_lose_nothing() {
             .push(e.sequence);
     }
     for (aggregate, sequences) in per_aggregate {
-        let expected: Vec<i64> = (0..sequences.len() as i64).collect();
+        let expected: Vec<i64> = (1..=sequences.len() as i64).collect();
         assert_eq!(sequences, expected, "{aggregate} out of sequence order");
     }
     assert!(
@@ -195,9 +195,9 @@ async fn an_open_transaction_holds_back_later_commits_until_it_ends() {
     let log = EventLog::new(pool.clone());
 
     let mut early = pool.begin().await.expect("begin");
-    let early_position = append(&mut early, "early", 0).await.expect("append");
+    let early_position = append(&mut early, "early", 1).await.expect("append");
     let mut late = pool.begin().await.expect("begin");
-    let late_position = append(&mut late, "late", 0).await.expect("append");
+    let late_position = append(&mut late, "late", 1).await.expect("append");
     late.commit().await.expect("commit late");
     assert!(early_position < late_position);
 
@@ -220,9 +220,9 @@ async fn a_rolled_back_transaction_leaves_no_gap_that_blocks_the_reader() {
     let pool = fresh_database().await;
     let log = EventLog::new(pool.clone());
     let mut doomed = pool.begin().await.expect("begin");
-    append(&mut doomed, "doomed", 0).await.expect("append");
+    append(&mut doomed, "doomed", 1).await.expect("append");
     let mut tx = pool.begin().await.expect("begin");
-    append(&mut tx, "kept", 0).await.expect("append");
+    append(&mut tx, "kept", 1).await.expect("append");
     tx.commit().await.expect("commit");
     doomed.rollback().await.expect("rollback");
     let events = read_at_least(&log, LogPosition::START, 1).await;
@@ -234,7 +234,7 @@ async fn a_rolled_back_transaction_leaves_no_gap_that_blocks_the_reader() {
 async fn a_reader_resumes_after_a_bare_global_position() {
     let pool = fresh_database().await;
     let log = EventLog::new(pool.clone());
-    for s in 0..10 {
+    for s in 1..=10 {
         let mut tx = pool.begin().await.expect("begin");
         append(&mut tx, "resume", s).await.expect("append");
         tx.commit().await.expect("commit");
@@ -268,7 +268,7 @@ async fn next_batch_wakes_when_an_event_arrives() {
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut tx = pool.begin().await.expect("begin");
-    append(&mut tx, "wake", 0).await.expect("append");
+    append(&mut tx, "wake", 1).await.expect("append");
     tx.commit().await.expect("commit");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while !waiting.is_finished() && tokio::time::Instant::now() < deadline {

@@ -25,13 +25,18 @@ pub async fn fresh_database_url() -> String {
 
 /// A new, migrated database of its own for one test.
 pub async fn fresh_database() -> PgPool {
+    fresh_database_and_url().await.1
+}
+
+/// [`fresh_database`] and its URL, for tests that also run the `anytrade` binary on it.
+pub async fn fresh_database_and_url() -> (String, PgPool) {
     let url = fresh_database_url().await;
     let options = PgConnectOptions::from_str(&url).expect("test database URL parses");
     let pool = db::connect(options, 30)
         .await
         .expect("connect to the test database");
     db::migrate(&pool).await.expect("migrations apply");
-    pool
+    (url, pool)
 }
 
 /// With `TEST_LOG` set (to a filter such as `debug` or `anytrade=trace`), the service's

@@ -2,6 +2,7 @@
 //! `scripts/test` when none is reachable) and the real `anytrade` binary.
 
 mod app;
+mod audit;
 mod auth;
 mod bot_adoption;
 mod bot_health;

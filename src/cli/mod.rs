@@ -1,8 +1,12 @@
 //! The `anytrade` command line.
 
+mod audit;
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+
+pub use audit::AuditCommand;
 
 use crate::app::{Application, Database, Ownership};
 use crate::config::Settings;
@@ -33,6 +37,9 @@ pub enum Command {
     /// Manage encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Browse the audit trail and prove it was not edited.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Manage the read models built from the event log.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
@@ -54,6 +61,23 @@ pub enum ProjectionsCommand {
         /// exchanges, strategies, bots, backtests or hyperopts; all when omitted.
         name: Option<String>,
     },
+}
+
+/// Input the user must correct; the process exits with 2, as for clap's usage errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{argument}: {reason}")]
+pub struct BadInput {
+    pub argument: String,
+    pub reason: String,
+}
+
+impl BadInput {
+    pub fn new(argument: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            argument: argument.into(),
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Runs the parsed command line; errors end the process with a message.
@@ -128,6 +152,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}: rebuilt from {events} events", projector.name());
             }
             database.close().await
+        }
+        Command::Audit(command) => {
+            let database = Database::open(&settings, Ownership::OneShot).await?;
+            let result = audit::run(command, &database).await;
+            database.close().await?;
+            result
         }
         Command::Keygen | Command::Schema => Ok(()),
     }
