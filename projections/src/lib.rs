@@ -16,7 +16,7 @@ pub mod typed;
 
 use std::sync::Arc;
 
-pub use log::{EventLog, LogPosition, LoggedEvent};
+pub use log::{EventLog, LogFilter, LogPosition, LoggedEvent};
 pub use projector::{ProjectionError, Projector};
 pub use runner::Projections;
 pub use typed::{AggregateKind, DecodeError, Event, EventMetadata, EventSelector, TypedEvent};

@@ -19,6 +19,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgPool, Row};
 use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::typed::AggregateKind;
 
 /// Where a reader stands in the log; `LogPosition::START` is before the first event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -58,15 +61,32 @@ impl LoggedEvent {
     }
 }
 
-const READ_AFTER: &str = "
+const COLUMNS: &str = "
 SELECT position, transaction_id::text::bigint AS transaction_id,
        COALESCE(pg_xact_commit_timestamp(transaction_id::xid), recorded_at) AS committed_at,
        aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata
-  FROM events
+  FROM events";
+
+const READ_AFTER: &str = "
  WHERE (transaction_id, position) > ($1::text::xid8, $2)
    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
  ORDER BY transaction_id, position
  LIMIT $3";
+
+/// Which events a filtered read returns: each field that is set must match.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogFilter {
+    pub aggregate_type: Option<AggregateKind>,
+    pub aggregate_id: Option<Uuid>,
+    /// A variant name of the aggregate's event enum, as stored in `event_type`.
+    pub event_type: Option<String>,
+    /// Committed at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Committed before.
+    pub until: Option<DateTime<Utc>>,
+    pub actor: Option<String>,
+    pub correlation_id: Option<Uuid>,
+}
 
 /// Reads the event log; cheap to clone, shared by every reader in the process.
 #[derive(Clone)]
@@ -223,12 +243,72 @@ pub async fn read_after<'e>(
     after: LogPosition,
     limit: i64,
 ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
-    let rows = sqlx::query(READ_AFTER)
+    let rows = sqlx::query(&format!("{COLUMNS}{READ_AFTER}"))
         .bind(after.transaction_id.to_string())
         .bind(after.position)
         .bind(limit)
         .fetch_all(executor)
         .await?;
+    rows.iter().map(decode).collect()
+}
+
+/// Up to `limit` events matching `filter` after `after` and at most `upto`, in log
+/// order. `upto` must be a position readers can see (e.g. [`EventLog::head`]): nothing
+/// can still commit before it, so a reader that walks the log in bounded windows
+/// neither skips nor repeats an event. The filter runs in the database, so a narrow
+/// filter over a long log reads only what it returns.
+pub async fn read_matching<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    after: LogPosition,
+    upto: LogPosition,
+    filter: &LogFilter,
+    limit: i64,
+) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+    let mut query = sqlx::QueryBuilder::new(COLUMNS);
+    query
+        .push(" WHERE (transaction_id, position) > (")
+        .push_bind(after.transaction_id.to_string())
+        .push("::xid8, ")
+        .push_bind(after.position)
+        .push(") AND (transaction_id, position) <= (")
+        .push_bind(upto.transaction_id.to_string())
+        .push("::xid8, ")
+        .push_bind(upto.position)
+        .push(")");
+    if let Some(kind) = filter.aggregate_type {
+        query
+            .push(" AND aggregate_type = ")
+            .push_bind(kind.as_str());
+    }
+    if let Some(id) = filter.aggregate_id {
+        query.push(" AND aggregate_id = ").push_bind(id.to_string());
+    }
+    if let Some(event_type) = &filter.event_type {
+        query
+            .push(" AND event_type = ")
+            .push_bind(event_type.clone());
+    }
+    let committed = "COALESCE(pg_xact_commit_timestamp(transaction_id::xid), recorded_at)";
+    if let Some(since) = filter.since {
+        query.push(format!(" AND {committed} >= ")).push_bind(since);
+    }
+    if let Some(until) = filter.until {
+        query.push(format!(" AND {committed} < ")).push_bind(until);
+    }
+    if let Some(actor) = &filter.actor {
+        query
+            .push(" AND metadata->>'actor' = ")
+            .push_bind(actor.clone());
+    }
+    if let Some(correlation_id) = filter.correlation_id {
+        query
+            .push(" AND metadata->>'correlation_id' = ")
+            .push_bind(correlation_id.to_string());
+    }
+    query
+        .push(" ORDER BY transaction_id, position LIMIT ")
+        .push_bind(limit);
+    let rows = query.build().fetch_all(executor).await?;
     rows.iter().map(decode).collect()
 }
 

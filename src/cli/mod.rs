@@ -1,12 +1,14 @@
 //! The `anytrade` command line.
 
 mod audit;
+mod events;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 pub use audit::AuditCommand;
+pub use events::EventsArgs;
 
 use crate::app::{Application, Database, Ownership};
 use crate::config::Settings;
@@ -37,6 +39,8 @@ pub enum Command {
     /// Manage encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// List or follow the event log, filtered; as a table or as NDJSON.
+    Events(EventsArgs),
     /// Browse the audit trail and prove it was not edited.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -152,6 +156,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}: rebuilt from {events} events", projector.name());
             }
             database.close().await
+        }
+        Command::Events(args) => {
+            let database = Database::open(&settings, Ownership::OneShot).await?;
+            let result = events::run(args, &database.pool).await;
+            database.close().await?;
+            result
         }
         Command::Audit(command) => {
             let database = Database::open(&settings, Ownership::OneShot).await?;

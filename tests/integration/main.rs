@@ -11,6 +11,7 @@ mod cli;
 mod command_bus;
 mod docker_runtime;
 mod event_log;
+mod events_cli;
 mod graphql_access;
 mod graphql_analytics;
 mod graphql_bots;
