@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use anytrade_projections::{EventLog, LogPosition, LoggedEvent, Projections, TypedEvent};
 use futures::Stream;
-use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
 /// Events buffered per subscriber before it is considered lagging.
@@ -192,38 +191,6 @@ impl Hub {
 
 /// `event` with the nonce and ciphertext of every sealed secret dropped, key ids kept.
 pub fn redacted(mut event: LoggedEvent) -> LoggedEvent {
-    redact_sealed(&mut event.payload);
+    crate::redact::sealed_values(&mut event.payload);
     event
-}
-
-fn redact_sealed(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            if map.contains_key("ciphertext") && map.contains_key("nonce") {
-                map.remove("ciphertext");
-                map.remove("nonce");
-            }
-            map.values_mut().for_each(redact_sealed);
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact_sealed),
-        _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sealed_values_keep_only_their_key_id() {
-        let mut payload = serde_json::json!({ "ExchangeSecretAdded": {
-            "name": "api_key",
-            "value": { "key_id": "k1", "nonce": "n", "ciphertext": "c" }
-        }});
-        redact_sealed(&mut payload);
-        assert_eq!(
-            payload,
-            serde_json::json!({ "ExchangeSecretAdded": { "name": "api_key", "value": { "key_id": "k1" } } })
-        );
-    }
 }

@@ -23,6 +23,7 @@ pub mod key_rotation;
 pub mod lifecycle;
 pub mod lookup;
 pub mod monitor;
+pub mod redact;
 pub mod runtime;
 pub mod shutdown;
 pub mod store;

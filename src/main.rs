@@ -1,16 +1,26 @@
+use std::process::ExitCode;
+
 use clap::Parser;
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() -> ExitCode {
     let cli = anytrade::cli::Cli::parse();
     match anytrade::cli::run(cli).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (`| head`): that ends a listing early, it
+        // is not a failure.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("anytrade: {e:#}");
             if e.downcast_ref::<anytrade::cli::BadInput>().is_some() {
-                std::process::ExitCode::from(2)
+                ExitCode::from(2)
             } else {
-                std::process::ExitCode::FAILURE
+                ExitCode::FAILURE
             }
         }
     }

@@ -61,17 +61,34 @@ impl LoggedEvent {
     }
 }
 
-const COLUMNS: &str = "
-SELECT position, transaction_id::text::bigint AS transaction_id,
-       COALESCE(pg_xact_commit_timestamp(transaction_id::xid), recorded_at) AS committed_at,
-       aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata
-  FROM events";
+/// When an event's transaction committed, while PostgreSQL keeps commit times; the
+/// insert time after.
+macro_rules! committed_at {
+    () => {
+        "COALESCE(pg_xact_commit_timestamp(transaction_id::xid), recorded_at)"
+    };
+}
 
-const READ_AFTER: &str = "
+/// The start of every query that reads [`LoggedEvent`]s.
+macro_rules! select_events {
+    () => {
+        concat!(
+            "SELECT position, transaction_id::text::bigint AS transaction_id, ",
+            committed_at!(),
+            " AS committed_at, aggregate_type, aggregate_id, sequence, event_type, \
+             event_version, payload, metadata FROM events"
+        )
+    };
+}
+
+const READ_AFTER: &str = concat!(
+    select_events!(),
+    "
  WHERE (transaction_id, position) > ($1::text::xid8, $2)
    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
  ORDER BY transaction_id, position
- LIMIT $3";
+ LIMIT $3"
+);
 
 /// Which events a filtered read returns: each field that is set must match.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -243,7 +260,7 @@ pub async fn read_after<'e>(
     after: LogPosition,
     limit: i64,
 ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
-    let rows = sqlx::query(&format!("{COLUMNS}{READ_AFTER}"))
+    let rows = sqlx::query(READ_AFTER)
         .bind(after.transaction_id.to_string())
         .bind(after.position)
         .bind(limit)
@@ -264,7 +281,7 @@ pub async fn read_matching<'e>(
     filter: &LogFilter,
     limit: i64,
 ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
-    let mut query = sqlx::QueryBuilder::new(COLUMNS);
+    let mut query = sqlx::QueryBuilder::new(select_events!());
     query
         .push(" WHERE (transaction_id, position) > (")
         .push_bind(after.transaction_id.to_string())
@@ -288,12 +305,15 @@ pub async fn read_matching<'e>(
             .push(" AND event_type = ")
             .push_bind(event_type.clone());
     }
-    let committed = "COALESCE(pg_xact_commit_timestamp(transaction_id::xid), recorded_at)";
     if let Some(since) = filter.since {
-        query.push(format!(" AND {committed} >= ")).push_bind(since);
+        query
+            .push(concat!(" AND ", committed_at!(), " >= "))
+            .push_bind(since);
     }
     if let Some(until) = filter.until {
-        query.push(format!(" AND {committed} < ")).push_bind(until);
+        query
+            .push(concat!(" AND ", committed_at!(), " < "))
+            .push_bind(until);
     }
     if let Some(actor) = &filter.actor {
         query
@@ -309,6 +329,32 @@ pub async fn read_matching<'e>(
         .push(" ORDER BY transaction_id, position LIMIT ")
         .push_bind(limit);
     let rows = query.build().fetch_all(executor).await?;
+    rows.iter().map(decode).collect()
+}
+
+/// The events of one aggregate in sequence order: the first `up_to_sequence` of them
+/// and only those committed at or before `committed_by`, when given.
+pub async fn read_aggregate<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    kind: AggregateKind,
+    id: Uuid,
+    up_to_sequence: Option<i64>,
+    committed_by: Option<DateTime<Utc>>,
+) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+    let rows = sqlx::query(concat!(
+        select_events!(),
+        " WHERE aggregate_type = $1 AND aggregate_id = $2 \
+            AND ($3::bigint IS NULL OR sequence <= $3) \
+            AND ($4::timestamptz IS NULL OR ",
+        committed_at!(),
+        " <= $4) ORDER BY sequence"
+    ))
+    .bind(kind.as_str())
+    .bind(id.to_string())
+    .bind(up_to_sequence)
+    .bind(committed_by)
+    .fetch_all(executor)
+    .await?;
     rows.iter().map(decode).collect()
 }
 

@@ -2,13 +2,67 @@
 
 use std::io::Write;
 
-use clap::Subcommand;
+use anytrade_projections::AggregateKind;
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use uuid::Uuid;
 
+use super::BadInput;
+use super::events::{Output, parse_kind, parse_time};
 use crate::app::Database;
 use crate::audit::chain;
+use crate::audit::history::{self, AggregateRef, AuditError, Point};
+
+/// Which aggregate: `TYPE ID`.
+#[derive(Debug, Args)]
+pub struct Aggregate {
+    /// exchange, strategy, bot, backtest, hyperopt or trade.
+    #[arg(value_name = "TYPE", value_parser = parse_kind)]
+    kind: AggregateKind,
+    #[arg(value_name = "ID")]
+    id: Uuid,
+}
+
+impl Aggregate {
+    fn as_ref(&self) -> AggregateRef {
+        AggregateRef {
+            kind: self.kind,
+            id: self.id,
+        }
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
+    /// Each event of one aggregate: when, who, in which correlation, and the fields it
+    /// changed (secrets only as set, rotated or removed).
+    History {
+        #[command(flatten)]
+        aggregate: Aggregate,
+        #[arg(long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// The aggregate's state at a version or a time, as JSON.
+    At {
+        #[command(flatten)]
+        aggregate: Aggregate,
+        /// After its first N events.
+        #[arg(long, value_name = "N", required_unless_present = "time", conflicts_with = "time",
+              value_parser = clap::value_parser!(i64).range(1..))]
+        version: Option<i64>,
+        /// As it stood at this time (RFC 3339, or a date for its midnight UTC).
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        time: Option<DateTime<Utc>>,
+    },
+    /// What changed between two versions; for a strategy, also a unified diff of its code.
+    Diff {
+        #[command(flatten)]
+        aggregate: Aggregate,
+        #[arg(value_name = "V1", value_parser = clap::value_parser!(i64).range(1..))]
+        from: i64,
+        #[arg(value_name = "V2", value_parser = clap::value_parser!(i64).range(1..))]
+        to: i64,
+    },
     /// Recompute every event's hash and check each aggregate's chain: names the first
     /// broken link of each broken chain and exits non-zero when there is one.
     Verify,
@@ -17,6 +71,96 @@ pub enum AuditCommand {
 pub async fn run(command: AuditCommand, database: &Database) -> anyhow::Result<()> {
     match command {
         AuditCommand::Verify => verify(database).await,
+        AuditCommand::History { aggregate, output } => {
+            let entries = history::history(&database.pool, aggregate.as_ref(), 0, None)
+                .await
+                .map_err(|e| bad_input(e, "ID"))?;
+            let mut out = std::io::stdout().lock();
+            for entry in entries {
+                match output {
+                    Output::Ndjson => writeln!(out, "{}", serde_json::to_string(&entry)?)?,
+                    Output::Table => {
+                        writeln!(
+                            out,
+                            "v{}  {}  {}  by {}  correlation {}",
+                            entry.version,
+                            entry.committed_at.format("%Y-%m-%d %H:%M:%S%.3f"),
+                            entry.event_type,
+                            entry.actor.as_deref().unwrap_or("-"),
+                            entry
+                                .correlation_id
+                                .map_or("-".to_owned(), |id| id.to_string()),
+                        )?;
+                        for change in &entry.changes {
+                            writeln!(out, "    {change}")?;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+        AuditCommand::At {
+            aggregate,
+            version,
+            time,
+        } => {
+            let (point, argument) = match (version, time) {
+                (Some(n), _) => (Point::Version(n), "--version"),
+                (None, Some(t)) => (Point::Time(t), "--time"),
+                (None, None) => {
+                    return Err(BadInput::new("--version", "or --time is required").into());
+                }
+            };
+            let snapshot = history::at(&database.pool, aggregate.as_ref(), point)
+                .await
+                .map_err(|e| bad_input(e, argument))?;
+            println!("{}", serde_json::to_string_pretty(&snapshot)?);
+            Ok(())
+        }
+        AuditCommand::Diff {
+            aggregate,
+            from,
+            to,
+        } => {
+            let diff = history::between(&database.pool, aggregate.as_ref(), from, to)
+                .await
+                .map_err(|e| bad_input(e, "V1/V2"))?;
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "{}: version {} ({}) -> version {} ({})",
+                aggregate.as_ref(),
+                diff.from.version,
+                diff.from.event_type,
+                diff.to.version,
+                diff.to.event_type
+            )?;
+            if diff.changes.is_empty() {
+                writeln!(out, "    no field changed")?;
+            }
+            for change in &diff.changes {
+                writeln!(out, "    {change}")?;
+            }
+            if let Some(code) = &diff.code_diff {
+                write!(out, "\n{code}")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Questions about something that is not in the log are the user's to correct (exit 2);
+/// anything else is a failure.
+fn bad_input(error: AuditError, argument: &str) -> anyhow::Error {
+    match &error {
+        AuditError::NotFound(_) => BadInput::new("ID", error.to_string()).into(),
+        AuditError::VersionPastEnd { .. }
+        | AuditError::VersionBeforeStart(_)
+        | AuditError::BeforeFirstEvent { .. } => BadInput::new(argument, error.to_string()).into(),
+        AuditError::MissingVersion { .. }
+        | AuditError::Decode(_)
+        | AuditError::Replay(_)
+        | AuditError::Database(_) => error.into(),
     }
 }
 

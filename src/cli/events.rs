@@ -63,7 +63,7 @@ pub enum Output {
     Ndjson,
 }
 
-fn parse_kind(name: &str) -> Result<AggregateKind, String> {
+pub(super) fn parse_kind(name: &str) -> Result<AggregateKind, String> {
     AggregateKind::parse(name).ok_or_else(|| {
         let known: Vec<_> = AggregateKind::ALL.iter().map(|k| k.as_str()).collect();
         format!("unknown aggregate type; known: {}", known.join(", "))
@@ -100,10 +100,10 @@ impl EventsArgs {
                 ));
             }
         }
-        if let (Some(since), Some(until)) = (self.since, self.until) {
-            if until <= since {
-                return Err(BadInput::new("--until", "must be later than --since"));
-            }
+        if let (Some(since), Some(until)) = (self.since, self.until)
+            && until <= since
+        {
+            return Err(BadInput::new("--until", "must be later than --since"));
         }
         Ok(LogFilter {
             aggregate_type: self.aggregate_type,
@@ -128,11 +128,7 @@ pub async fn run(args: EventsArgs, pool: &PgPool) -> anyhow::Result<()> {
             .await?
             .ok_or_else(|| BadInput::new("--after", format!("no event at position {position}")))?,
     };
-    match print(&args, &filter, &log, pool, after).await {
-        // The reader went away (`| head`): that ends the listing, it is not a failure.
-        Err(e) if is_broken_pipe(&e) => Ok(()),
-        result => result,
-    }
+    print(&args, &filter, &log, pool, after).await
 }
 
 async fn print(
@@ -170,12 +166,6 @@ async fn print(
         }
         tokio::time::sleep(FOLLOW_POLL).await;
     }
-}
-
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error
-        .downcast_ref::<io::Error>()
-        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }
 
 /// Column widths fit every value but the actor, so rows line up as they stream.

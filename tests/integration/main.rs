@@ -3,6 +3,7 @@
 
 mod app;
 mod audit;
+mod audit_history;
 mod auth;
 mod bot_adoption;
 mod bot_health;
