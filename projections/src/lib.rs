@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod log;
 pub mod page;
 pub mod projector;
+pub mod rebuild;
 pub mod runner;
 mod stored;
 pub mod strategies;

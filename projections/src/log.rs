@@ -253,6 +253,24 @@ impl EventLog {
     }
 }
 
+/// How many events readers can see after `after`, and when the oldest of them
+/// committed.
+pub async fn waiting_after<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    after: LogPosition,
+) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT count(*), min(",
+        committed_at!(),
+        ") FROM events WHERE (transaction_id, position) > ($1::text::xid8, $2) \
+           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
+    ))
+    .bind(after.transaction_id.to_string())
+    .bind(after.position)
+    .fetch_one(executor)
+    .await
+}
+
 /// Up to `limit` events after `after`, in log order, read through `executor` (a pool, or
 /// the transaction of a rebuild).
 pub async fn read_after<'e>(

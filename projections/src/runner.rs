@@ -1,13 +1,12 @@
 //! Keeps read models current: one task per projector tails the log from its checkpoint
 //! and applies each batch and the new checkpoint in one transaction, so a crash at any
-//! point leaves rows and checkpoint consistent. A rebuild empties the projector's tables
-//! and replays the log from the start in one transaction, so queries see the old rows
-//! until the new ones are complete.
+//! point leaves rows and checkpoint consistent. Rebuilds are in [`crate::rebuild`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{Connection, PgConnection, PgPool};
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
 use tokio::sync::watch;
 
 use crate::log::{self, EventLog, LogPosition};
@@ -132,7 +131,7 @@ async fn apply_batch(
 /// The batch's events of aggregate `kind`, as the domain's types; the others concern
 /// another read model and are not decoded here. One that does not decode stops the
 /// projector, so that its rows are never silently wrong.
-fn decoded(
+pub(crate) fn decoded(
     batch: &[log::LoggedEvent],
     kind: AggregateKind,
 ) -> Result<Vec<TypedEvent>, ProjectionError> {
@@ -144,7 +143,7 @@ fn decoded(
 }
 
 /// Serializes everything that writes one projector's rows, across processes.
-async fn lock(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
+pub(crate) async fn lock(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('anytrade.projection.' || $1))")
         .bind(name)
         .execute(conn)
@@ -152,29 +151,33 @@ async fn lock(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Empties `projector`'s tables and replays the whole log into them, in one
-/// transaction. Returns how many events were read.
-pub async fn rebuild(pool: &PgPool, projector: &dyn Projector) -> Result<u64, ProjectionError> {
-    let mut conn = pool.acquire().await?;
-    let mut tx = conn.begin().await?;
-    lock(&mut tx, projector.name()).await?;
-    for table in projector.tables() {
-        sqlx::query(&format!("DELETE FROM {table}"))
-            .execute(&mut *tx)
-            .await?;
+/// How far one read model is behind the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectionStatus {
+    pub name: &'static str,
+    /// The last event applied (`START` before the first).
+    pub checkpoint: LogPosition,
+    /// Events readers can see that it has not applied yet.
+    pub behind: i64,
+    /// When the oldest of those committed: the lag in time is now minus this.
+    pub oldest_waiting: Option<DateTime<Utc>>,
+}
+
+/// Each projector's checkpoint and lag, at one moment.
+pub async fn status(
+    pool: &PgPool,
+    projectors: &[Arc<dyn Projector>],
+) -> Result<Vec<ProjectionStatus>, sqlx::Error> {
+    let mut all = Vec::with_capacity(projectors.len());
+    for projector in projectors {
+        let checkpoint = EventLog::checkpoint_on(pool, projector.name()).await?;
+        let (behind, oldest_waiting) = log::waiting_after(pool, checkpoint).await?;
+        all.push(ProjectionStatus {
+            name: projector.name(),
+            checkpoint,
+            behind,
+            oldest_waiting,
+        });
     }
-    let mut at = LogPosition::START;
-    let mut read = 0;
-    loop {
-        let batch = log::read_after(&mut *tx, at, BATCH).await?;
-        let Some(last) = batch.last() else { break };
-        at = last.log_position();
-        for event in decoded(&batch, projector.aggregate())? {
-            projector.apply(&mut tx, event).await?;
-        }
-        read += batch.len() as u64;
-    }
-    EventLog::save_checkpoint(&mut tx, projector.name(), at).await?;
-    tx.commit().await?;
-    Ok(read)
+    Ok(all)
 }

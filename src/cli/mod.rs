@@ -2,6 +2,7 @@
 
 mod audit;
 mod events;
+mod projections;
 
 use std::path::PathBuf;
 
@@ -9,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 pub use audit::AuditCommand;
 pub use events::EventsArgs;
+pub use projections::ProjectionsCommand;
 
 use crate::app::{Application, Database, Ownership};
 use crate::config::Settings;
@@ -55,16 +57,6 @@ pub enum KeysCommand {
     /// old key in ANYTRADE_PREVIOUS_ENCRYPTION_KEYS first; drop it once this reports
     /// nothing left to re-seal. No plaintext is written anywhere.
     Rotate,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ProjectionsCommand {
-    /// Empty a read model (or all of them) and rebuild it from the start of the log.
-    /// Queries keep seeing the old rows until the new ones are complete.
-    Rebuild {
-        /// exchanges, strategies, bots, backtests or hyperopts; all when omitted.
-        name: Option<String>,
-    },
 }
 
 /// Input the user must correct; the process exits with 2, as for clap's usage errors.
@@ -132,30 +124,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Projections(ProjectionsCommand::Rebuild { name }) => {
-            let projectors: Vec<_> = anytrade_projections::all()
-                .into_iter()
-                .filter(|p| name.as_deref().is_none_or(|n| n == p.name()))
-                .collect();
-            if projectors.is_empty() {
-                let known: Vec<_> = anytrade_projections::all()
-                    .iter()
-                    .map(|p| p.name())
-                    .collect();
-                anyhow::bail!(
-                    "no read model named {:?}; known: {}",
-                    name.unwrap_or_default(),
-                    known.join(", ")
-                );
-            }
+        Command::Projections(command) => {
             let database = Database::open(&settings, Ownership::OneShot).await?;
-            for projector in projectors {
-                let events =
-                    anytrade_projections::runner::rebuild(&database.pool, projector.as_ref())
-                        .await?;
-                println!("{}: rebuilt from {events} events", projector.name());
-            }
-            database.close().await
+            let result = projections::run(command, &database.pool).await;
+            database.close().await?;
+            result
         }
         Command::Events(args) => {
             let database = Database::open(&settings, Ownership::OneShot).await?;

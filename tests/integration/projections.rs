@@ -458,7 +458,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     let before = dump(pool).await;
     fleet.stop.send_replace(true);
     for projector in anytrade_projections::all() {
-        runner::rebuild(pool, projector.as_ref())
+        anytrade_projections::rebuild::rebuild(pool, projector.as_ref())
             .await
             .expect("rebuild");
     }
@@ -466,5 +466,162 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
         dump(pool).await,
         before,
         "a rebuild from position 0 changed the rows"
+    );
+}
+
+/// A rebuild runs beside the live projector: commands keep landing while it replays,
+/// queries keep seeing the old rows (never fewer exchanges than before), and the result
+/// equals a rebuild of the finished log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_under_live_writes_equals_a_fresh_rebuild() {
+    let fleet = Arc::new(Fleet::start().await);
+    let pool = fleet.pool.clone();
+    let create = |id: Uuid| ExchangeCommand::CreateExchange {
+        exchange_id: id,
+        name: "binance".into(),
+        test_mode: true,
+        config: json!({ "n": id.to_string() }),
+    };
+    let mut seeded = None;
+    for _ in 0..300 {
+        let id = Uuid::now_v7();
+        seeded = fleet
+            .commands
+            .exchanges
+            .execute(&id, create(id), &fleet.meta)
+            .await
+            .expect("seed exchange");
+    }
+    fleet.settled(seeded).await;
+
+    let (done, mut finished) = tokio::sync::watch::channel(false);
+    let writer = {
+        let fleet = fleet.clone();
+        let mut finished = finished.clone();
+        tokio::spawn(async move {
+            let mut written = 0;
+            while !*finished.borrow_and_update() {
+                let id = Uuid::now_v7();
+                let m = &fleet.meta;
+                fleet
+                    .commands
+                    .exchanges
+                    .execute(&id, create(id), m)
+                    .await
+                    .expect("create");
+                let update = ExchangeCommand::UpdateExchange {
+                    test_mode: Some(false),
+                    config: None,
+                };
+                fleet
+                    .commands
+                    .exchanges
+                    .execute(&id, update, m)
+                    .await
+                    .expect("update");
+                written += 2;
+            }
+            written
+        })
+    };
+    let reader = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let mut fewest = i64::MAX;
+            while !*finished.borrow_and_update() {
+                let count: i64 = sqlx::query_scalar("SELECT count(*) FROM exchanges")
+                    .fetch_one(&pool)
+                    .await
+                    .expect("count");
+                fewest = fewest.min(count);
+            }
+            fewest
+        })
+    };
+    let events = || async {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&pool)
+            .await
+            .expect("count events");
+        n
+    };
+    let before = events().await;
+    for projector in anytrade_projections::all() {
+        anytrade_projections::rebuild::rebuild(&pool, projector.as_ref())
+            .await
+            .expect("rebuild under writes");
+    }
+    let during = events().await - before;
+    done.send_replace(true);
+    let written = writer.await.expect("writer");
+    let fewest = reader.await.expect("reader");
+    assert!(during > 0, "no command landed during the rebuild");
+    assert!(written >= during, "{written} written, {during} seen");
+    assert!(
+        fewest >= 300,
+        "queries saw {fewest} exchanges during the rebuild"
+    );
+
+    let head = EventLog::new(pool.clone()).head().await.expect("head");
+    fleet.settled(Some(head)).await;
+    let live = dump(&pool).await;
+    fleet.stop.send_replace(true);
+    for projector in anytrade_projections::all() {
+        anytrade_projections::rebuild::rebuild(&pool, projector.as_ref())
+            .await
+            .expect("fresh rebuild");
+    }
+    assert_eq!(dump(&pool).await, live, "the rebuild under writes differs");
+    let leftovers: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'anytrade_rebuild_%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("schemas");
+    assert_eq!(leftovers, 0, "scratch schemas are dropped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_each_read_models_lag_until_it_is_rebuilt() {
+    use crate::audit::{AuditedStore, stderr, stdout};
+    let store = AuditedStore::new().await;
+    store.exchange().await;
+    store.exchange().await;
+    let columns = |output: &str, name: &str| -> Vec<String> {
+        let line = output
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} line in\n{output}"));
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+
+    let status = store.run(&["projections", "status"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    let status = stdout(&status);
+    assert!(status.starts_with("log head: position 8\n"), "{status}");
+    assert_eq!(columns(&status, "exchanges")[1..3], ["0", "8"], "{status}");
+    let lag: f64 = columns(&status, "exchanges")[3]
+        .trim_end_matches('s')
+        .parse()
+        .unwrap();
+    assert!(lag > 0.0, "{status}");
+
+    let rebuilt = store.run(&["projections", "rebuild", "exchanges"]);
+    assert!(rebuilt.status.success(), "{}", stderr(&rebuilt));
+    assert!(stdout(&rebuilt).contains("exchanges: rebuilt from 8 events"));
+    let status = stdout(&store.run(&["projections", "status"]));
+    assert_eq!(
+        columns(&status, "exchanges")[1..],
+        ["8", "0", "0.0s"],
+        "{status}"
+    );
+    assert_eq!(columns(&status, "bots")[1..3], ["0", "8"], "{status}");
+
+    let unknown = store.run(&["projections", "rebuild", "robots"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("NAME: no read model \"robots\""),
+        "{}",
+        stderr(&unknown)
     );
 }

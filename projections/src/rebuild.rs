@@ -1,0 +1,218 @@
+//! Rebuilding read models without stopping them. A rebuild replays the log into empty
+//! copies of a projector's tables in a scratch schema, while the live tables keep
+//! serving queries and the live projector keeps applying new events to them. Once the
+//! copy has caught up, one short transaction takes the projector's lock, applies the
+//! last few events to the copy, replaces the live rows with the copy's and moves the
+//! checkpoint; the live projector then finds its checkpoint moved and carries on from
+//! there. Replaying in short transactions matters: one long writing transaction would
+//! hold back every log reader in the system (see [`crate::log`]).
+//!
+//! The same scratch tables answer "what did the fleet look like at time T": replay
+//! the events committed by then, read the copies, drop them.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use crate::log::{self, EventLog, LogFilter, LogPosition, LoggedEvent};
+use crate::projector::{ProjectionError, Projector};
+use crate::runner::{decoded, lock};
+
+/// Events per replay transaction: large enough to amortize a commit, small enough to
+/// release the log's horizon often.
+const BATCH: i64 = 2_000;
+
+/// A scratch schema holding empty copies of some projectors' tables. Statements run
+/// with [`Scratch::enter`] find the copies first under the tables' own names, so the
+/// projectors' unchanged SQL writes into them.
+pub struct Scratch {
+    schema: String,
+}
+
+impl Scratch {
+    /// Creates `schema` (dropping a leftover of a crashed run) with a copy of every
+    /// table of `projectors`: columns, defaults, checks, indexes and the foreign keys
+    /// between those tables.
+    pub async fn create(
+        pool: &PgPool,
+        schema: &str,
+        projectors: &[&dyn Projector],
+    ) -> Result<Self, sqlx::Error> {
+        let scratch = Self {
+            schema: schema.to_owned(),
+        };
+        let mut tx = pool.begin().await?;
+        sqlx::query(&format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+            scratch.quoted()
+        ))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&format!("CREATE SCHEMA {}", scratch.quoted()))
+            .execute(&mut *tx)
+            .await?;
+        let tables: Vec<&str> = projectors
+            .iter()
+            .flat_map(|p| p.tables())
+            .copied()
+            .collect();
+        for table in &tables {
+            sqlx::query(&format!(
+                "CREATE TABLE {}.{table} (LIKE public.{table} INCLUDING ALL)",
+                scratch.quoted()
+            ))
+            .execute(&mut *tx)
+            .await?;
+        }
+        // Foreign keys are not copied by LIKE; the projectors rely on their cascades.
+        let keys: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+               FROM pg_constraint c
+              WHERE c.contype = 'f'
+                AND c.conrelid::regclass::text = ANY($1)
+                AND c.confrelid::regclass::text = ANY($1)",
+        )
+        .bind(&tables)
+        .fetch_all(&mut *tx)
+        .await?;
+        scratch.enter(&mut tx).await?;
+        for (table, name, definition) in keys {
+            sqlx::query(&format!(
+                "ALTER TABLE {}.{table} ADD CONSTRAINT {name} {definition}",
+                scratch.quoted()
+            ))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(scratch)
+    }
+
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    fn quoted(&self) -> String {
+        format!("\"{}\"", self.schema.replace('"', "\"\""))
+    }
+
+    /// Points unqualified table names at the copies for the rest of the transaction.
+    pub async fn enter(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+        sqlx::query(&format!(
+            "SET LOCAL search_path TO {}, public",
+            self.quoted()
+        ))
+        .execute(tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Applies `batch` to the copies of `projectors`' tables, inside `tx`.
+    async fn apply(
+        &self,
+        tx: &mut PgConnection,
+        projectors: &[&dyn Projector],
+        batch: &[LoggedEvent],
+    ) -> Result<(), ProjectionError> {
+        self.enter(tx).await?;
+        for projector in projectors {
+            for event in decoded(batch, projector.aggregate())? {
+                projector.apply(tx, event).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Replays the log after `at` into the copies, one short transaction per batch,
+    /// up to the head as it is now; only events committed before `until`, when given.
+    /// Returns where it stopped and how many events it read.
+    pub async fn replay(
+        &self,
+        pool: &PgPool,
+        projectors: &[&dyn Projector],
+        mut at: LogPosition,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<(LogPosition, u64), ProjectionError> {
+        let head = EventLog::new(pool.clone()).head().await?;
+        let filter = LogFilter {
+            until,
+            ..LogFilter::default()
+        };
+        let mut read = 0;
+        loop {
+            let batch = log::read_matching(pool, at, head, &filter, BATCH).await?;
+            let Some(last) = batch.last() else { break };
+            let mut tx = pool.begin().await?;
+            self.apply(&mut tx, projectors, &batch).await?;
+            tx.commit().await?;
+            at = last.log_position();
+            read += batch.len() as u64;
+        }
+        Ok((at.max(head), read))
+    }
+
+    pub async fn drop(self, pool: &PgPool) -> Result<(), sqlx::Error> {
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.quoted()))
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Rebuilds `projector`'s read model from the start of the log while the live one
+/// keeps serving and following the log; returns how many events were replayed.
+pub async fn rebuild(pool: &PgPool, projector: &dyn Projector) -> Result<u64, ProjectionError> {
+    let name = projector.name();
+    // One rebuild of a read model at a time, across processes; released if we die.
+    let mut guard = pool.acquire().await?;
+    sqlx::query("SELECT pg_advisory_lock(hashtext('anytrade.rebuild.' || $1))")
+        .bind(name)
+        .execute(&mut *guard)
+        .await?;
+    let result = rebuild_locked(pool, projector).await;
+    sqlx::query("SELECT pg_advisory_unlock(hashtext('anytrade.rebuild.' || $1))")
+        .bind(name)
+        .execute(&mut *guard)
+        .await?;
+    result
+}
+
+async fn rebuild_locked(pool: &PgPool, projector: &dyn Projector) -> Result<u64, ProjectionError> {
+    let name = projector.name();
+    let scratch = Scratch::create(pool, &format!("anytrade_rebuild_{name}"), &[projector]).await?;
+    let (mut at, mut read) = scratch
+        .replay(pool, &[projector], LogPosition::START, None)
+        .await?;
+
+    let mut tx = pool.begin().await?;
+    lock(&mut tx, name).await?;
+    // Catch up with what committed during the replay; the live projector waits on
+    // the lock meanwhile, so this is the last stretch.
+    loop {
+        let batch = log::read_after(&mut *tx, at, BATCH).await?;
+        let Some(last) = batch.last() else { break };
+        scratch.apply(&mut tx, &[projector], &batch).await?;
+        at = last.log_position();
+        read += batch.len() as u64;
+    }
+    sqlx::query("SET LOCAL search_path TO public")
+        .execute(&mut *tx)
+        .await?;
+    // Children before parents to empty; parents before children to fill.
+    for table in projector.tables() {
+        sqlx::query(&format!("DELETE FROM public.{table}"))
+            .execute(&mut *tx)
+            .await?;
+    }
+    for table in projector.tables().iter().rev() {
+        sqlx::query(&format!(
+            "INSERT INTO public.{table} OVERRIDING SYSTEM VALUE SELECT * FROM {}.{table}",
+            scratch.quoted()
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    EventLog::save_checkpoint(&mut tx, name, at).await?;
+    tx.commit().await?;
+    scratch.drop(pool).await?;
+    Ok(read)
+}
