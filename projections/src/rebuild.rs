@@ -91,7 +91,8 @@ impl Scratch {
         &self.schema
     }
 
-    fn quoted(&self) -> String {
+    /// The schema name, quoted for SQL.
+    pub fn quoted(&self) -> String {
         format!("\"{}\"", self.schema.replace('"', "\"\""))
     }
 

@@ -11,6 +11,7 @@ use super::BadInput;
 use super::events::{Output, parse_kind, parse_time};
 use crate::app::Database;
 use crate::audit::chain;
+use crate::audit::fleet::{Fleet, FleetError};
 use crate::audit::history::{self, AggregateRef, AuditError, Point};
 
 /// Which aggregate: `TYPE ID`.
@@ -53,6 +54,15 @@ pub enum AuditCommand {
         /// As it stood at this time (RFC 3339, or a date for its midnight UTC).
         #[arg(long, value_name = "TIME", value_parser = parse_time)]
         time: Option<DateTime<Utc>>,
+    },
+    /// Every exchange, strategy and bot as it stood at a time (read models rebuilt up to
+    /// then in a scratch schema, printed, then dropped).
+    Fleet {
+        /// RFC 3339, or a date for its midnight UTC.
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        time: DateTime<Utc>,
+        #[arg(long, value_enum, default_value_t = Output::Table)]
+        output: Output,
     },
     /// What changed between two versions; for a strategy, also a unified diff of its code.
     Diff {
@@ -117,6 +127,22 @@ pub async fn run(command: AuditCommand, database: &Database) -> anyhow::Result<(
             println!("{}", serde_json::to_string_pretty(&snapshot)?);
             Ok(())
         }
+        AuditCommand::Fleet { time, output } => {
+            let fleet = crate::audit::fleet::at(&database.pool, time)
+                .await
+                .map_err(|e| match e {
+                    FleetError::BeforeFirstEvent { .. } | FleetError::EmptyLog => {
+                        BadInput::new("--time", e.to_string()).into()
+                    }
+                    e => anyhow::Error::from(e),
+                })?;
+            let mut out = std::io::stdout().lock();
+            match output {
+                Output::Ndjson => writeln!(out, "{}", serde_json::to_string(&fleet)?)?,
+                Output::Table => print_fleet(&mut out, &fleet)?,
+            }
+            Ok(())
+        }
         AuditCommand::Diff {
             aggregate,
             from,
@@ -147,6 +173,71 @@ pub async fn run(command: AuditCommand, database: &Database) -> anyhow::Result<(
             Ok(())
         }
     }
+}
+
+fn print_fleet(out: &mut impl Write, fleet: &Fleet) -> std::io::Result<()> {
+    let text = |row: &serde_json::Value, field: &str| match &row[field] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".to_owned(),
+        other => other.to_string(),
+    };
+    writeln!(
+        out,
+        "fleet at {} ({} events)",
+        fleet
+            .time
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        fleet.events
+    )?;
+    writeln!(out, "exchanges ({})", fleet.exchanges.len())?;
+    for row in &fleet.exchanges {
+        let secrets: Vec<String> = row["secrets"]
+            .as_array()
+            .map(|names| {
+                names
+                    .iter()
+                    .filter_map(|n| n.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {}  {}  test_mode={}  secrets: {}",
+            text(row, "id"),
+            text(row, "name"),
+            text(row, "test_mode"),
+            if secrets.is_empty() {
+                "-".to_owned()
+            } else {
+                secrets.join(", ")
+            }
+        )?;
+    }
+    writeln!(out, "strategies ({})", fleet.strategies.len())?;
+    for row in &fleet.strategies {
+        writeln!(
+            out,
+            "  {}  {}  version {}  class {}",
+            text(row, "id"),
+            text(row, "name"),
+            text(row, "current_version"),
+            text(row, "class_name")
+        )?;
+    }
+    writeln!(out, "bots ({})", fleet.bots.len())?;
+    for row in &fleet.bots {
+        writeln!(
+            out,
+            "  {}  {}  {}  {}  strategy {} v{}",
+            text(row, "id"),
+            text(row, "name"),
+            text(row, "status"),
+            text(row, "mode"),
+            text(row, "strategy_id"),
+            text(row, "strategy_version")
+        )?;
+    }
+    Ok(())
 }
 
 /// Questions about something that is not in the log are the user's to correct (exit 2);

@@ -230,3 +230,85 @@ async fn questions_about_what_is_not_in_the_log_are_bad_input() {
         "at needs --version or --time"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_shows_every_exchange_and_strategy_as_it_stood_then() {
+    let store = AuditedStore::new().await;
+    let first = store.exchange().await;
+    let then: String = sqlx::query_scalar(
+        "SELECT to_char(max(pg_xact_commit_timestamp(transaction_id::xid)) AT TIME ZONE 'UTC',
+                        'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM events",
+    )
+    .fetch_one(&store.pool)
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let update = ExchangeCommand::UpdateExchange {
+        test_mode: Some(true),
+        config: None,
+    };
+    store
+        .commands
+        .exchanges
+        .execute(&first, update, &store.meta)
+        .await
+        .unwrap();
+    store.exchange().await;
+    let strategy = Uuid::now_v7();
+    let create = StrategyCommand::CreateStrategy {
+        strategy_id: strategy,
+        name: "drift".into(),
+        description: String::new(),
+        code: CODE_V1.into(),
+    };
+    store
+        .commands
+        .strategies
+        .execute(&strategy, create, &store.meta)
+        .await
+        .unwrap();
+
+    let fleet = |time: &str| -> Value {
+        let out = ok(store.run(&["audit", "fleet", "--time", time, "--output", "ndjson"]));
+        serde_json::from_str(&out).unwrap()
+    };
+    let past = fleet(&then);
+    assert_eq!(past["events"], 4, "{past}");
+    let exchanges = past["exchanges"].as_array().unwrap();
+    assert_eq!(exchanges.len(), 1, "{past}");
+    assert_eq!(exchanges[0]["id"], first.to_string());
+    assert_eq!(exchanges[0]["test_mode"], false);
+    assert_eq!(
+        exchanges[0]["secrets"],
+        serde_json::json!(["api_key", "api_secret"])
+    );
+    assert_eq!(past["strategies"], serde_json::json!([]));
+
+    let now = fleet("2999-01-01");
+    assert_eq!(now["exchanges"].as_array().unwrap().len(), 2);
+    assert_eq!(now["exchanges"][0]["test_mode"], true);
+    assert_eq!(now["strategies"][0]["name"], "drift");
+    assert_eq!(now["strategies"][0]["current_version"], 1);
+
+    let table = ok(store.run(&["audit", "fleet", "--time", &then]));
+    assert!(table.contains("exchanges (1)\n"), "{table}");
+    assert!(table.contains("secrets: api_key, api_secret"), "{table}");
+    assert!(table.contains("strategies (0)\nbots (0)"), "{table}");
+
+    let early = store.run(&["audit", "fleet", "--time", "2001-01-01"]);
+    assert_eq!(early.status.code(), Some(2), "{}", stderr(&early));
+    assert!(stderr(&early).contains("--time: the log's first event"));
+
+    let (scratch, live): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'anytrade_fleet_%'),
+                (SELECT count(*) FROM exchanges)",
+    )
+    .fetch_one(&store.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (scratch, live),
+        (0, 0),
+        "scratch dropped, live read models untouched"
+    );
+}
