@@ -61,11 +61,13 @@ impl LoggedEvent {
     }
 }
 
-/// When an event's transaction committed, while PostgreSQL keeps commit times; the
-/// insert time after.
+/// SQL for when an event first committed: the time it kept through an import, else its
+/// transaction's commit time while PostgreSQL keeps it, else its insert time.
+#[macro_export]
 macro_rules! committed_at {
     () => {
-        "COALESCE(pg_xact_commit_timestamp(transaction_id::xid), recorded_at)"
+        "COALESCE(original_committed_at, pg_xact_commit_timestamp(transaction_id::xid), \
+         recorded_at)"
     };
 }
 
@@ -251,6 +253,19 @@ impl EventLog {
         .await?;
         Ok(())
     }
+}
+
+/// When the log's first event committed; `None` for an empty log.
+pub async fn first_commit<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(concat!(
+        "SELECT ",
+        committed_at!(),
+        " FROM events ORDER BY position LIMIT 1"
+    ))
+    .fetch_optional(executor)
+    .await
 }
 
 /// How many events readers can see after `after`, and when the oldest of them

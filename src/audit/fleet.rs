@@ -41,13 +41,9 @@ pub struct Fleet {
 }
 
 pub async fn at(pool: &PgPool, time: DateTime<Utc>) -> Result<Fleet, FleetError> {
-    let first: Option<DateTime<Utc>> = sqlx::query_scalar(
-        "SELECT min(COALESCE(pg_xact_commit_timestamp(transaction_id::xid), recorded_at))
-           FROM events",
-    )
-    .fetch_one(pool)
-    .await?;
-    let first = first.ok_or(FleetError::EmptyLog)?;
+    let first = anytrade_projections::log::first_commit(pool)
+        .await?
+        .ok_or(FleetError::EmptyLog)?;
     if time < first {
         return Err(FleetError::BeforeFirstEvent { time, first });
     }

@@ -1,7 +1,8 @@
-//! The event log as an audit trail: proof that it was not edited ([`chain`]), and each
+//! The event log as an audit trail, exported and restored whole ([`archive`]): proof that it was not edited ([`chain`]), and each
 //! aggregate's past as it was ([`history`], folded by [`state`], compared by [`diff`]),
 //! and the whole fleet at a moment ([`fleet`]).
 
+pub mod archive;
 pub mod chain;
 pub mod diff;
 pub mod fleet;

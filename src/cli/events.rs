@@ -2,22 +2,46 @@
 //! filtered in the database and streamed in batches, optionally followed live.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anytrade_projections::log::read_matching;
 use anytrade_projections::{AggregateKind, EventLog, LogFilter, LogPosition, LoggedEvent};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::BadInput;
+use crate::audit::archive::{self, ImportError};
+use crate::audit::chain;
 
 /// How many events one read fetches: bounds memory however long the log is.
 const BATCH: i64 = 1_000;
 /// How often `--follow` looks for new events (the CLI gets no in-process signal).
 const FOLLOW_POLL: Duration = Duration::from_millis(200);
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct EventsCommand {
+    #[command(subcommand)]
+    pub action: Option<EventsAction>,
+    #[command(flatten)]
+    pub list: EventsArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsAction {
+    /// Write the whole log (with hashes) to stdout as NDJSON, in position order.
+    Export,
+    /// Restore an export into an empty database: checks every line and hash, writes all
+    /// or nothing, then verifies the chains and rebuilds the read models.
+    Import {
+        /// The export file; - for stdin.
+        file: PathBuf,
+    },
+}
 
 #[derive(Debug, Args)]
 pub struct EventsArgs {
@@ -117,8 +141,49 @@ impl EventsArgs {
     }
 }
 
+pub async fn run(command: EventsCommand, pool: &PgPool) -> anyhow::Result<()> {
+    match command.action {
+        None => list(command.list, pool).await,
+        Some(EventsAction::Export) => {
+            let mut out = io::BufWriter::new(io::stdout());
+            let events = archive::export(pool, &mut out).await?;
+            eprintln!("exported {events} events");
+            Ok(())
+        }
+        Some(EventsAction::Import { file }) => import(&file, pool).await,
+    }
+}
+
+async fn import(file: &std::path::Path, pool: &PgPool) -> anyhow::Result<()> {
+    let input: Box<dyn io::BufRead> = if file.as_os_str() == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        let opened = std::fs::File::open(file)
+            .map_err(|e| BadInput::new("FILE", format!("{}: {e}", file.display())))?;
+        Box::new(io::BufReader::new(opened))
+    };
+    let imported = archive::import(pool, input).await.map_err(|e| match e {
+        ImportError::Invalid { .. } => BadInput::new("FILE", e.to_string()).into(),
+        e => anyhow::Error::from(e),
+    })?;
+    println!("imported {imported} events");
+    let report = chain::verify(pool, 100_000, |_, _| {}).await?;
+    if !report.is_intact() {
+        anyhow::bail!(
+            "the imported log does not verify: {} chain(s) broken",
+            report.broken.len()
+        );
+    }
+    println!("{} chains verified", report.chains);
+    for projector in anytrade_projections::all() {
+        let events = anytrade_projections::rebuild::rebuild(pool, projector.as_ref()).await?;
+        println!("{}: rebuilt from {events} events", projector.name());
+    }
+    Ok(())
+}
+
 /// Prints the matching events; with `--follow`, goes on until the process is stopped.
-pub async fn run(args: EventsArgs, pool: &PgPool) -> anyhow::Result<()> {
+async fn list(args: EventsArgs, pool: &PgPool) -> anyhow::Result<()> {
     let filter = args.filter()?;
     let log = EventLog::new(pool.clone());
     let after = match args.after {

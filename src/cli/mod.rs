@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 pub use audit::AuditCommand;
-pub use events::EventsArgs;
+pub use events::{EventsAction, EventsArgs, EventsCommand};
 pub use projections::ProjectionsCommand;
 
 use crate::app::{Application, Database, Ownership};
@@ -41,8 +41,9 @@ pub enum Command {
     /// Manage encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// List or follow the event log, filtered; as a table or as NDJSON.
-    Events(EventsArgs),
+    /// List or follow the event log, filtered, as a table or as NDJSON; export it whole
+    /// and import it into an empty database.
+    Events(EventsCommand),
     /// Browse the audit trail and prove it was not edited.
     #[command(subcommand)]
     Audit(AuditCommand),

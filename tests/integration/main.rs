@@ -2,6 +2,7 @@
 //! `scripts/test` when none is reachable) and the real `anytrade` binary.
 
 mod app;
+mod archive;
 mod audit;
 mod audit_history;
 mod auth;

@@ -35,7 +35,7 @@ const TABLES: &[(&str, &str)] = &[
 ];
 
 /// Every read-model row, table by table, as JSON.
-async fn dump(pool: &PgPool) -> Vec<(String, Value)> {
+pub async fn dump(pool: &PgPool) -> Vec<(String, Value)> {
     let mut rows = Vec::new();
     for (table, order) in TABLES {
         let value: Option<Value> = sqlx::query_scalar(&format!(
