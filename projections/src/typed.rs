@@ -388,13 +388,13 @@ mod tests {
         assert_eq!((spec.exchange_id, epochs.get()), (None, 30));
     }
 
-    /// The golden log: one stored row of every event type, as the log holds them
-    /// (`tests/fixtures/events/log.jsonl`). Every row must still decode, and every event
+    /// The golden log: every event type in coherent histories, as an export holds them
+    /// (`tests/fixtures/events/golden.ndjson`). Every row must still decode, and every event
     /// type must have a row, so a new or changed event cannot land without one (and,
     /// when its shape changes, an upcaster that reads the old rows).
     #[test]
     fn every_event_type_in_the_golden_log_still_decodes() {
-        let golden = include_str!("../../tests/fixtures/events/log.jsonl");
+        let golden = include_str!("../../tests/fixtures/events/golden.ndjson");
         let mut seen = std::collections::HashSet::new();
         for (n, line) in golden.lines().enumerate() {
             let row: serde_json::Value = serde_json::from_str(line).expect("a JSON row");

@@ -14,6 +14,7 @@ mod command_bus;
 mod docker_runtime;
 mod event_log;
 mod events_cli;
+mod golden;
 mod graphql_access;
 mod graphql_analytics;
 mod graphql_bots;
