@@ -4,7 +4,7 @@
 //! same bytes, so an edited, deleted or reordered event is found and named.
 
 use futures::TryStreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
@@ -54,7 +54,7 @@ fn text(hasher: &mut Sha256, value: &str) {
 }
 
 /// Why a chain is broken at an event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum Problem {
     /// The stored hash does not match the event's content after its predecessor's hash:
@@ -65,7 +65,7 @@ pub enum Problem {
 }
 
 /// The first broken link of one aggregate's chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrokenLink {
     pub aggregate_type: String,
     pub aggregate_id: String,
@@ -223,6 +223,35 @@ pub async fn record(
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// One recorded run of `anytrade audit verify`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verification {
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: chrono::DateTime<chrono::Utc>,
+    pub events: i64,
+    pub chains: i64,
+    pub broken: Vec<BrokenLink>,
+}
+
+/// The most recent verification, if the log was ever verified.
+pub async fn last_verification(pool: &PgPool) -> Result<Option<Verification>, sqlx::Error> {
+    let row: Option<(_, _, i64, i64, sqlx::types::Json<Vec<BrokenLink>>)> = sqlx::query_as(
+        "SELECT started_at, finished_at, events, chains, broken FROM audit_verifications
+          ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(
+        |(started_at, finished_at, events, chains, broken)| Verification {
+            started_at,
+            finished_at,
+            events,
+            chains,
+            broken: broken.0,
+        },
+    ))
 }
 
 #[cfg(test)]

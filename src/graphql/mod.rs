@@ -6,6 +6,7 @@
 //! result, and answer from the read models.
 
 mod analytics;
+mod audit;
 mod bots;
 mod context;
 mod errors;
@@ -36,6 +37,7 @@ pub use context::ApiContext;
 #[derive(MergedObject, Default)]
 pub struct Query(
     analytics::AnalyticsQuery,
+    audit::AuditQuery,
     bots::BotQuery,
     events::EventQuery,
     exchanges::ExchangeQuery,

@@ -17,6 +17,7 @@ mod events_cli;
 mod golden;
 mod graphql_access;
 mod graphql_analytics;
+mod graphql_audit;
 mod graphql_bots;
 mod graphql_exchanges;
 mod graphql_jobs;
