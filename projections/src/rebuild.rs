@@ -159,60 +159,74 @@ impl Scratch {
     }
 }
 
-/// Rebuilds `projector`'s read model from the start of the log while the live one
-/// keeps serving and following the log; returns how many events were replayed.
-pub async fn rebuild(pool: &PgPool, projector: &dyn Projector) -> Result<u64, ProjectionError> {
-    let name = projector.name();
+/// Rebuilds the read models of `projectors` from the start of the log, in one pass over
+/// it, while the live ones keep serving and following the log; returns how many events
+/// were replayed.
+pub async fn rebuild(pool: &PgPool, projectors: &[&dyn Projector]) -> Result<u64, ProjectionError> {
     // One rebuild of a read model at a time, across processes; released if we die.
+    // Taken in name order, so two rebuilds of overlapping sets cannot deadlock.
+    let mut names: Vec<&str> = projectors.iter().map(|p| p.name()).collect();
+    names.sort_unstable();
     let mut guard = pool.acquire().await?;
-    sqlx::query("SELECT pg_advisory_lock(hashtext('anytrade.rebuild.' || $1))")
-        .bind(name)
-        .execute(&mut *guard)
-        .await?;
-    let result = rebuild_locked(pool, projector).await;
-    sqlx::query("SELECT pg_advisory_unlock(hashtext('anytrade.rebuild.' || $1))")
-        .bind(name)
+    for name in &names {
+        sqlx::query("SELECT pg_advisory_lock(hashtext('anytrade.rebuild.' || $1))")
+            .bind(name)
+            .execute(&mut *guard)
+            .await?;
+    }
+    let result = rebuild_locked(pool, projectors).await;
+    sqlx::query("SELECT pg_advisory_unlock_all()")
         .execute(&mut *guard)
         .await?;
     result
 }
 
-async fn rebuild_locked(pool: &PgPool, projector: &dyn Projector) -> Result<u64, ProjectionError> {
-    let name = projector.name();
-    let scratch = Scratch::create(pool, &format!("anytrade_rebuild_{name}"), &[projector]).await?;
+async fn rebuild_locked(
+    pool: &PgPool,
+    projectors: &[&dyn Projector],
+) -> Result<u64, ProjectionError> {
+    let names: Vec<&str> = projectors.iter().map(|p| p.name()).collect();
+    let schema = format!("anytrade_rebuild_{}", names.join("_"));
+    let scratch = Scratch::create(pool, &schema, projectors).await?;
     let (mut at, mut read) = scratch
-        .replay(pool, &[projector], LogPosition::START, None)
+        .replay(pool, projectors, LogPosition::START, None)
         .await?;
 
     let mut tx = pool.begin().await?;
-    lock(&mut tx, name).await?;
-    // Catch up with what committed during the replay; the live projector waits on
-    // the lock meanwhile, so this is the last stretch.
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    for name in sorted {
+        lock(&mut tx, name).await?;
+    }
+    // Catch up with what committed during the replay; the live projectors wait on
+    // their locks meanwhile, so this is the last stretch.
     loop {
         let batch = log::read_after(&mut *tx, at, BATCH).await?;
         let Some(last) = batch.last() else { break };
-        scratch.apply(&mut tx, &[projector], &batch).await?;
+        scratch.apply(&mut tx, projectors, &batch).await?;
         at = last.log_position();
         read += batch.len() as u64;
     }
     sqlx::query("SET LOCAL search_path TO public")
         .execute(&mut *tx)
         .await?;
-    // Children before parents to empty; parents before children to fill.
-    for table in projector.tables() {
-        sqlx::query(&format!("DELETE FROM public.{table}"))
+    for projector in projectors {
+        // Children before parents to empty; parents before children to fill.
+        for table in projector.tables() {
+            sqlx::query(&format!("DELETE FROM public.{table}"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        for table in projector.tables().iter().rev() {
+            sqlx::query(&format!(
+                "INSERT INTO public.{table} OVERRIDING SYSTEM VALUE SELECT * FROM {}.{table}",
+                scratch.quoted()
+            ))
             .execute(&mut *tx)
             .await?;
+        }
+        EventLog::save_checkpoint(&mut tx, projector.name(), at).await?;
     }
-    for table in projector.tables().iter().rev() {
-        sqlx::query(&format!(
-            "INSERT INTO public.{table} OVERRIDING SYSTEM VALUE SELECT * FROM {}.{table}",
-            scratch.quoted()
-        ))
-        .execute(&mut *tx)
-        .await?;
-    }
-    EventLog::save_checkpoint(&mut tx, name, at).await?;
     tx.commit().await?;
     scratch.drop(pool).await?;
     Ok(read)

@@ -175,10 +175,10 @@ async fn import(file: &std::path::Path, pool: &PgPool) -> anyhow::Result<()> {
         );
     }
     println!("{} chains verified", report.chains);
-    for projector in anytrade_projections::all() {
-        let events = anytrade_projections::rebuild::rebuild(pool, projector.as_ref()).await?;
-        println!("{}: rebuilt from {events} events", projector.name());
-    }
+    let projectors = anytrade_projections::all();
+    let projectors: Vec<_> = projectors.iter().map(|p| p.as_ref()).collect();
+    let events = anytrade_projections::rebuild::rebuild(pool, &projectors).await?;
+    println!("read models rebuilt from {events} events");
     Ok(())
 }
 

@@ -28,11 +28,11 @@ pub async fn run(command: ProjectionsCommand, pool: &PgPool) -> anyhow::Result<(
     match command {
         ProjectionsCommand::Status => status(pool).await,
         ProjectionsCommand::Rebuild { name } => {
-            for projector in named(name.as_deref())? {
-                let events =
-                    anytrade_projections::rebuild::rebuild(pool, projector.as_ref()).await?;
-                println!("{}: rebuilt from {events} events", projector.name());
-            }
+            let projectors = named(name.as_deref())?;
+            let projectors: Vec<&dyn Projector> = projectors.iter().map(|p| p.as_ref()).collect();
+            let events = anytrade_projections::rebuild::rebuild(pool, &projectors).await?;
+            let names: Vec<&str> = projectors.iter().map(|p| p.name()).collect();
+            println!("{}: rebuilt from {events} events", names.join(", "));
             Ok(())
         }
     }

@@ -303,7 +303,7 @@ async fn a_dry_run_bot_runs_real_freqtrade_through_its_whole_lifecycle() {
     };
     let events = bot_events().await;
     for projector in anytrade_projections::all() {
-        anytrade_projections::rebuild::rebuild(&app.pool, projector.as_ref())
+        anytrade_projections::rebuild::rebuild(&app.pool, &[projector.as_ref()])
             .await
             .expect("rebuild");
     }

@@ -458,7 +458,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     let before = dump(pool).await;
     fleet.stop.send_replace(true);
     for projector in anytrade_projections::all() {
-        anytrade_projections::rebuild::rebuild(pool, projector.as_ref())
+        anytrade_projections::rebuild::rebuild(pool, &[projector.as_ref()])
             .await
             .expect("rebuild");
     }
@@ -546,8 +546,14 @@ async fn a_rebuild_under_live_writes_equals_a_fresh_rebuild() {
         n
     };
     let before = events().await;
-    for projector in anytrade_projections::all() {
-        anytrade_projections::rebuild::rebuild(&pool, projector.as_ref())
+    // All read models in one pass, then each again on its own.
+    let all = anytrade_projections::all();
+    let all: Vec<_> = all.iter().map(|p| p.as_ref()).collect();
+    anytrade_projections::rebuild::rebuild(&pool, &all)
+        .await
+        .expect("rebuild under writes");
+    for projector in &all {
+        anytrade_projections::rebuild::rebuild(&pool, &[*projector])
             .await
             .expect("rebuild under writes");
     }
@@ -567,7 +573,7 @@ async fn a_rebuild_under_live_writes_equals_a_fresh_rebuild() {
     let live = dump(&pool).await;
     fleet.stop.send_replace(true);
     for projector in anytrade_projections::all() {
-        anytrade_projections::rebuild::rebuild(&pool, projector.as_ref())
+        anytrade_projections::rebuild::rebuild(&pool, &[projector.as_ref()])
             .await
             .expect("fresh rebuild");
     }
