@@ -1,5 +1,7 @@
 //! Append throughput and latency of single-event commands, next to a raw single-row
-//! INSERT into the same table (same shape, same durability) measured in the same run.
+//! INSERT into the same table (same shape, same durability) measured in the same run;
+//! and the cost of the hash chain (the insert trigger) next to the same commands
+//! without it.
 //!
 //! Run with `scripts/bench event_store` (it starts PostgreSQL when DATABASE_URL does not
 //! answer). Settings: `BENCH_SECONDS` per phase (default 10).
@@ -271,6 +273,40 @@ async fn main() {
         percentile(&mut paced.latencies, 0.50),
         percentile(&mut paced.latencies, 0.99),
         percentile(&mut paced.latencies, 1.0),
+    );
+
+    // What the hash chain costs an append: the same commands with the trigger that
+    // computes each hash, and with it switched off (hash left empty), alternating so
+    // neither side gets the emptier table.
+    let mut rates = [Vec::new(), Vec::new()];
+    for round in 0..4 {
+        let chained = round % 2 == 1;
+        let toggle = if chained {
+            "ALTER TABLE events ENABLE TRIGGER events_chain_hash"
+        } else {
+            "ALTER TABLE events ALTER COLUMN hash DROP NOT NULL, DISABLE TRIGGER events_chain_hash"
+        };
+        sqlx::query(toggle)
+            .execute(&pool)
+            .await
+            .expect("toggle the hash chain");
+        let command_bus = bus.clone();
+        let run = closed_loop(8, seconds, move |_, _| {
+            let bus = command_bus.clone();
+            async move { command_append(&bus).await }
+        })
+        .await;
+        rates[usize::from(chained)].push(run.per_second);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    println!(
+        "\nHash chain, 8 writers, create exchange: {:.0}/s without the trigger (runs {:?}), \
+         {:.0}/s with it (runs {:?}): ratio {:.2}",
+        mean(&rates[0]),
+        rates[0].iter().map(|r| r.round()).collect::<Vec<_>>(),
+        mean(&rates[1]),
+        rates[1].iter().map(|r| r.round()).collect::<Vec<_>>(),
+        mean(&rates[1]) / mean(&rates[0]),
     );
     pool.close().await;
     drop_database(&url, &database).await;

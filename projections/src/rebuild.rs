@@ -186,7 +186,12 @@ async fn rebuild_locked(
     projectors: &[&dyn Projector],
 ) -> Result<u64, ProjectionError> {
     let names: Vec<&str> = projectors.iter().map(|p| p.name()).collect();
-    let schema = format!("anytrade_rebuild_{}", names.join("_"));
+    // PostgreSQL names are at most 63 bytes: a long set of names goes by its digest.
+    let mut schema = format!("anytrade_rebuild_{}", names.join("_"));
+    if schema.len() > 63 {
+        let digest = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, schema.as_bytes());
+        schema = format!("anytrade_rebuild_{}", digest.simple());
+    }
     let scratch = Scratch::create(pool, &schema, projectors).await?;
     let (mut at, mut read) = scratch
         .replay(pool, projectors, LogPosition::START, None)

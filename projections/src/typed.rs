@@ -52,6 +52,13 @@ impl AggregateKind {
         Self::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 
+    /// The aggregate whose event enum has a variant called `event_type`.
+    pub fn of_event_type(event_type: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.event_types().contains(&event_type))
+    }
+
     /// The names of this aggregate's event types.
     pub fn event_types(self) -> &'static [&'static str] {
         match self {

@@ -107,14 +107,8 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
 impl EventsArgs {
     fn filter(&self) -> Result<LogFilter, BadInput> {
         if let Some(event_type) = &self.event_type {
-            let kinds: Vec<AggregateKind> = match self.aggregate_type {
-                Some(kind) => vec![kind],
-                None => AggregateKind::ALL.to_vec(),
-            };
-            if !kinds
-                .iter()
-                .any(|kind| kind.event_types().contains(&event_type.as_str()))
-            {
+            let owner = AggregateKind::of_event_type(event_type);
+            if owner.is_none() || self.aggregate_type.is_some_and(|kind| owner != Some(kind)) {
                 let scope = self.aggregate_type.map_or("any aggregate".to_owned(), |k| {
                     format!("{} aggregates", k.as_str())
                 });
