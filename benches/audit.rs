@@ -8,7 +8,8 @@
 //! through the real `events` table (the trigger computes every hash).
 //!
 //! Run with `scripts/bench audit`. Settings: `BENCH_EVENTS` (default 1,000,000),
-//! `BENCH_AT_SAMPLES` (default 200).
+//! `BENCH_AT_SAMPLES` (default 200). Under `cargo test` (no `--bench` argument) the
+//! defaults are a smoke run: 20,000 events, 5 samples.
 
 use std::time::{Duration, Instant};
 
@@ -292,8 +293,10 @@ fn percentile(samples: &mut [Duration], p: f64) -> f64 {
 #[tokio::main]
 async fn main() {
     let url = std::env::var("DATABASE_URL").expect("DATABASE_URL (use scripts/bench)");
-    let total: usize = env("BENCH_EVENTS", 1_000_000);
-    let samples: usize = env("BENCH_AT_SAMPLES", 200);
+    // `cargo test` runs this too (without `--bench`): then a short smoke run.
+    let full = std::env::args().any(|arg| arg == "--bench");
+    let total: usize = env("BENCH_EVENTS", if full { 1_000_000 } else { 20_000 });
+    let samples: usize = env("BENCH_AT_SAMPLES", if full { 200 } else { 5 });
     let (database_url, database) = fresh_database_url(&url).await;
     let pool = anytrade::db::connect(database_url.parse().expect("url"), 8)
         .await

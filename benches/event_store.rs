@@ -4,7 +4,8 @@
 //! without it.
 //!
 //! Run with `scripts/bench event_store` (it starts PostgreSQL when DATABASE_URL does not
-//! answer). Settings: `BENCH_SECONDS` per phase (default 10).
+//! answer). Settings: `BENCH_SECONDS` per phase (default 10; 1 under `cargo test`, which
+//! runs it without `--bench` as a smoke run).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -193,7 +194,9 @@ async fn fresh_database(url: &str) -> (PgPool, String) {
 #[tokio::main]
 async fn main() {
     let url = std::env::var("DATABASE_URL").expect("DATABASE_URL (use scripts/bench)");
-    let seconds: u64 = env("BENCH_SECONDS", 10);
+    // `cargo test` runs this too (without `--bench`): then a short smoke run.
+    let full = std::env::args().any(|arg| arg == "--bench");
+    let seconds: u64 = env("BENCH_SECONDS", if full { 10 } else { 1 });
     let (pool, database) = fresh_database(&url).await;
     let settings: Vec<(String, String)> = sqlx::query_as(
         "SELECT name, setting FROM pg_settings WHERE name IN
