@@ -8,7 +8,8 @@
 //! through the real `events` table (the trigger computes every hash).
 //!
 //! Run with `scripts/bench audit`. Settings: `BENCH_EVENTS` (default 1,000,000),
-//! `BENCH_AT_SAMPLES` (default 200). Under `cargo test` (no `--bench` argument) the
+//! `BENCH_AT_SAMPLES` (default 200), `BENCH_DATABASE_URL` (a database to keep the log
+//! in between runs instead of a fresh one). Under `cargo test` (no `--bench` argument) the
 //! defaults are a smoke run: 20,000 events, 5 samples.
 
 use std::time::{Duration, Instant};
@@ -297,14 +298,29 @@ async fn main() {
     let full = std::env::args().any(|arg| arg == "--bench");
     let total: usize = env("BENCH_EVENTS", if full { 1_000_000 } else { 20_000 });
     let samples: usize = env("BENCH_AT_SAMPLES", if full { 200 } else { 5 });
-    let (database_url, database) = fresh_database_url(&url).await;
+    // `BENCH_DATABASE_URL` keeps the log between runs: written when that database is
+    // empty, reused (and kept) otherwise.
+    let kept = std::env::var("BENCH_DATABASE_URL").ok();
+    let (database_url, database) = match &kept {
+        Some(kept) => (kept.clone(), String::new()),
+        None => fresh_database_url(&url).await,
+    };
     let pool = anytrade::db::connect(database_url.parse().expect("url"), 8)
         .await
         .expect("connect");
     anytrade::db::migrate(&pool).await.expect("migrate");
 
     let start = Instant::now();
-    let hyperopt = write_log(&pool, total).await;
+    let written: Option<Uuid> = sqlx::query_scalar(
+        "SELECT aggregate_id::uuid FROM events WHERE aggregate_type = 'hyperopt' LIMIT 1",
+    )
+    .fetch_optional(&pool)
+    .await
+    .expect("find the hyperopt");
+    let hyperopt = match written {
+        Some(hyperopt) => hyperopt,
+        None => write_log(&pool, total).await,
+    };
     sqlx::query("VACUUM ANALYZE events")
         .execute(&pool)
         .await
@@ -313,10 +329,13 @@ async fn main() {
         .fetch_one(&pool)
         .await
         .expect("count");
-    println!(
-        "log: {events} events written in {:.1} s (hash trigger included)\n",
-        start.elapsed().as_secs_f64()
-    );
+    match written {
+        Some(_) => println!("log: {events} events, kept from an earlier run\n"),
+        None => println!(
+            "log: {events} events written in {:.1} s (hash trigger included)\n",
+            start.elapsed().as_secs_f64()
+        ),
+    }
 
     let (read, scanned) = scan(&pool).await;
     let scan_rate = read as f64 / scanned.as_secs_f64();
@@ -392,5 +411,7 @@ async fn main() {
         );
     }
     pool.close().await;
-    drop_database(&url, &database).await;
+    if kept.is_none() {
+        drop_database(&url, &database).await;
+    }
 }

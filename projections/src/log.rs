@@ -71,11 +71,14 @@ macro_rules! committed_at {
     };
 }
 
-/// The start of every query that reads [`LoggedEvent`]s.
+/// The start of every query that reads [`LoggedEvent`]s. The transaction id goes out
+/// under another name: an output column named `transaction_id` would be what a later
+/// `ORDER BY transaction_id` sorts by, a computed value no index has, so every read
+/// would sort the rest of the log instead of walking `events_log_order`.
 macro_rules! select_events {
     () => {
         concat!(
-            "SELECT position, transaction_id::text::bigint AS transaction_id, ",
+            "SELECT position, transaction_id::text::bigint AS log_transaction_id, ",
             committed_at!(),
             " AS committed_at, aggregate_type, aggregate_id, sequence, event_type, \
              event_version, payload, metadata FROM events"
@@ -83,7 +86,8 @@ macro_rules! select_events {
     };
 }
 
-const READ_AFTER: &str = concat!(
+/// The read every tailing reader repeats; public so a test can check its plan.
+pub const READ_AFTER: &str = concat!(
     select_events!(),
     "
  WHERE (transaction_id, position) > ($1::text::xid8, $2)
@@ -178,7 +182,7 @@ impl EventLog {
         .await?;
         row.map(|row| {
             Ok(LogPosition {
-                transaction_id: row.try_get("transaction_id")?,
+                transaction_id: row.try_get("log_transaction_id")?,
                 position,
             })
         })
@@ -227,7 +231,7 @@ impl EventLog {
         match row {
             None => Ok(LogPosition::START),
             Some(row) => Ok(LogPosition {
-                transaction_id: row.try_get("transaction_id")?,
+                transaction_id: row.try_get("log_transaction_id")?,
                 position: row.try_get("position")?,
             }),
         }
@@ -394,7 +398,7 @@ pub async fn read_aggregate<'e>(
 fn decode(row: &sqlx::postgres::PgRow) -> Result<LoggedEvent, sqlx::Error> {
     Ok(LoggedEvent {
         position: row.try_get("position")?,
-        transaction_id: row.try_get("transaction_id")?,
+        transaction_id: row.try_get("log_transaction_id")?,
         committed_at: row.try_get("committed_at")?,
         aggregate_type: row.try_get("aggregate_type")?,
         aggregate_id: row.try_get("aggregate_id")?,

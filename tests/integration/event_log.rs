@@ -282,3 +282,34 @@ async fn next_batch_wakes_when_an_event_arrives() {
     let batch = waiting.await.expect("task").expect("read");
     assert_eq!(batch.len(), 1);
 }
+
+/// Each read after a checkpoint walks the `(transaction_id, position)` index from the
+/// checkpoint; a sort in the plan means every read sorts the rest of the log (once
+/// the case: an output column named `transaction_id` was what `ORDER BY` sorted by).
+#[tokio::test]
+async fn reading_after_a_checkpoint_walks_the_index_without_sorting() {
+    let pool = fresh_database().await;
+    let mut conn = pool.acquire().await.expect("connection");
+    // An empty table makes any plan cheap: rule out the others, so only a sort that
+    // the query cannot do without remains.
+    for setting in ["enable_seqscan", "enable_bitmapscan", "enable_sort"] {
+        sqlx::query(&format!("SET {setting} = off"))
+            .execute(&mut *conn)
+            .await
+            .expect("set");
+    }
+    let explain = format!(
+        "EXPLAIN (FORMAT JSON) {}",
+        anytrade_projections::log::READ_AFTER
+    );
+    let plan: serde_json::Value = sqlx::query_scalar(&explain)
+        .bind("0")
+        .bind(0_i64)
+        .bind(100_i64)
+        .fetch_one(&mut *conn)
+        .await
+        .expect("explain");
+    let text = plan.to_string();
+    assert!(text.contains("events_log_order"), "{text}");
+    assert!(!text.contains("\"Sort\""), "{text}");
+}
