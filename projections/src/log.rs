@@ -182,7 +182,7 @@ impl EventLog {
         .await?;
         row.map(|row| {
             Ok(LogPosition {
-                transaction_id: row.try_get("log_transaction_id")?,
+                transaction_id: row.try_get("transaction_id")?,
                 position,
             })
         })
@@ -231,7 +231,7 @@ impl EventLog {
         match row {
             None => Ok(LogPosition::START),
             Some(row) => Ok(LogPosition {
-                transaction_id: row.try_get("log_transaction_id")?,
+                transaction_id: row.try_get("transaction_id")?,
                 position: row.try_get("position")?,
             }),
         }
