@@ -33,4 +33,18 @@ pub trait Projector: Send + Sync + 'static {
     /// Applies one event of its aggregate inside the batch transaction; events it does
     /// not care about are ignored. Applying the same event twice leaves the same rows.
     async fn apply(&self, tx: &mut PgConnection, event: TypedEvent) -> Result<(), ProjectionError>;
+
+    /// Applies a batch of its aggregate's events, in log order, leaving the rows that
+    /// applying them one by one would. A projector whose log is long overrides it with
+    /// set-based statements: one statement per event is what bounds a rebuild.
+    async fn apply_all(
+        &self,
+        tx: &mut PgConnection,
+        events: Vec<TypedEvent>,
+    ) -> Result<(), ProjectionError> {
+        for event in events {
+            self.apply(tx, event).await?;
+        }
+        Ok(())
+    }
 }

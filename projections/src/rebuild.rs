@@ -30,8 +30,8 @@ pub struct Scratch {
 
 impl Scratch {
     /// Creates `schema` (dropping a leftover of a crashed run) with a copy of every
-    /// table of `projectors`: columns, defaults, checks, indexes and the foreign keys
-    /// between those tables.
+    /// table of `projectors`: columns, defaults, checks, unique keys and the foreign
+    /// keys between those tables.
     pub async fn create(
         pool: &PgPool,
         schema: &str,
@@ -55,21 +55,28 @@ impl Scratch {
             .flat_map(|p| p.tables())
             .copied()
             .collect();
+        // Unlogged: the copies are thrown away after the swap, and a crash loses
+        // nothing that a new rebuild would not redo, so writing them to the WAL would
+        // only cost time. Without the indexes that serve only queries: every write of
+        // the projectors goes by a unique key, and the swap reads the copies whole.
         for table in &tables {
             sqlx::query(&format!(
-                "CREATE TABLE {}.{table} (LIKE public.{table} INCLUDING ALL)",
+                "CREATE UNLOGGED TABLE {}.{table}
+                   (LIKE public.{table} INCLUDING ALL EXCLUDING INDEXES)",
                 scratch.quoted()
             ))
             .execute(&mut *tx)
             .await?;
         }
-        // Foreign keys are not copied by LIKE; the projectors rely on their cascades.
+        // Keys are not copied without the indexes; upserts need the unique ones, and
+        // the projectors rely on the cascades of the foreign keys between the tables.
         let keys: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
                FROM pg_constraint c
-              WHERE c.contype = 'f'
-                AND c.conrelid::regclass::text = ANY($1)
-                AND c.confrelid::regclass::text = ANY($1)",
+              WHERE c.conrelid::regclass::text = ANY($1)
+                AND (c.contype IN ('p', 'u')
+                     OR (c.contype = 'f' AND c.confrelid::regclass::text = ANY($1)))
+              ORDER BY c.contype = 'f'",
         )
         .bind(&tables)
         .fetch_all(&mut *tx)
@@ -116,9 +123,9 @@ impl Scratch {
     ) -> Result<(), ProjectionError> {
         self.enter(tx).await?;
         for projector in projectors {
-            for event in decoded(batch, projector.aggregate())? {
-                projector.apply(tx, event).await?;
-            }
+            projector
+                .apply_all(tx, decoded(batch, projector.aggregate())?)
+                .await?;
         }
         Ok(())
     }
@@ -139,14 +146,21 @@ impl Scratch {
             ..LogFilter::default()
         };
         let mut read = 0;
-        loop {
-            let batch = log::read_matching(pool, at, head, &filter, BATCH).await?;
-            let Some(last) = batch.last() else { break };
-            let mut tx = pool.begin().await?;
-            self.apply(&mut tx, projectors, &batch).await?;
-            tx.commit().await?;
+        let mut batch = log::read_matching(pool, at, head, &filter, BATCH).await?;
+        while let Some(last) = batch.last() {
             at = last.log_position();
+            // The next batch is read while this one is applied, on another connection.
+            let apply = async {
+                let mut tx = pool.begin().await?;
+                self.apply(&mut tx, projectors, &batch).await?;
+                tx.commit().await?;
+                Ok::<_, ProjectionError>(())
+            };
+            let (applied, next) =
+                tokio::join!(apply, log::read_matching(pool, at, head, &filter, BATCH));
+            applied?;
             read += batch.len() as u64;
+            batch = next?;
         }
         Ok((at.max(head), read))
     }

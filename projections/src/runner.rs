@@ -120,9 +120,9 @@ async fn apply_batch(
     let Some(last) = batch.last() else {
         return Ok(at);
     };
-    for event in decoded(batch, projector.aggregate())? {
-        projector.apply(&mut tx, event).await?;
-    }
+    projector
+        .apply_all(&mut tx, decoded(batch, projector.aggregate())?)
+        .await?;
     EventLog::save_checkpoint(&mut tx, projector.name(), last.log_position()).await?;
     tx.commit().await?;
     Ok(last.log_position())

@@ -165,6 +165,17 @@ impl Projector for HyperoptsProjector {
         &["hyperopts"]
     }
 
+    async fn apply_all(
+        &self,
+        tx: &mut PgConnection,
+        events: Vec<TypedEvent>,
+    ) -> Result<(), ProjectionError> {
+        for event in latest_progress(events) {
+            self.apply(tx, event).await?;
+        }
+        Ok(())
+    }
+
     async fn apply(&self, tx: &mut PgConnection, event: TypedEvent) -> Result<(), ProjectionError> {
         let Event::Hyperopt(change) = event.event else {
             return Ok(());
@@ -213,5 +224,91 @@ impl Projector for HyperoptsProjector {
         };
         apply_step(tx, JobKind::Hyperopt, id, step, at).await?;
         Ok(())
+    }
+}
+
+/// `events` with each run of consecutive progress reports of one hyperopt reduced to
+/// its last report, carrying the last epoch any of them named: what applying the whole
+/// run would leave. A long hyperopt reports thousands of times.
+fn latest_progress(events: Vec<TypedEvent>) -> Vec<TypedEvent> {
+    let reported_epoch = |event: &TypedEvent| match &event.event {
+        Event::Hyperopt(HyperoptEvent::HyperoptProgressReported { epoch, .. }) => Some(*epoch),
+        _ => None,
+    };
+    let mut kept: Vec<TypedEvent> = Vec::with_capacity(events.len());
+    for mut event in events {
+        let earlier = kept
+            .last()
+            .filter(|last| last.aggregate_id == event.aggregate_id)
+            .and_then(reported_epoch);
+        if let (
+            Some(earlier),
+            Event::Hyperopt(HyperoptEvent::HyperoptProgressReported { epoch, .. }),
+        ) = (earlier, &mut event.event)
+        {
+            *epoch = epoch.or(earlier);
+            kept.pop();
+        }
+        kept.push(event);
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use anytrade_aggregates::values::Progress;
+    use chrono::Utc;
+
+    use super::*;
+    use crate::LogPosition;
+
+    fn event(hyperopt: Uuid, position: i64, event: HyperoptEvent) -> TypedEvent {
+        TypedEvent {
+            position,
+            log_position: LogPosition {
+                transaction_id: 1,
+                position,
+            },
+            committed_at: Utc::now(),
+            aggregate_id: hyperopt,
+            sequence: position,
+            metadata: Default::default(),
+            event: Event::Hyperopt(event),
+        }
+    }
+
+    fn report(hyperopt: Uuid, position: i64, progress: f64, epoch: Option<u32>) -> TypedEvent {
+        let progress = Progress::parse(progress).expect("progress");
+        event(
+            hyperopt,
+            position,
+            HyperoptEvent::HyperoptProgressReported { progress, epoch },
+        )
+    }
+
+    #[test]
+    fn a_run_of_reports_leaves_its_last_with_the_last_epoch_named() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let events = vec![
+            report(a, 1, 10.0, Some(1)),
+            report(a, 2, 20.0, Some(2)),
+            report(a, 3, 30.0, None),
+            report(b, 4, 5.0, Some(1)),
+            report(a, 5, 40.0, Some(4)),
+            event(a, 6, HyperoptEvent::HyperoptCancelled),
+            report(a, 7, 50.0, None),
+        ];
+        let kept = latest_progress(events.clone());
+        let expected = vec![
+            report(a, 3, 30.0, Some(2)),
+            events[3].clone(),
+            events[4].clone(),
+            events[5].clone(),
+            events[6].clone(),
+        ];
+        let strip = |events: Vec<TypedEvent>| -> Vec<(i64, Event)> {
+            events.into_iter().map(|e| (e.position, e.event)).collect()
+        };
+        assert_eq!(strip(kept), strip(expected));
     }
 }
