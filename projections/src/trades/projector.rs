@@ -63,10 +63,8 @@ impl Changes {
         for event in events {
             let (id, at) = (event.aggregate_id, event.committed_at);
             match event.event {
-                Event::Trade(TradeEvent::TradeOpened { opening }) => {
-                    if opened.insert(id) {
-                        changes.openings.push((id, at, opening));
-                    }
+                Event::Trade(TradeEvent::TradeOpened { opening }) if opened.insert(id) => {
+                    changes.openings.push((id, at, opening));
                 }
                 Event::Trade(TradeEvent::TradeClosed { closing, .. }) => match closed.get(&id) {
                     Some(&index) => changes.closings[index] = (id, at, closing),
