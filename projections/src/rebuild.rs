@@ -16,6 +16,7 @@ use sqlx::{PgConnection, PgPool};
 use crate::log::{self, EventLog, LogFilter, LogPosition, LoggedEvent};
 use crate::projector::{ProjectionError, Projector};
 use crate::runner::{decoded, lock};
+use crate::typed::{AggregateKind, TypedEvent};
 
 /// Events per replay transaction: large enough to amortize a commit, small enough to
 /// release the log's horizon often.
@@ -121,11 +122,21 @@ impl Scratch {
         projectors: &[&dyn Projector],
         batch: &[LoggedEvent],
     ) -> Result<(), ProjectionError> {
+        let kinds: Vec<AggregateKind> = projectors.iter().map(|p| p.aggregate()).collect();
+        self.apply_decoded(tx, projectors, decode_for(&kinds, batch)?)
+            .await
+    }
+
+    /// Applies each projector's share of a batch, decoded, inside `tx`.
+    async fn apply_decoded(
+        &self,
+        tx: &mut PgConnection,
+        projectors: &[&dyn Projector],
+        shares: Vec<Vec<TypedEvent>>,
+    ) -> Result<(), ProjectionError> {
         self.enter(tx).await?;
-        for projector in projectors {
-            projector
-                .apply_all(tx, decoded(batch, projector.aggregate())?)
-                .await?;
+        for (projector, events) in projectors.iter().zip(shares) {
+            projector.apply_all(tx, events).await?;
         }
         Ok(())
     }
@@ -137,7 +148,7 @@ impl Scratch {
         &self,
         pool: &PgPool,
         projectors: &[&dyn Projector],
-        mut at: LogPosition,
+        at: LogPosition,
         until: Option<DateTime<Utc>>,
     ) -> Result<(LogPosition, u64), ProjectionError> {
         let head = EventLog::new(pool.clone()).head().await?;
@@ -145,22 +156,28 @@ impl Scratch {
             until,
             ..LogFilter::default()
         };
-        let mut read = 0;
-        let mut batch = log::read_matching(pool, at, head, &filter, BATCH).await?;
-        while let Some(last) = batch.last() {
-            at = last.log_position();
-            // The next batch is read while this one is applied, on another connection.
-            let apply = async {
-                let mut tx = pool.begin().await?;
-                self.apply(&mut tx, projectors, &batch).await?;
-                tx.commit().await?;
-                Ok::<_, ProjectionError>(())
-            };
-            let (applied, next) =
-                tokio::join!(apply, log::read_matching(pool, at, head, &filter, BATCH));
-            applied?;
-            read += batch.len() as u64;
-            batch = next?;
+        // Reading and decoding run ahead on a task of their own (another thread,
+        // another connection), so that the database applies one batch while the next
+        // is read.
+        let (sender, mut batches) = tokio::sync::mpsc::channel(2);
+        let kinds: Vec<AggregateKind> = projectors.iter().map(|p| p.aggregate()).collect();
+        let reader = tokio::spawn(read_ahead(pool.clone(), at, head, filter, kinds, sender));
+        let (mut at, mut read) = (at, 0);
+        while let Some(batch) = batches.recv().await {
+            let batch = batch?;
+            let mut tx = pool.begin().await?;
+            self.apply_decoded(&mut tx, projectors, batch.shares)
+                .await?;
+            tx.commit().await?;
+            at = batch.last;
+            read += batch.events;
+        }
+        // The channel closed: the reader ended. If it panicked, the replay is short of
+        // the head, so the panic goes on rather than a read model left incomplete.
+        if let Err(e) = reader.await
+            && e.is_panic()
+        {
+            std::panic::resume_unwind(e.into_panic());
         }
         Ok((at.max(head), read))
     }
@@ -230,23 +247,117 @@ async fn rebuild_locked(
         .execute(&mut *tx)
         .await?;
     for projector in projectors {
-        // Children before parents to empty; parents before children to fill.
-        for table in projector.tables() {
-            sqlx::query(&format!("DELETE FROM public.{table}"))
-                .execute(&mut *tx)
-                .await?;
-        }
-        for table in projector.tables().iter().rev() {
-            sqlx::query(&format!(
-                "INSERT INTO public.{table} OVERRIDING SYSTEM VALUE SELECT * FROM {}.{table}",
-                scratch.quoted()
-            ))
-            .execute(&mut *tx)
-            .await?;
-        }
+        swap(&mut tx, &scratch, projector.tables()).await?;
         EventLog::save_checkpoint(&mut tx, projector.name(), at).await?;
     }
     tx.commit().await?;
     scratch.drop(pool).await?;
     Ok(read)
+}
+
+/// Makes the live `tables` hold what their copies hold, writing only the rows that
+/// differ: a rebuild mostly confirms what the live tables say, and rewriting every row
+/// (and its index entries) would cost more than the replay and bloat the tables.
+async fn swap(
+    tx: &mut PgConnection,
+    scratch: &Scratch,
+    tables: &[&str],
+) -> Result<(), sqlx::Error> {
+    let copy = scratch.quoted();
+    // Children before parents to remove; parents before children to add. A changed
+    // parent removed here may take unchanged children with it (a cascade): they are
+    // then missing from the live table, so they are added back below.
+    for table in tables {
+        let same_key = same_key(tx, table).await?;
+        sqlx::query(&format!(
+            "DELETE FROM public.{table} live WHERE NOT EXISTS
+               (SELECT 1 FROM {copy}.{table} fresh
+                 WHERE {same_key} AND fresh IS NOT DISTINCT FROM live)"
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    for table in tables.iter().rev() {
+        let same_key = same_key(tx, table).await?;
+        sqlx::query(&format!(
+            "INSERT INTO public.{table} OVERRIDING SYSTEM VALUE
+             SELECT * FROM {copy}.{table} fresh WHERE NOT EXISTS
+               (SELECT 1 FROM public.{table} live WHERE {same_key})"
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// SQL that holds when rows `live` and `fresh` of `table` have the same primary key
+/// (every read model has one); the whole row when it has none.
+async fn same_key(tx: &mut PgConnection, table: &str) -> Result<String, sqlx::Error> {
+    let columns: Vec<String> = sqlx::query_scalar(
+        "SELECT quote_ident(a.attname)
+           FROM pg_constraint c
+           CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)
+           JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+          WHERE c.conrelid = to_regclass('public.' || quote_ident($1)) AND c.contype = 'p'
+          ORDER BY k.n",
+    )
+    .bind(table)
+    .fetch_all(&mut *tx)
+    .await?;
+    if columns.is_empty() {
+        return Ok("fresh IS NOT DISTINCT FROM live".to_owned());
+    }
+    Ok(columns
+        .iter()
+        .map(|c| format!("fresh.{c} = live.{c}"))
+        .collect::<Vec<_>>()
+        .join(" AND "))
+}
+
+/// One batch of the log, decoded for each projector of a replay.
+struct Decoded {
+    last: LogPosition,
+    events: u64,
+    /// Per projector, in the replay's order: the events of its aggregate.
+    shares: Vec<Vec<TypedEvent>>,
+}
+
+/// The events of `batch` that each of `kinds` reads, decoded.
+fn decode_for(
+    kinds: &[AggregateKind],
+    batch: &[LoggedEvent],
+) -> Result<Vec<Vec<TypedEvent>>, ProjectionError> {
+    kinds.iter().map(|kind| decoded(batch, *kind)).collect()
+}
+
+/// Reads the log after `at` up to `head` in batches and sends each, decoded, until the
+/// end (then the channel closes), the first error (sent), or the receiver is gone.
+async fn read_ahead(
+    pool: PgPool,
+    mut at: LogPosition,
+    head: LogPosition,
+    filter: LogFilter,
+    kinds: Vec<AggregateKind>,
+    sender: tokio::sync::mpsc::Sender<Result<Decoded, ProjectionError>>,
+) {
+    loop {
+        let batch = match log::read_matching(&pool, at, head, &filter, BATCH).await {
+            Ok(batch) => batch,
+            Err(e) => {
+                let _ = sender.send(Err(e.into())).await;
+                return;
+            }
+        };
+        let Some(last) = batch.last() else { return };
+        at = last.log_position();
+        let decoded = decode_for(&kinds, &batch).map(|shares| Decoded {
+            last: at,
+            events: batch.len() as u64,
+            shares,
+        });
+        let failed = decoded.is_err();
+        if sender.send(decoded).await.is_err() || failed {
+            return;
+        }
+    }
 }

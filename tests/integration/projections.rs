@@ -457,6 +457,20 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
 
     let before = dump(pool).await;
     fleet.stop.send_replace(true);
+    // A rebuild repairs a read model gone wrong: a changed row, a changed parent whose
+    // children cascade away, a missing row and a stray one.
+    for tamper in [
+        "UPDATE trades SET exit_reason = 'tampered'",
+        "UPDATE strategies SET name = name || '-tampered'",
+        "DELETE FROM exchange_secrets WHERE name = 'api_key'",
+        "INSERT INTO trades SELECT (jsonb_populate_record(NULL::trades, to_jsonb(t)
+             || jsonb_build_object('id', gen_random_uuid(), 'freqtrade_trade_id', 999))).*
+           FROM trades t",
+    ] {
+        let changed = sqlx::query(tamper).execute(pool).await.expect(tamper);
+        assert!(changed.rows_affected() > 0, "{tamper} changed nothing");
+    }
+    assert_ne!(dump(pool).await, before);
     for projector in anytrade_projections::all() {
         anytrade_projections::rebuild::rebuild(pool, &[projector.as_ref()])
             .await
