@@ -77,11 +77,30 @@ macro_rules! committed_at {
 /// would sort the rest of the log instead of walking `events_log_order`.
 macro_rules! select_events {
     () => {
+        select_events!("metadata")
+    };
+    ($metadata:literal) => {
         concat!(
             "SELECT position, transaction_id::text::bigint AS log_transaction_id, ",
             committed_at!(),
             " AS committed_at, aggregate_type, aggregate_id, sequence, event_type, \
-             event_version, payload, metadata FROM events"
+             event_version, payload, ",
+            $metadata,
+            " AS metadata FROM events"
+        )
+    };
+}
+
+/// The events of one aggregate, in sequence order, up to a sequence and a commit time.
+macro_rules! aggregate_events {
+    ($metadata:literal) => {
+        concat!(
+            select_events!($metadata),
+            " WHERE aggregate_type = $1 AND aggregate_id = $2 \
+                AND ($3::bigint IS NULL OR sequence <= $3) \
+                AND ($4::timestamptz IS NULL OR ",
+            committed_at!(),
+            " <= $4) ORDER BY sequence"
         )
     };
 }
@@ -378,20 +397,39 @@ pub async fn read_aggregate<'e>(
     up_to_sequence: Option<i64>,
     committed_by: Option<DateTime<Utc>>,
 ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
-    let rows = sqlx::query(concat!(
-        select_events!(),
-        " WHERE aggregate_type = $1 AND aggregate_id = $2 \
-            AND ($3::bigint IS NULL OR sequence <= $3) \
-            AND ($4::timestamptz IS NULL OR ",
-        committed_at!(),
-        " <= $4) ORDER BY sequence"
-    ))
-    .bind(kind.as_str())
-    .bind(id.to_string())
-    .bind(up_to_sequence)
-    .bind(committed_by)
-    .fetch_all(executor)
-    .await?;
+    let query = aggregate_events!("metadata");
+    read_one_aggregate(executor, query, kind, id, up_to_sequence, committed_by).await
+}
+
+/// [`read_aggregate`] with each event's metadata left out (read as `{}`): folding an
+/// aggregate's state needs only the payloads, and the metadata is most of a long
+/// aggregate's bytes.
+pub async fn read_aggregate_payloads<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    kind: AggregateKind,
+    id: Uuid,
+    up_to_sequence: Option<i64>,
+    committed_by: Option<DateTime<Utc>>,
+) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+    let query = aggregate_events!("'{}'::jsonb");
+    read_one_aggregate(executor, query, kind, id, up_to_sequence, committed_by).await
+}
+
+async fn read_one_aggregate<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    query: &'static str,
+    kind: AggregateKind,
+    id: Uuid,
+    up_to_sequence: Option<i64>,
+    committed_by: Option<DateTime<Utc>>,
+) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+    let rows = sqlx::query(query)
+        .bind(kind.as_str())
+        .bind(id.to_string())
+        .bind(up_to_sequence)
+        .bind(committed_by)
+        .fetch_all(executor)
+        .await?;
     rows.iter().map(decode).collect()
 }
 

@@ -2,7 +2,7 @@
 //! it changed; the state at a version or a time; the difference between two versions.
 //! Everything shown has sealed secrets reduced to their key id.
 
-use anytrade_projections::log::read_aggregate;
+use anytrade_projections::log::{read_aggregate, read_aggregate_payloads};
 use anytrade_projections::{AggregateKind, DecodeError, LoggedEvent};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -159,7 +159,7 @@ pub async fn at(
         Point::Version(n) => (Some(check_version(n)?), None),
         Point::Time(t) => (None, Some(t)),
     };
-    let events = read_aggregate(pool, aggregate.kind, aggregate.id, upto, by).await?;
+    let events = read_aggregate_payloads(pool, aggregate.kind, aggregate.id, upto, by).await?;
     let (replay, last) = fold(aggregate, events)?;
     match (last, point) {
         (Some(last), Point::Version(n)) if last.sequence < n => Err(AuditError::VersionPastEnd {
@@ -183,7 +183,8 @@ pub async fn between(
     check_version(from)?;
     check_version(to)?;
     let last = from.max(to);
-    let events = read_aggregate(pool, aggregate.kind, aggregate.id, Some(last), None).await?;
+    let events =
+        read_aggregate_payloads(pool, aggregate.kind, aggregate.id, Some(last), None).await?;
     let count = events.last().map_or(0, |e| e.sequence);
     if count == 0 {
         return Err(AuditError::NotFound(aggregate));
