@@ -18,7 +18,10 @@ pub enum ProjectionError {
     Serialize(&'static str, String),
 }
 
-/// A read model built from the event log.
+/// A read model built from the event log. Its rows follow from the events of its own
+/// aggregates alone, each aggregate's rows from that aggregate's events (no reads of
+/// other rows to decide what to write): a rebuild applies different aggregates' events
+/// on different connections at once.
 #[async_trait]
 pub trait Projector: Send + Sync + 'static {
     /// Unique among projectors; names the checkpoint.
