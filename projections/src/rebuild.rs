@@ -332,7 +332,7 @@ const PARTS: usize = 2;
 
 /// `shares` (per projector) split by aggregate into [`PARTS`] parts.
 fn split(shares: Vec<Vec<TypedEvent>>) -> Vec<Vec<Vec<TypedEvent>>> {
-    let mut parts = vec![Vec::with_capacity(shares.len()); PARTS];
+    let mut parts: Vec<Vec<Vec<TypedEvent>>> = vec![Vec::new(); PARTS];
     for share in shares {
         let mut split = vec![Vec::new(); PARTS];
         for event in share {
