@@ -141,8 +141,9 @@ impl Scratch {
         Ok(())
     }
 
-    /// Replays the log after `at` into the copies, one short transaction per batch,
-    /// up to the head as it is now; only events committed before `until`, when given.
+    /// Replays the log after `at` into the copies, a batch at a time in short
+    /// transactions (one per part of the batch), up to the head as it is now; only
+    /// events committed before `until`, when given.
     /// Returns where it stopped and how many events it read.
     pub async fn replay(
         &self,
