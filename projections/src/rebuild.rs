@@ -18,8 +18,8 @@ use crate::projector::{ProjectionError, Projector};
 use crate::runner::{decoded, lock};
 use crate::typed::{AggregateKind, TypedEvent};
 
-/// Events per replay transaction: large enough to amortize a commit, small enough to
-/// release the log's horizon often.
+/// Events per replayed batch (applied in [`PARTS`] transactions): large enough to
+/// amortize a commit, small enough to release the log's horizon often.
 const BATCH: i64 = 5_000;
 
 /// A scratch schema holding empty copies of some projectors' tables. Statements run
@@ -268,11 +268,14 @@ async fn swap(
     tables: &[&str],
 ) -> Result<(), sqlx::Error> {
     let copy = scratch.quoted();
+    let mut keyed = Vec::with_capacity(tables.len());
+    for table in tables {
+        keyed.push((table, same_key(tx, table).await?));
+    }
     // Children before parents to remove; parents before children to add. A changed
     // parent removed here may take unchanged children with it (a cascade): they are
     // then missing from the live table, so they are added back below.
-    for table in tables {
-        let same_key = same_key(tx, table).await?;
+    for (table, same_key) in &keyed {
         sqlx::query(&format!(
             "DELETE FROM public.{table} live WHERE NOT EXISTS
                (SELECT 1 FROM {copy}.{table} fresh
@@ -281,8 +284,7 @@ async fn swap(
         .execute(&mut *tx)
         .await?;
     }
-    for table in tables.iter().rev() {
-        let same_key = same_key(tx, table).await?;
+    for (table, same_key) in keyed.iter().rev() {
         sqlx::query(&format!(
             "INSERT INTO public.{table} OVERRIDING SYSTEM VALUE
              SELECT * FROM {copy}.{table} fresh WHERE NOT EXISTS

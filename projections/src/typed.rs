@@ -137,6 +137,25 @@ pub struct TypedEvent {
     pub event: Event,
 }
 
+#[cfg(test)]
+impl TypedEvent {
+    /// `event` of `aggregate_id` at `position` (also its sequence), for projector tests.
+    pub(crate) fn at(aggregate_id: Uuid, position: i64, event: Event) -> Self {
+        Self {
+            position,
+            log_position: LogPosition {
+                transaction_id: 1,
+                position,
+            },
+            committed_at: Utc::now(),
+            aggregate_id,
+            sequence: position,
+            metadata: EventMetadata::default(),
+            event,
+        }
+    }
+}
+
 /// Why a logged event is not one of the domain's.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DecodeError {

@@ -457,6 +457,15 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
 
     let before = dump(pool).await;
     fleet.stop.send_replace(true);
+    // The transaction that last wrote each row the tampering leaves alone: a rebuild
+    // that only confirms a row does not write it again.
+    let untouched = "SELECT id::text, xmin::text FROM bots
+                     UNION ALL SELECT id::text, xmin::text FROM backtests ORDER BY 1";
+    let writers: Vec<(String, String)> = sqlx::query_as(untouched)
+        .fetch_all(pool)
+        .await
+        .expect("row versions");
+    assert!(!writers.is_empty());
     // A rebuild repairs a read model gone wrong: a changed row, a changed parent whose
     // children cascade away, a missing row and a stray one.
     for tamper in [
@@ -480,6 +489,14 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
         dump(pool).await,
         before,
         "a rebuild from position 0 changed the rows"
+    );
+    let rewritten: Vec<(String, String)> = sqlx::query_as(untouched)
+        .fetch_all(pool)
+        .await
+        .expect("row versions");
+    assert_eq!(
+        rewritten, writers,
+        "a rebuild rewrote rows it only confirmed"
     );
 }
 

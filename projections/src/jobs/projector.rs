@@ -257,24 +257,11 @@ fn latest_progress(events: Vec<TypedEvent>) -> Vec<TypedEvent> {
 #[cfg(test)]
 mod tests {
     use anytrade_aggregates::values::Progress;
-    use chrono::Utc;
 
     use super::*;
-    use crate::LogPosition;
 
     fn event(hyperopt: Uuid, position: i64, event: HyperoptEvent) -> TypedEvent {
-        TypedEvent {
-            position,
-            log_position: LogPosition {
-                transaction_id: 1,
-                position,
-            },
-            committed_at: Utc::now(),
-            aggregate_id: hyperopt,
-            sequence: position,
-            metadata: Default::default(),
-            event: Event::Hyperopt(event),
-        }
+        TypedEvent::at(hyperopt, position, Event::Hyperopt(event))
     }
 
     fn report(hyperopt: Uuid, position: i64, progress: f64, epoch: Option<u32>) -> TypedEvent {

@@ -45,14 +45,21 @@ impl Projector for TradesProjector {
     }
 }
 
+/// One trade's change in a batch, and when it committed.
+struct Change<T> {
+    id: Uuid,
+    at: DateTime<Utc>,
+    change: T,
+}
+
 /// A batch reduced to what one-by-one application would leave: a trade's first
 /// opening (a repeated one changes nothing) and its last closing (each overwrites the
 /// one before). Openings go in before closings, which holds the log's order for every
 /// trade: a trade's closing always follows its opening.
 #[derive(Default)]
 struct Changes {
-    openings: Vec<(Uuid, DateTime<Utc>, TradeOpening)>,
-    closings: Vec<(Uuid, DateTime<Utc>, TradeClosing)>,
+    openings: Vec<Change<TradeOpening>>,
+    closings: Vec<Change<TradeClosing>>,
 }
 
 impl Changes {
@@ -64,15 +71,26 @@ impl Changes {
             let (id, at) = (event.aggregate_id, event.committed_at);
             match event.event {
                 Event::Trade(TradeEvent::TradeOpened { opening }) if opened.insert(id) => {
-                    changes.openings.push((id, at, opening));
+                    changes.openings.push(Change {
+                        id,
+                        at,
+                        change: opening,
+                    });
                 }
-                Event::Trade(TradeEvent::TradeClosed { closing, .. }) => match closed.get(&id) {
-                    Some(&index) => changes.closings[index] = (id, at, closing),
-                    None => {
-                        closed.insert(id, changes.closings.len());
-                        changes.closings.push((id, at, closing));
+                Event::Trade(TradeEvent::TradeClosed { closing, .. }) => {
+                    let change = Change {
+                        id,
+                        at,
+                        change: closing,
+                    };
+                    match closed.get(&id) {
+                        Some(&index) => changes.closings[index] = change,
+                        None => {
+                            closed.insert(id, changes.closings.len());
+                            changes.closings.push(change);
+                        }
                     }
-                },
+                }
                 _ => {}
             }
         }
@@ -80,16 +98,18 @@ impl Changes {
     }
 }
 
+/// One field of every row, bound as an array that `unnest` turns back into rows.
+fn column<'a, R, T>(rows: &'a [R], field: impl Fn(&'a R) -> T) -> Vec<T> {
+    rows.iter().map(field).collect()
+}
+
 async fn insert_openings(
     tx: &mut PgConnection,
-    openings: &[(Uuid, DateTime<Utc>, TradeOpening)],
+    openings: &[Change<TradeOpening>],
 ) -> Result<(), ProjectionError> {
     if openings.is_empty() {
         return Ok(());
     }
-    let column = |f: fn(&(Uuid, DateTime<Utc>, TradeOpening)) -> f64| -> Vec<f64> {
-        openings.iter().map(f).collect()
-    };
     sqlx::query(
         "INSERT INTO trades (id, bot_id, freqtrade_trade_id, pair, is_open, open_date,
                              open_rate, amount, stake_amount, strategy_name,
@@ -103,47 +123,17 @@ async fn insert_openings(
                   stake_amount, strategy_name, timeframe_minutes, at)
          ON CONFLICT (id) DO NOTHING",
     )
-    .bind(openings.iter().map(|(id, ..)| *id).collect::<Vec<_>>())
-    .bind(
-        openings
-            .iter()
-            .map(|(_, _, o)| o.bot_id.uuid())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        openings
-            .iter()
-            .map(|(_, _, o)| o.trade_id)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        openings
-            .iter()
-            .map(|(_, _, o)| o.pair.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        openings
-            .iter()
-            .map(|(_, _, o)| o.open_date)
-            .collect::<Vec<_>>(),
-    )
-    .bind(column(|(_, _, o)| o.open_rate))
-    .bind(column(|(_, _, o)| o.amount))
-    .bind(column(|(_, _, o)| o.stake_amount))
-    .bind(
-        openings
-            .iter()
-            .map(|(_, _, o)| o.strategy_name.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        openings
-            .iter()
-            .map(|(_, _, o)| o.timeframe_minutes as i32)
-            .collect::<Vec<_>>(),
-    )
-    .bind(openings.iter().map(|(_, at, _)| *at).collect::<Vec<_>>())
+    .bind(column(openings, |o| o.id))
+    .bind(column(openings, |o| o.change.bot_id.uuid()))
+    .bind(column(openings, |o| o.change.trade_id))
+    .bind(column(openings, |o| o.change.pair.as_str()))
+    .bind(column(openings, |o| o.change.open_date))
+    .bind(column(openings, |o| o.change.open_rate))
+    .bind(column(openings, |o| o.change.amount))
+    .bind(column(openings, |o| o.change.stake_amount))
+    .bind(column(openings, |o| o.change.strategy_name.as_str()))
+    .bind(column(openings, |o| o.change.timeframe_minutes as i32))
+    .bind(column(openings, |o| o.at))
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -151,14 +141,11 @@ async fn insert_openings(
 
 async fn update_closings(
     tx: &mut PgConnection,
-    closings: &[(Uuid, DateTime<Utc>, TradeClosing)],
+    closings: &[Change<TradeClosing>],
 ) -> Result<(), ProjectionError> {
     if closings.is_empty() {
         return Ok(());
     }
-    let column = |f: fn(&(Uuid, DateTime<Utc>, TradeClosing)) -> f64| -> Vec<f64> {
-        closings.iter().map(f).collect()
-    };
     sqlx::query(
         "UPDATE trades SET is_open = FALSE, close_date = c.close_date,
                 close_rate = c.close_rate, profit_abs = c.profit_abs,
@@ -169,23 +156,13 @@ async fn update_closings(
              AS c(id, close_date, close_rate, profit_abs, profit_ratio, exit_reason, at)
           WHERE trades.id = c.id",
     )
-    .bind(closings.iter().map(|(id, ..)| *id).collect::<Vec<_>>())
-    .bind(
-        closings
-            .iter()
-            .map(|(_, _, c)| c.close_date)
-            .collect::<Vec<_>>(),
-    )
-    .bind(column(|(_, _, c)| c.close_rate))
-    .bind(column(|(_, _, c)| c.profit_abs))
-    .bind(column(|(_, _, c)| c.profit_ratio))
-    .bind(
-        closings
-            .iter()
-            .map(|(_, _, c)| c.exit_reason.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(closings.iter().map(|(_, at, _)| *at).collect::<Vec<_>>())
+    .bind(column(closings, |c| c.id))
+    .bind(column(closings, |c| c.change.close_date))
+    .bind(column(closings, |c| c.change.close_rate))
+    .bind(column(closings, |c| c.change.profit_abs))
+    .bind(column(closings, |c| c.change.profit_ratio))
+    .bind(column(closings, |c| c.change.exit_reason.as_str()))
+    .bind(column(closings, |c| c.at))
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -196,21 +173,9 @@ mod tests {
     use anytrade_aggregates::values::BotId;
 
     use super::*;
-    use crate::LogPosition;
 
     fn event(trade: Uuid, position: i64, event: TradeEvent) -> TypedEvent {
-        TypedEvent {
-            position,
-            log_position: LogPosition {
-                transaction_id: 1,
-                position,
-            },
-            committed_at: Utc::now(),
-            aggregate_id: trade,
-            sequence: position,
-            metadata: Default::default(),
-            event: Event::Trade(event),
-        }
+        TypedEvent::at(trade, position, Event::Trade(event))
     }
 
     fn opened(trade: Uuid, position: i64, pair: &str) -> TypedEvent {
@@ -261,13 +226,13 @@ mod tests {
         let openings: Vec<(Uuid, &str)> = changes
             .openings
             .iter()
-            .map(|(id, _, o)| (*id, o.pair.as_str()))
+            .map(|o| (o.id, o.change.pair.as_str()))
             .collect();
         assert_eq!(openings, [(a, "BTC/USDT"), (b, "ETH/USDT")]);
         let closings: Vec<(Uuid, &str)> = changes
             .closings
             .iter()
-            .map(|(id, _, c)| (*id, c.exit_reason.as_str()))
+            .map(|c| (c.id, c.change.exit_reason.as_str()))
             .collect();
         assert_eq!(closings, [(a, "force_exit")]);
     }
