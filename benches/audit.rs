@@ -20,7 +20,7 @@ use anytrade::audit::chain;
 use anytrade::audit::history::{self, AggregateRef, Point};
 use anytrade_aggregates::trade_aggregate_id;
 use anytrade_aggregates::values::BotId;
-use anytrade_projections::log::{read_after, read_aggregate};
+use anytrade_projections::log::{EventLog, LogFilter, read_aggregate, read_typed};
 use anytrade_projections::{AggregateKind, LogPosition};
 use common::{drop_database, env, fresh_database_url};
 use serde_json::Value;
@@ -271,16 +271,21 @@ async fn write_log(pool: &PgPool, total: usize) -> Uuid {
     hyperopt
 }
 
-/// Reads every event in log order, as the rebuild's reader does: the ceiling.
+/// Reads every event in log order and decodes it, as a rebuild's reader does (the same
+/// read, in batches of the same size) but applying nothing: the ceiling.
 async fn scan(pool: &PgPool) -> (u64, Duration) {
     let start = Instant::now();
+    let head = EventLog::new(pool.clone()).head().await.expect("head");
+    let kinds = AggregateKind::ALL;
     let mut at = LogPosition::START;
     let mut read = 0;
     loop {
-        let batch = read_after(pool, at, 2_000).await.expect("scan");
-        let Some(last) = batch.last() else { break };
-        at = last.log_position();
-        read += batch.len() as u64;
+        let batch = read_typed(pool, at, head, &LogFilter::default(), 5_000, &kinds)
+            .await
+            .expect("scan");
+        let Some(last) = batch.last else { break };
+        at = last;
+        read += batch.read;
     }
     (read, start.elapsed())
 }

@@ -58,24 +58,35 @@ impl Scratch {
             .collect();
         // Unlogged: the copies are thrown away after the swap, and a crash loses
         // nothing that a new rebuild would not redo, so writing them to the WAL would
-        // only cost time. Without the indexes that serve only queries: every write of
-        // the projectors goes by a unique key, and the swap reads the copies whole.
+        // only cost time. Half-filled pages: a replay updates most rows soon after
+        // inserting them (a trade opens, then closes), and a page with room takes the
+        // new version in place, without a new entry in every index (a HOT update).
+        // Without the indexes that serve only queries: every write of the projectors
+        // goes by a primary key, and the swap reads the copies whole.
         for table in &tables {
             sqlx::query(&format!(
                 "CREATE UNLOGGED TABLE {}.{table}
-                   (LIKE public.{table} INCLUDING ALL EXCLUDING INDEXES)",
+                   (LIKE public.{table} INCLUDING ALL EXCLUDING INDEXES)
+                   WITH (fillfactor = 50, autovacuum_enabled = false)",
                 scratch.quoted()
             ))
             .execute(&mut *tx)
             .await?;
         }
-        // Keys are not copied without the indexes; upserts need the unique ones, and
-        // the projectors rely on the cascades of the foreign keys between the tables.
+        // Keys are not copied without the indexes. Upserts and updates need the
+        // primary keys, and the projectors rely on the cascades of the foreign keys
+        // between the tables (and on the unique keys those reference). Other unique keys
+        // are left to the live tables, which check them when the rows arrive: keeping
+        // them here would cost an index entry per row for no lookup.
         let keys: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
                FROM pg_constraint c
               WHERE c.conrelid::regclass::text = ANY($1)
-                AND (c.contype IN ('p', 'u')
+                AND (c.contype = 'p'
+                     OR (c.contype = 'u' AND EXISTS
+                          (SELECT 1 FROM pg_constraint f
+                            WHERE f.contype = 'f' AND f.conindid = c.conindid
+                              AND f.conrelid::regclass::text = ANY($1)))
                      OR (c.contype = 'f' AND c.confrelid::regclass::text = ANY($1)))
               ORDER BY c.contype = 'f'",
         )
@@ -158,31 +169,30 @@ impl Scratch {
             ..LogFilter::default()
         };
         // Reading and decoding run ahead on a task of their own (another thread,
-        // another connection), so that the database applies one batch while the next
-        // is read.
-        let (sender, mut batches) = tokio::sync::mpsc::channel(2);
+        // another connection), and each part of a batch goes to an applier of its own,
+        // so the database applies while the next batch is read, and one part does not
+        // wait for the other: parts hold different aggregates.
+        let (senders, parts): (Vec<_>, Vec<_>) =
+            (0..PARTS).map(|_| tokio::sync::mpsc::channel(2)).unzip();
         let kinds: Vec<AggregateKind> = projectors.iter().map(|p| p.aggregate()).collect();
-        let reader = tokio::spawn(read_ahead(pool.clone(), at, head, filter, kinds, sender));
-        let (mut at, mut read) = (at, 0);
-        while let Some(batch) = batches.recv().await {
-            let batch = batch?;
-            let apply = |shares| async move {
+        let reader = tokio::spawn(read_ahead(pool.clone(), at, head, filter, kinds, senders));
+        let appliers = parts.into_iter().map(|mut part| async move {
+            while let Some(shares) = part.recv().await {
                 let mut tx = pool.begin().await?;
                 self.apply_decoded(&mut tx, projectors, shares).await?;
                 tx.commit().await?;
-                Ok::<_, ProjectionError>(())
-            };
-            futures::future::try_join_all(batch.parts.into_iter().map(apply)).await?;
-            at = batch.last;
-            read += batch.events;
-        }
-        // The channel closed: the reader ended. If it panicked, the replay is short of
-        // the head, so the panic goes on rather than a read model left incomplete.
-        if let Err(e) = reader.await
-            && e.is_panic()
-        {
-            std::panic::resume_unwind(e.into_panic());
-        }
+            }
+            Ok::<_, ProjectionError>(())
+        });
+        // An applier that fails drops its queue, which stops the reader.
+        let applied = futures::future::try_join_all(appliers).await;
+        // Nothing cancels the reader; if it panicked, the panic goes on rather than a
+        // read model left incomplete.
+        let read = reader
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        applied?;
+        let (at, read) = read?;
         Ok((at.max(head), read))
     }
 
@@ -247,7 +257,8 @@ async fn rebuild_locked(
         at = last.log_position();
         read += batch.len() as u64;
     }
-    sqlx::query("SET LOCAL search_path TO public")
+    // The swap joins each live table with its copy: in memory, not in batches on disk.
+    sqlx::raw_sql("SET LOCAL search_path TO public; SET LOCAL work_mem = '256MB'")
         .execute(&mut *tx)
         .await?;
     for projector in projectors {
@@ -285,6 +296,14 @@ async fn swap(
         .await?;
     }
     for (table, same_key) in keyed.iter().rev() {
+        let empty: bool =
+            sqlx::query_scalar(&format!("SELECT NOT EXISTS (SELECT FROM public.{table})"))
+                .fetch_one(&mut *tx)
+                .await?;
+        if empty {
+            fill(tx, &copy, table).await?;
+            continue;
+        }
         sqlx::query(&format!(
             "INSERT INTO public.{table} OVERRIDING SYSTEM VALUE
              SELECT * FROM {copy}.{table} fresh WHERE NOT EXISTS
@@ -292,6 +311,44 @@ async fn swap(
         ))
         .execute(&mut *tx)
         .await?;
+    }
+    Ok(())
+}
+
+/// Fills the empty live `table` with its copy's rows, its indexes dropped before and
+/// built after: building an index sorts the rows once, where inserting them one by one
+/// walks every index for every row, several times slower on a large table (a new read
+/// model, or one whose every row differed). Readers of the table wait until the swap
+/// commits; they had no rows to see meanwhile. Indexes that foreign keys of other
+/// tables rely on stay.
+async fn fill(tx: &mut PgConnection, copy: &str, table: &str) -> Result<(), sqlx::Error> {
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT CASE WHEN c.oid IS NULL THEN format('DROP INDEX %s', i.indexrelid::regclass)
+                     ELSE format('ALTER TABLE %s DROP CONSTRAINT %I',
+                                 i.indrelid::regclass, c.conname) END,
+                CASE WHEN c.oid IS NULL THEN pg_get_indexdef(i.indexrelid)
+                     ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', i.indrelid::regclass,
+                                 c.conname, pg_get_constraintdef(c.oid)) END
+           FROM pg_index i
+           LEFT JOIN pg_constraint c
+             ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+          WHERE i.indrelid = to_regclass('public.' || quote_ident($1))
+            AND NOT EXISTS (SELECT FROM pg_constraint f
+                             WHERE f.contype = 'f' AND f.conindid = i.indexrelid)",
+    )
+    .bind(table)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (drop, _) in &indexes {
+        sqlx::query(drop).execute(&mut *tx).await?;
+    }
+    sqlx::query(&format!(
+        "INSERT INTO public.{table} OVERRIDING SYSTEM VALUE SELECT * FROM {copy}.{table}"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    for (_, create) in &indexes {
+        sqlx::query(create).execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -318,14 +375,6 @@ async fn same_key(tx: &mut PgConnection, table: &str) -> Result<String, sqlx::Er
         .map(|c| format!("fresh.{c} = live.{c}"))
         .collect::<Vec<_>>()
         .join(" AND "))
-}
-
-/// One batch of the log, decoded for each projector of a replay.
-struct Decoded {
-    last: LogPosition,
-    events: u64,
-    /// Per part, per projector in the replay's order: the events of its aggregate.
-    parts: Vec<Vec<Vec<TypedEvent>>>,
 }
 
 /// Into how many parts a replayed batch is split, each applied on its own connection:
@@ -357,34 +406,47 @@ fn decode_for(
     kinds.iter().map(|kind| decoded(batch, *kind)).collect()
 }
 
-/// Reads the log after `at` up to `head` in batches and sends each, decoded, until the
-/// end (then the channel closes), the first error (sent), or the receiver is gone.
+/// Reads the log after `at` up to `head` in batches and sends each part of each batch,
+/// decoded, to its applier, until the end or the first error; returns where it stopped
+/// and how many events it read.
 async fn read_ahead(
     pool: PgPool,
     mut at: LogPosition,
     head: LogPosition,
     filter: LogFilter,
     kinds: Vec<AggregateKind>,
-    sender: tokio::sync::mpsc::Sender<Result<Decoded, ProjectionError>>,
-) {
+    appliers: Vec<tokio::sync::mpsc::Sender<Vec<Vec<TypedEvent>>>>,
+) -> Result<(LogPosition, u64), ProjectionError> {
+    let mut read = 0;
     loop {
-        let batch = match log::read_matching(&pool, at, head, &filter, BATCH).await {
-            Ok(batch) => batch,
-            Err(e) => {
-                let _ = sender.send(Err(e.into())).await;
-                return;
-            }
+        let batch = log::read_typed(&pool, at, head, &filter, BATCH, &kinds).await?;
+        let Some(last) = batch.last else {
+            return Ok((at, read));
         };
-        let Some(last) = batch.last() else { return };
-        at = last.log_position();
-        let decoded = decode_for(&kinds, &batch).map(|shares| Decoded {
-            last: at,
-            events: batch.len() as u64,
-            parts: split(shares),
-        });
-        let failed = decoded.is_err();
-        if sender.send(decoded).await.is_err() || failed {
-            return;
+        for (applier, part) in appliers.iter().zip(split(shares(&kinds, batch.events))) {
+            if applier.send(part).await.is_err() {
+                // That applier failed, and says why.
+                return Ok((at, read));
+            }
         }
+        at = last;
+        read += batch.read;
     }
+}
+
+/// `events` divided among the projectors that read them, given by their aggregates.
+fn shares(kinds: &[AggregateKind], events: Vec<TypedEvent>) -> Vec<Vec<TypedEvent>> {
+    let mut shares = vec![Vec::new(); kinds.len()];
+    for event in events {
+        let kind = event.event.kind();
+        let mut readers = (0..kinds.len()).filter(|&i| kinds[i] == kind);
+        let Some(first) = readers.next() else {
+            continue;
+        };
+        for other in readers {
+            shares[other].push(event.clone());
+        }
+        shares[first].push(event);
+    }
+    shares
 }

@@ -10,6 +10,9 @@ use anytrade_aggregates::{
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use serde_json::value::RawValue;
 use strum::VariantNames;
 use uuid::Uuid;
 
@@ -184,28 +187,78 @@ impl LoggedEvent {
 
     /// This event as the domain's types.
     pub fn decode(&self) -> Result<TypedEvent, DecodeError> {
-        let kind = AggregateKind::parse(&self.aggregate_type).ok_or_else(|| {
+        EventRow {
+            position: self.position,
+            log_position: self.log_position(),
+            committed_at: self.committed_at,
+            aggregate_type: &self.aggregate_type,
+            aggregate_id: &self.aggregate_id,
+            sequence: self.sequence,
+            event_type: &self.event_type,
+        }
+        .decode(&self.payload, &self.metadata)
+    }
+}
+
+/// JSON an event is decoded from: a parsed tree, or the stored text itself (one pass,
+/// no tree in between: what a reader of millions of events wants).
+pub(crate) trait Json {
+    fn to<T: DeserializeOwned>(self) -> Result<T, serde_json::Error>;
+}
+
+impl Json for &Value {
+    fn to<T: DeserializeOwned>(self) -> Result<T, serde_json::Error> {
+        T::deserialize(self)
+    }
+}
+
+impl Json for &RawValue {
+    fn to<T: DeserializeOwned>(self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.get())
+    }
+}
+
+/// The columns of a logged event besides its payload and metadata, borrowed from
+/// wherever they were read.
+pub(crate) struct EventRow<'a> {
+    pub position: i64,
+    pub log_position: LogPosition,
+    pub committed_at: DateTime<Utc>,
+    pub aggregate_type: &'a str,
+    pub aggregate_id: &'a str,
+    pub sequence: i64,
+    pub event_type: &'a str,
+}
+
+impl EventRow<'_> {
+    /// The event as the domain's types, checking that the payload is the event type the
+    /// row names.
+    pub(crate) fn decode(
+        &self,
+        payload: impl Json,
+        metadata: impl Json,
+    ) -> Result<TypedEvent, DecodeError> {
+        let kind = AggregateKind::parse(self.aggregate_type).ok_or_else(|| {
             DecodeError::UnknownAggregate {
                 position: self.position,
-                aggregate_type: self.aggregate_type.clone(),
+                aggregate_type: self.aggregate_type.to_owned(),
             }
         })?;
         let invalid = |reason: String| DecodeError::Invalid {
             position: self.position,
-            aggregate_type: self.aggregate_type.clone(),
-            event_type: self.event_type.clone(),
+            aggregate_type: self.aggregate_type.to_owned(),
+            event_type: self.event_type.to_owned(),
             reason,
         };
-        let aggregate_id = Uuid::parse_str(&self.aggregate_id)
+        let aggregate_id = Uuid::parse_str(self.aggregate_id)
             .map_err(|e| invalid(format!("aggregate id is not a UUID: {e}")))?;
-        let payload = &self.payload;
         let event = match kind {
-            AggregateKind::Exchange => ExchangeEvent::deserialize(payload).map(Event::Exchange),
-            AggregateKind::Strategy => StrategyEvent::deserialize(payload).map(Event::Strategy),
-            AggregateKind::Bot => BotEvent::deserialize(payload).map(Event::Bot),
-            AggregateKind::Backtest => BacktestEvent::deserialize(payload).map(Event::Backtest),
-            AggregateKind::Hyperopt => HyperoptEvent::deserialize(payload).map(Event::Hyperopt),
-            AggregateKind::Trade => TradeEvent::deserialize(payload).map(Event::Trade),
+            AggregateKind::Exchange => payload.to().map(Event::Exchange),
+            AggregateKind::Strategy => payload.to().map(Event::Strategy),
+            AggregateKind::Bot => payload.to().map(Event::Bot),
+            AggregateKind::Backtest => payload.to().map(Event::Backtest),
+            AggregateKind::Hyperopt => payload.to().map(Event::Hyperopt),
+            AggregateKind::Trade => payload.to().map(Event::Trade),
         }
         .map_err(|e| invalid(e.to_string()))?;
         if event.event_type() != self.event_type {
@@ -215,11 +268,12 @@ impl LoggedEvent {
                 self.event_type
             )));
         }
-        let metadata = EventMetadata::deserialize(&self.metadata)
+        let metadata = metadata
+            .to::<EventMetadata>()
             .map_err(|e| invalid(format!("metadata: {e}")))?;
         Ok(TypedEvent {
             position: self.position,
-            log_position: self.log_position(),
+            log_position: self.log_position,
             committed_at: self.committed_at,
             aggregate_id,
             sequence: self.sequence,
