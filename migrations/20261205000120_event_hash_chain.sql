@@ -8,27 +8,20 @@
 --   payload and metadata in jsonb's canonical text form.
 -- src/audit/chain.rs computes the same bytes independently when it verifies.
 
--- PL/pgSQL rather than SQL: called from the trigger, the same body as a SQL function
--- cost 0.3 of the raw insert rate (pgbench, 8 clients), as PL/pgSQL 0.09-0.21. Each
--- jsonb is rendered once.
 CREATE FUNCTION event_hash(previous bytea, aggregate_type text, aggregate_id text,
                            sequence bigint, event_type text, event_version text,
                            payload jsonb, metadata jsonb)
-RETURNS bytea LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
-DECLARE
-    payload_text text := payload::text;
-    metadata_text text := metadata::text;
-BEGIN
-    RETURN sha256(
+RETURNS bytea LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT sha256(
         previous
         || int8send(octet_length(aggregate_type)::bigint) || convert_to(aggregate_type, 'UTF8')
         || int8send(octet_length(aggregate_id)::bigint) || convert_to(aggregate_id, 'UTF8')
         || int8send(sequence)
         || int8send(octet_length(event_type)::bigint) || convert_to(event_type, 'UTF8')
         || int8send(octet_length(event_version)::bigint) || convert_to(event_version, 'UTF8')
-        || int8send(octet_length(payload_text)::bigint) || convert_to(payload_text, 'UTF8')
-        || int8send(octet_length(metadata_text)::bigint) || convert_to(metadata_text, 'UTF8'));
-END $$;
+        || int8send(octet_length(payload::text)::bigint) || convert_to(payload::text, 'UTF8')
+        || int8send(octet_length(metadata::text)::bigint) || convert_to(metadata::text, 'UTF8'))
+$$;
 
 ALTER TABLE events ADD COLUMN hash bytea;
 
