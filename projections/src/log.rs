@@ -377,7 +377,6 @@ pub async fn read_typed<'e>(
     let mut rows = query.build().fetch(executor);
     while let Some(row) = rows.try_next().await? {
         let event = EventRow {
-            position: row.try_get("position")?,
             log_position: LogPosition {
                 transaction_id: row.try_get("log_transaction_id")?,
                 position: row.try_get("position")?,

@@ -188,7 +188,6 @@ impl LoggedEvent {
     /// This event as the domain's types.
     pub fn decode(&self) -> Result<TypedEvent, DecodeError> {
         EventRow {
-            position: self.position,
             log_position: self.log_position(),
             committed_at: self.committed_at,
             aggregate_type: &self.aggregate_type,
@@ -202,17 +201,17 @@ impl LoggedEvent {
 
 /// JSON an event is decoded from: a parsed tree, or the stored text itself (one pass,
 /// no tree in between: what a reader of millions of events wants).
-pub(crate) trait Json {
+pub(crate) trait JsonSource {
     fn to<T: DeserializeOwned>(self) -> Result<T, serde_json::Error>;
 }
 
-impl Json for &Value {
+impl JsonSource for &Value {
     fn to<T: DeserializeOwned>(self) -> Result<T, serde_json::Error> {
         T::deserialize(self)
     }
 }
 
-impl Json for &RawValue {
+impl JsonSource for &RawValue {
     fn to<T: DeserializeOwned>(self) -> Result<T, serde_json::Error> {
         serde_json::from_str(self.get())
     }
@@ -221,7 +220,6 @@ impl Json for &RawValue {
 /// The columns of a logged event besides its payload and metadata, borrowed from
 /// wherever they were read.
 pub(crate) struct EventRow<'a> {
-    pub position: i64,
     pub log_position: LogPosition,
     pub committed_at: DateTime<Utc>,
     pub aggregate_type: &'a str,
@@ -235,17 +233,17 @@ impl EventRow<'_> {
     /// row names.
     pub(crate) fn decode(
         &self,
-        payload: impl Json,
-        metadata: impl Json,
+        payload: impl JsonSource,
+        metadata: impl JsonSource,
     ) -> Result<TypedEvent, DecodeError> {
         let kind = AggregateKind::parse(self.aggregate_type).ok_or_else(|| {
             DecodeError::UnknownAggregate {
-                position: self.position,
+                position: self.log_position.position,
                 aggregate_type: self.aggregate_type.to_owned(),
             }
         })?;
         let invalid = |reason: String| DecodeError::Invalid {
-            position: self.position,
+            position: self.log_position.position,
             aggregate_type: self.aggregate_type.to_owned(),
             event_type: self.event_type.to_owned(),
             reason,
@@ -272,7 +270,7 @@ impl EventRow<'_> {
             .to::<EventMetadata>()
             .map_err(|e| invalid(format!("metadata: {e}")))?;
         Ok(TypedEvent {
-            position: self.position,
+            position: self.log_position.position,
             log_position: self.log_position,
             committed_at: self.committed_at,
             aggregate_id,
