@@ -1,15 +1,15 @@
 //! Tamper evidence: each stored event carries a SHA-256 over the hash of its predecessor
-//! in the same aggregate and its own content (the database computes it on insert, see
-//! the `event_hash_chain` migration). Verifying recomputes every hash here, from the
-//! same bytes, so an edited, deleted or reordered event is found and named.
+//! in the same aggregate and its own content (`store::event_hash` says which bytes; the
+//! `events_chain_hash` trigger computes it on insert). Verifying recomputes every hash
+//! here, from the same bytes, so an edited, deleted or reordered event is found and named.
 
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-/// A SHA-256 digest.
-pub type Hash = [u8; 32];
+use crate::store::event_hash::Content;
+
+pub use crate::store::event_hash::Hash;
 
 /// What the hash of one event covers, as stored. `payload` and `metadata` are in
 /// jsonb's canonical text form (what `payload::text` returns).
@@ -30,27 +30,17 @@ pub struct Link {
 impl Link {
     /// The hash this event must have after `previous` (empty for an aggregate's first).
     pub fn expected_hash(&self, previous: &[u8]) -> Hash {
-        let mut hasher = Sha256::new();
-        hasher.update(previous);
-        text(&mut hasher, &self.aggregate_type);
-        text(&mut hasher, &self.aggregate_id);
-        hasher.update(self.sequence.to_be_bytes());
-        for value in [
-            &self.event_type,
-            &self.event_version,
-            &self.payload,
-            &self.metadata,
-        ] {
-            text(&mut hasher, value);
+        Content {
+            aggregate_type: &self.aggregate_type,
+            aggregate_id: &self.aggregate_id,
+            sequence: self.sequence,
+            event_type: &self.event_type,
+            event_version: &self.event_version,
+            payload: &self.payload,
+            metadata: &self.metadata,
         }
-        hasher.finalize().into()
+        .hash(previous)
     }
-}
-
-/// A text field, framed by its length so no two field lists hash the same bytes.
-fn text(hasher: &mut Sha256, value: &str) {
-    hasher.update((value.len() as u64).to_be_bytes());
-    hasher.update(value.as_bytes());
 }
 
 /// Why a chain is broken at an event.

@@ -2,6 +2,7 @@
 
 mod command_bus;
 mod commands;
+pub mod event_hash;
 mod metadata;
 mod repository;
 

@@ -3,8 +3,9 @@
 //!
 //! A statement is atomic on its own, so the result is the same (all of a command's
 //! events or none; a stale sequence hits the primary key and is an optimistic-lock
-//! conflict), with one round trip to the database instead of three or more. Reads are
-//! postgres-es's own.
+//! conflict), with one round trip to the database instead of three or more. Each event
+//! carries the bytes its chained hash covers, rendered here, so the insert trigger only
+//! adds the predecessor's hash and digests (`event_hash`). Reads are postgres-es's own.
 
 use anytrade_projections::LogPosition;
 use cqrs_es::Aggregate;
@@ -15,11 +16,14 @@ use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlx::PgPool;
 
+use super::event_hash::{Content, jsonb_text};
+
 const APPEND: &str = "
 INSERT INTO events
-    (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+    (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata,
+     hash)
 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                     $6::jsonb[], $7::jsonb[])
+                     $6::jsonb[], $7::jsonb[], $8::bytea[])
 RETURNING transaction_id::text::bigint, position";
 
 /// The event repository every command bus uses.
@@ -56,6 +60,7 @@ impl EventRepository {
             .bind(column(|e| e.event_version.clone()))
             .bind(json(|e| e.payload.clone()))
             .bind(json(|e| e.metadata.clone()))
+            .bind(events.iter().map(hashed_content).collect::<Vec<_>>())
             .fetch_all(&self.pool)
             .await;
         match result {
@@ -75,6 +80,20 @@ impl EventRepository {
             Err(e) => Err(PersistenceError::UnknownError(Box::new(e))),
         }
     }
+}
+
+/// What the event's hash covers after its predecessor's hash (the trigger adds that).
+fn hashed_content(event: &SerializedEvent) -> Vec<u8> {
+    Content {
+        aggregate_type: &event.aggregate_type,
+        aggregate_id: &event.aggregate_id,
+        sequence: event.sequence as i64,
+        event_type: &event.event_type,
+        event_version: &event.event_version,
+        payload: &jsonb_text(&event.payload),
+        metadata: &jsonb_text(&event.metadata),
+    }
+    .framed()
 }
 
 impl PersistedEventRepository for EventRepository {

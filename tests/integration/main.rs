@@ -12,6 +12,7 @@ mod bot_lifecycle;
 mod cli;
 mod command_bus;
 mod docker_runtime;
+mod event_hash;
 mod event_log;
 mod events_cli;
 mod golden;
