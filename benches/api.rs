@@ -806,6 +806,7 @@ async fn subscriptions(
             name: "kraken".into(),
             test_mode: true,
             config: json!({ "ccxt_config": { "enableRateLimit": true } }),
+            secrets: Vec::new(),
         };
         commands
             .exchanges

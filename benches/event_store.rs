@@ -83,6 +83,7 @@ fn create_exchange() -> (Uuid, ExchangeCommand) {
         name: "binance".into(),
         test_mode: true,
         config: serde_json::json!({ "ccxt_config": { "enableRateLimit": true } }),
+        secrets: Vec::new(),
     };
     (id, command)
 }

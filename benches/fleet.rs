@@ -138,6 +138,7 @@ async fn exchange_and_strategy(
                 name: "binance".into(),
                 test_mode: true,
                 config,
+                secrets: Vec::new(),
             },
             &meta,
         )

@@ -212,34 +212,28 @@ impl ExchangeMutation {
             .config
             .map(|c| c.0)
             .unwrap_or_else(|| Value::Object(Default::default()));
+        let secrets = input
+            .secrets
+            .into_iter()
+            .map(|secret| {
+                let context = exchange_secret_context(id, &secret.name);
+                let value = api.keyring.seal(&secret.value, &context);
+                (secret.name, value)
+            })
+            .collect();
         let create = ExchangeCommand::CreateExchange {
             exchange_id: id,
             name: input.name,
             test_mode: input.test_mode,
             config,
+            secrets,
         };
-        let mut at = api
+        let at = api
             .commands
             .exchanges
             .execute(&id, create, &meta)
             .await
             .map_err(errors::command)?;
-        for secret in input.secrets {
-            let value = api
-                .keyring
-                .seal(&secret.value, &exchange_secret_context(id, &secret.name));
-            let add = ExchangeCommand::AddExchangeSecret {
-                name: secret.name,
-                value,
-            };
-            at = api
-                .commands
-                .exchanges
-                .execute(&id, add, &meta)
-                .await
-                .map_err(errors::command)?
-                .or(at);
-        }
         api.settle(at).await;
         load_existing(ctx, id).await
     }

@@ -411,7 +411,7 @@ impl JobExecutor {
                         let file = self.latest_result(runtime.as_ref(), id, &job).await?;
                         if let Ok(file) = file {
                             let done = results::epochs_done(&file);
-                            self.record_progress(id, search, done).await?;
+                            self.record_progress(id, search, done, false).await?;
                         }
                     }
                 }
@@ -431,7 +431,7 @@ impl JobExecutor {
         if let (Some(search), Outcome::Completed(results)) = (job.search(), &outcome) {
             let done = results.get("epochs_done").and_then(Value::as_u64);
             let done = done.and_then(|done| u32::try_from(done).ok()).unwrap_or(0);
-            self.record_progress(id, search, done).await?;
+            self.record_progress(id, search, done, true).await?;
         }
         self.forget_progress(id);
         self.keep_logs(runtime.as_ref(), id).await?;
@@ -468,21 +468,30 @@ impl JobExecutor {
         Ok(())
     }
 
-    /// Records that a hyperopt has finished `done` epochs, when that is more than known.
+    /// Records that a hyperopt has saved `done` epochs, when that is more than known.
+    /// A `finished` search is at 100 % whatever it saved: freqtrade saves no epoch whose
+    /// parameters repeat an earlier one's, so a small search space finishes with fewer.
     async fn record_progress(
         &self,
         id: Uuid,
         search: &HyperoptState,
         done: u32,
+        finished: bool,
     ) -> Result<(), PassError> {
         let total = search.epochs.get().max(1);
         let done = done.min(total);
-        if search.epoch.is_some_and(|seen| seen >= done) || done == 0 {
+        let known = search.epoch.is_some_and(|seen| seen >= done) || done == 0;
+        if known && !finished {
             return Ok(());
         }
+        let progress = if finished {
+            100.0
+        } else {
+            f64::from(done) * 100.0 / f64::from(total)
+        };
         let command = HyperoptCommand::ReportHyperoptProgress {
-            progress: f64::from(done) * 100.0 / f64::from(total),
-            epoch: Some(done),
+            progress,
+            epoch: (done > 0).then_some(done),
         };
         self.execute_hyperopt(id, command).await
     }

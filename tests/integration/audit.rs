@@ -52,6 +52,7 @@ impl AuditedStore {
                 name: "binance".into(),
                 test_mode: true,
                 config: json!({ "ccxt_config": { "enableRateLimit": true } }),
+                secrets: Vec::new(),
             },
             ExchangeCommand::AddExchangeSecret {
                 name: "api_key".into(),

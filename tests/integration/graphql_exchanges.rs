@@ -137,6 +137,14 @@ async fn bad_exchange_input_is_a_typed_error_that_writes_nothing() {
             "VALIDATION",
             "secrets[0].value",
         ),
+        // One command: the exchange is not created without its secrets (an outside
+        // probe found it created, with the first value set, behind a CONFLICT).
+        (
+            json!({ "name": "okx", "secrets": [{ "name": "api_key", "value": "a" },
+                { "name": "api_secret", "value": "s" }, { "name": "api_key", "value": "b" }] }),
+            "VALIDATION",
+            "secrets[2].name",
+        ),
     ];
     for (input, code, field) in cases {
         let before = app.event_count().await;
@@ -150,6 +158,12 @@ async fn bad_exchange_input_is_a_typed_error_that_writes_nothing() {
         assert_eq!(error["field"], field, "{input}: {error}");
         assert_eq!(app.event_count().await, before, "{input} wrote events");
     }
+    let listed = app.query("{ exchanges { id } }", json!({})).await;
+    assert_eq!(
+        listed["exchanges"],
+        json!([]),
+        "refused creates left exchanges"
+    );
     let error = app
         .query_error("{ exchange(id: \"not-a-uuid\") { id } }", json!({}))
         .await;

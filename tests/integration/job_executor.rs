@@ -247,11 +247,14 @@ async fn hyperopts_wait_their_turn_report_progress_and_can_be_cancelled() {
     .await;
     assert_eq!(done["status"], "COMPLETED", "{done}");
     assert_eq!(done["progress"], 100.0, "{done}");
-    assert_eq!(done["epoch"], 3, "{done}");
     let results = &done["results"];
     assert!(results["params"]["buy_every"].is_i64(), "{results}");
     assert!(results["loss"].is_number(), "{results}");
-    assert_eq!(results["epochs_done"], 3, "{results}");
+    // freqtrade saves no epoch that repeats an earlier one's parameters (six values of
+    // buy_every here), so the search may finish with fewer than the 3 asked for.
+    let saved = results["epochs_done"].as_u64().unwrap_or(0);
+    assert!((1..=3).contains(&saved), "{results}");
+    assert_eq!(done["epoch"], saved, "{done}");
     let events = event_types(&app, &short).await;
     assert_eq!(
         events.first().map(String::as_str),

@@ -45,6 +45,7 @@ async fn rotation_reseals_every_secret_under_the_new_key() {
                     name: "binance".into(),
                     test_mode: false,
                     config: serde_json::json!({}),
+                    secrets: Vec::new(),
                 },
                 &meta,
             )

@@ -106,6 +106,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
                 name: "binance".into(),
                 test_mode: true,
                 config: json!({ "ccxt_config": { "enableRateLimit": true } }),
+                secrets: Vec::new(),
             },
             m,
         )
@@ -560,6 +561,7 @@ async fn a_rebuild_under_live_writes_equals_a_fresh_rebuild() {
         name: "binance".into(),
         test_mode: true,
         config: json!({ "n": id.to_string() }),
+        secrets: Vec::new(),
     };
     let mut seeded = None;
     for _ in 0..300 {

@@ -50,6 +50,7 @@ async fn planted_secrets_are_stored_only_as_ciphertext() {
             name: "kraken".into(),
             test_mode: false,
             config: serde_json::json!({}),
+            secrets: Vec::new(),
         },
         &meta,
     )

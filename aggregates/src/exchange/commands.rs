@@ -10,12 +10,15 @@ use crate::secret::SealedSecret;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ExchangeCommand {
     /// `name` is an [`ExchangeName`](crate::values::ExchangeName); `config` a JSON object
-    /// of non-secret settings (rate limits, ccxt options).
+    /// of non-secret settings (rate limits, ccxt options); `secrets` (name, value) are
+    /// stored with it: one command, so the exchange exists with all of them or not at all.
     CreateExchange {
         exchange_id: Uuid,
         name: String,
         test_mode: bool,
         config: Value,
+        #[serde(default)]
+        secrets: Vec<(String, SealedSecret)>,
     },
     /// Fields left `None` stay as they are; `config` replaces the whole object.
     UpdateExchange {

@@ -75,6 +75,7 @@ impl Exchange {
         name: &str,
         test_mode: bool,
         config: Value,
+        secrets: Vec<(String, SealedSecret)>,
         sink: &EventSink<Self>,
     ) -> Result<(), DomainError> {
         if self.state.is_some() {
@@ -83,6 +84,7 @@ impl Exchange {
         }
         let name = ExchangeName::parse(name)?;
         let config = ConfigObject::parse("config", config)?;
+        let secrets = initial_secrets(secrets)?;
         let event = ExchangeEvent::ExchangeCreated {
             exchange_id,
             name,
@@ -90,6 +92,10 @@ impl Exchange {
             config,
         };
         sink.write(event, self).await;
+        for (name, value) in secrets {
+            sink.write(ExchangeEvent::ExchangeSecretAdded { name, value }, self)
+                .await;
+        }
         Ok(())
     }
 
@@ -203,6 +209,27 @@ impl Exchange {
     }
 }
 
+/// The secrets an exchange is created with, all checked before anything is written;
+/// errors name the entry (`secrets[1].name`).
+fn initial_secrets(
+    secrets: Vec<(String, SealedSecret)>,
+) -> Result<Vec<(SecretName, SealedSecret)>, DomainError> {
+    let mut checked: Vec<(SecretName, SealedSecret)> = Vec::with_capacity(secrets.len());
+    for (i, (name, value)) in secrets.into_iter().enumerate() {
+        let at = |field: &str| format!("secrets[{i}].{field}");
+        let name = SecretName::parse(&name).map_err(|e| e.on_field(&at("name")))?;
+        check_sealed(&value).map_err(|e| e.on_field(&at("value")))?;
+        if checked.iter().any(|(seen, _)| *seen == name) {
+            return Err(DomainError::invalid(
+                at("name"),
+                format!("{name} is given twice"),
+            ));
+        }
+        checked.push((name, value));
+    }
+    Ok(checked)
+}
+
 fn no_such_secret(name: &SecretName) -> DomainError {
     DomainError::not_found("name", format!("the exchange has no secret named {name}"))
 }
@@ -238,8 +265,9 @@ impl Aggregate for Exchange {
                 name,
                 test_mode,
                 config,
+                secrets,
             } => {
-                self.create(exchange_id, &name, test_mode, config, sink)
+                self.create(exchange_id, &name, test_mode, config, secrets, sink)
                     .await
             }
             ExchangeCommand::UpdateExchange { test_mode, config } => {

@@ -45,6 +45,7 @@ fn create(name: &str, config: serde_json::Value) -> ExchangeCommand {
         name: name.to_owned(),
         test_mode: true,
         config,
+        secrets: Vec::new(),
     }
 }
 
@@ -487,4 +488,61 @@ fn events_are_named_and_versioned() {
     let json = serde_json::to_value(created()).expect("serialize");
     let back: ExchangeEvent = serde_json::from_value(json).expect("deserialize");
     assert_eq!(back, created());
+}
+
+#[tokio::test]
+async fn create_with_secrets_writes_them_in_the_same_command() {
+    let command = ExchangeCommand::CreateExchange {
+        exchange_id: id(),
+        name: "okx".into(),
+        test_mode: true,
+        config: json!({"rateLimit": 50}),
+        secrets: vec![
+            ("api_key".into(), sealed("api_key")),
+            ("api_secret".into(), sealed("api_secret")),
+        ],
+    };
+    fixture()
+        .given_no_previous_events()
+        .when_async(command)
+        .await
+        .then_expect_events(vec![
+            created(),
+            secret_added("api_key"),
+            secret_added("api_secret"),
+        ]);
+}
+
+#[tokio::test]
+async fn create_with_a_secret_twice_or_a_bad_one_writes_nothing() {
+    let with = |secrets: Vec<(String, SealedSecret)>| ExchangeCommand::CreateExchange {
+        exchange_id: id(),
+        name: "okx".into(),
+        test_mode: true,
+        config: json!({}),
+        secrets,
+    };
+    let cases = [
+        (
+            vec![
+                ("api_key".into(), sealed("a")),
+                ("api_key".into(), sealed("b")),
+            ],
+            "secrets[1].name",
+        ),
+        (vec![("API KEY".into(), sealed("a"))], "secrets[0].name"),
+        (
+            vec![("api_key".into(), SealedSecret::new("", "n", "c"))],
+            "secrets[0].value",
+        ),
+    ];
+    for (secrets, field) in cases {
+        let error = fixture()
+            .given_no_previous_events()
+            .when_async(with(secrets))
+            .await
+            .inspect_result()
+            .expect_err("refused");
+        assert_eq!(error.field(), Some(field), "{error}");
+    }
 }
