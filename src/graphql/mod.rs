@@ -9,28 +9,30 @@ mod analytics;
 mod audit;
 mod bots;
 mod context;
+mod error_codes;
 mod errors;
 mod events;
 mod exchanges;
 mod guard;
 mod jobs;
+mod limits;
 mod live;
 mod loaders;
 mod pagination;
+mod request;
 mod strategies;
 mod trades;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{Data, MergedObject, MergedSubscription, Schema};
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Router;
 use axum::extract::{State, WebSocketUpgrade};
-use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-use crate::auth::{TokenKeys, authenticate_connection_init, authenticate_headers};
+use crate::auth::{TokenKeys, authenticate_connection_init};
 
 pub use context::ApiContext;
 
@@ -65,9 +67,9 @@ pub type AnyTradeSchema = Schema<Query, Mutation, Subscription>;
 /// the service's CPU with 1,000 subscribers (docs/benchmarks.md).
 const WS_READ_BUFFER: usize = 4 * 1024;
 
-/// Deepest nesting and highest complexity a query may have.
-const MAX_DEPTH: usize = 12;
-const MAX_COMPLEXITY: usize = 2_000;
+/// The largest WebSocket message accepted: clients send control messages and
+/// subscription requests, never bulk data.
+const WS_MAX_MESSAGE: usize = 256 * 1024;
 
 pub fn schema(api: Option<ApiContext>) -> AnyTradeSchema {
     let builder = Schema::build(
@@ -75,9 +77,9 @@ pub fn schema(api: Option<ApiContext>) -> AnyTradeSchema {
         Mutation::default(),
         Subscription::default(),
     )
-    .extension(guard::AuthGuard)
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY);
+    .extension(error_codes::ErrorCodes)
+    .extension(limits::Limits)
+    .extension(guard::AuthGuard);
     match api {
         Some(api) => builder
             .data(loader(strategies::VersionsLoader(api.pool.clone())))
@@ -111,22 +113,9 @@ pub fn router(api: ApiContext, keys: TokenKeys) -> Router {
         keys,
     };
     Router::new()
-        .route("/graphql", get(graphiql).post(execute))
+        .route("/graphql", get(graphiql).post(request::execute))
         .route("/graphql/ws", get(subscribe))
         .with_state(state)
-}
-
-async fn execute(
-    State(state): State<GraphqlState>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
-    let authentication: context::Authentication = authenticate_headers(&headers, &state.keys);
-    state
-        .schema
-        .execute(request.into_inner().data(authentication))
-        .await
-        .into()
 }
 
 /// Subscriptions over `graphql-transport-ws` (and the legacy `graphql-ws`); the token
@@ -139,6 +128,8 @@ async fn subscribe(
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .read_buffer_size(WS_READ_BUFFER)
+        .max_message_size(WS_MAX_MESSAGE)
+        .max_frame_size(WS_MAX_MESSAGE)
         .on_upgrade(move |socket| {
             let keys = state.keys.clone();
             GraphQLWebSocket::new(socket, state.schema, protocol)

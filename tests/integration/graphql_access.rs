@@ -50,8 +50,30 @@ async fn viewers_read_but_may_not_mutate() {
     assert_eq!(app.event_count().await, events, "nothing may be written");
 }
 
+/// graphql-js's standard introspection query (what GraphiQL and code generators send),
+/// with `ofType` nested nine times as its newer versions do.
+fn standard_introspection() -> String {
+    let type_ref = format!(
+        "kind name {}",
+        "ofType { kind name ".repeat(9) + &"}".repeat(9)
+    );
+    format!(
+        "query IntrospectionQuery {{ __schema {{ queryType {{ name }} mutationType {{ name }}
+           subscriptionType {{ name }} types {{ ...FullType }}
+           directives {{ name description locations args {{ ...InputValue }} }} }} }}
+         fragment FullType on __Type {{ kind name description
+           fields(includeDeprecated: true) {{ name description args {{ ...InputValue }}
+             type {{ ...TypeRef }} isDeprecated deprecationReason }}
+           inputFields {{ ...InputValue }} interfaces {{ ...TypeRef }}
+           enumValues(includeDeprecated: true) {{ name description isDeprecated deprecationReason }}
+           possibleTypes {{ ...TypeRef }} }}
+         fragment InputValue on __InputValue {{ name description type {{ ...TypeRef }} defaultValue }}
+         fragment TypeRef on __Type {{ {type_ref} }}"
+    )
+}
+
 #[tokio::test]
-async fn queries_beyond_the_depth_limit_are_refused() {
+async fn depth_limits_refuse_deep_queries_but_not_the_standard_introspection() {
     let app = TestApp::spawn().await;
     app.query(
         "{ strategies { edges { node { versions { version } } } } }",
@@ -59,13 +81,25 @@ async fn queries_beyond_the_depth_limit_are_refused() {
     )
     .await;
     let too_deep = format!(
-        "{{ __schema {{ types {{ fields {{ type {{ {}name{} }} }} }} }} }}",
-        "ofType { ".repeat(10),
-        " }".repeat(10)
+        "{{ exchanges {{ {}id{} }} }}",
+        "bots { exchange { ".repeat(6),
+        " } }".repeat(6)
     );
     let (_, body) = app.graphql_as(Some(&app.admin), &too_deep, json!({})).await;
     let message = body["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains("nested too deep"), "{body}");
+
+    let schema = app.query(&standard_introspection(), json!({})).await;
+    let types = schema["__schema"]["types"].as_array().map(Vec::len);
+    assert!(types.is_some_and(|n| n > 20), "{schema}");
+
+    // Lists within lists multiply an introspection's answer: four are refused.
+    let nested =
+        "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }";
+    let (_, body) = app.graphql_as(Some(&app.admin), nested, json!({})).await;
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("list fields"), "{body}");
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ mod graphql_audit;
 mod graphql_bots;
 mod graphql_exchanges;
 mod graphql_jobs;
+mod graphql_limits;
 mod graphql_live;
 mod graphql_strategies;
 mod graphql_subscriptions;

@@ -1,0 +1,159 @@
+//! What `/graphql` does with requests that are not what a client should send: an
+//! anonymous caller is answered from the headers, bodies are bounded, and every refusal
+//! is JSON with a code (an outside probe found a 3 GB service, Rust debug text and 961
+//! errors without a code).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::app::TestApp;
+
+fn codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Posts `body` as is, with `content_type`, as the admin.
+async fn post(app: &TestApp, content_type: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/graphql", app.address))
+        .header("content-type", content_type)
+        .bearer_auth(&app.admin)
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+    (status, body)
+}
+
+#[tokio::test]
+async fn an_anonymous_post_is_answered_without_its_body_being_read() {
+    let app = TestApp::spawn().await;
+    let mut socket = tokio::net::TcpStream::connect(app.address)
+        .await
+        .expect("connect");
+    // A body of 300 MB is announced; only its first bytes are ever sent.
+    let head = "POST /graphql HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\
+                content-length: 300000000\r\n\r\n{\"query\": \"";
+    socket.write_all(head.as_bytes()).await.expect("send head");
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let n = socket.read(&mut chunk).await.expect("read");
+            answer.extend_from_slice(&chunk[..n]);
+            if n == 0 || String::from_utf8_lossy(&answer).contains("UNAUTHENTICATED") {
+                break;
+            }
+        }
+    })
+    .await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(read.is_ok(), "no answer before the body: {answer}");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[tokio::test]
+async fn bodies_content_types_and_json_that_are_not_a_request_are_refused_with_a_code() {
+    let app = TestApp::spawn().await;
+    let events = app.event_count().await;
+    let code = "x".repeat(5 * 1024 * 1024);
+    let huge = json!({ "query": "mutation($code: String!) { validateStrategy(code: $code) { valid } }",
+        "variables": { "code": code } });
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        (
+            "application/json",
+            huge.to_string().into_bytes(),
+            413,
+            "PAYLOAD_TOO_LARGE",
+        ),
+        (
+            "text/plain",
+            br#"{"query": "{ exchanges { id } }"}"#.to_vec(),
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        (
+            "application/json",
+            br#"{"query": "#.to_vec(),
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            "application/json",
+            br#"[{"query": "{ exchanges { id } }"}]"#.to_vec(),
+            400,
+            "BAD_REQUEST",
+        ),
+        ("application/json", b"\xff\xfe".to_vec(), 400, "BAD_REQUEST"),
+    ];
+    for (content_type, body, status, code) in cases {
+        let shown = String::from_utf8_lossy(&body[..body.len().min(60)]).into_owned();
+        let (got, answer) = post(&app, content_type, body).await;
+        assert_eq!(got, status, "{shown}: {answer}");
+        assert_eq!(codes(&answer), [code], "{shown}: {answer}");
+    }
+    assert_eq!(app.event_count().await, events, "nothing may be written");
+    // Parameters on the media type are fine.
+    let (status, answer) = post(
+        &app,
+        "application/json; charset=utf-8",
+        r#"{"query": "{ exchanges { id } }"}"#,
+    )
+    .await;
+    assert_eq!((status, answer.get("errors")), (200, None), "{answer}");
+}
+
+#[tokio::test]
+async fn every_error_of_a_bad_document_carries_a_code() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        ("{ exchanges { id }", json!({}), "GRAPHQL_PARSE_FAILED"),
+        (
+            "{ exchanges { nope } }",
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            "query($id: ID!) { exchange(id: $id) { id } }",
+            json!({ "id": { "not": "an id" } }),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            "query { exchange(id: $undeclared) { id } }",
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            "query($first: Int) { strategies(first: $first) { edges { node { id } } } }",
+            json!({ "first": "ten" }),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+    ];
+    // Exchange.bots and Bot.exchange nest without end; 14 levels are past the limit.
+    let deep = format!(
+        "{{ exchanges {{ {}id{} }} }}",
+        "bots { exchange { ".repeat(6),
+        " } }".repeat(6)
+    );
+    let deep = [(deep.as_str(), json!({}), "GRAPHQL_VALIDATION_FAILED")];
+    for (query, variables, code) in cases.into_iter().chain(deep) {
+        let (status, body) = app.graphql_as(Some(&app.admin), query, variables).await;
+        assert_eq!(status, 200, "{query}: {body}");
+        let got = codes(&body);
+        assert!(!got.is_empty(), "{query}: no errors: {body}");
+        assert!(got.iter().all(|c| c == code), "{query}: {body}");
+    }
+}
