@@ -157,3 +157,29 @@ async fn every_error_of_a_bad_document_carries_a_code() {
         assert!(got.iter().all(|c| c == code), "{query}: {body}");
     }
 }
+
+#[tokio::test]
+async fn aliases_cannot_multiply_the_parsing_of_large_code() {
+    let app = TestApp::spawn().await;
+    let code = format!("# {}\n", "x".repeat(200 * 1024));
+    let aliased: String = (0..1000)
+        .map(|i| format!("v{i}: validateStrategy(code: $code) {{ valid }} "))
+        .collect();
+    let query = format!("mutation($code: String!) {{ {aliased} }}");
+    let (status, body) = app
+        .graphql_as(Some(&app.admin), &query, json!({ "code": code }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(codes(&body), ["GRAPHQL_VALIDATION_FAILED"], "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("too complex"), "{body}");
+    // One validation of the largest code allowed is within the limits.
+    let code = format!("# {}\n", "x".repeat(1024 * 1024 - 8));
+    let data = app
+        .query(
+            "mutation($code: String!) { validateStrategy(code: $code) { valid errors { message } } }",
+            json!({ "code": code }),
+        )
+        .await;
+    assert_eq!(data["validateStrategy"]["valid"], false, "{data}");
+}
