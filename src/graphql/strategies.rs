@@ -15,11 +15,11 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::bots::Bot;
-use super::context::{ContextExt, parse_id};
+use super::context::{ApiContext, ContextExt, parse_id};
 use super::errors;
 use super::loaders::BotsByStrategyLoader;
 use super::pagination::{Page, connection, decode_cursor, page_size};
-use crate::strategy_names;
+use crate::strategy_names::{self, ClaimError};
 
 #[derive(SimpleObject, Clone)]
 pub struct StrategyVersion {
@@ -205,16 +205,17 @@ pub struct UpdateStrategyInput {
 
 /// Reserves `name` for strategy `id`, or CONFLICT on `name` when another strategy
 /// has it. True when claimed now (rather than already held).
-async fn claim_name(pool: &PgPool, name: &str, id: Uuid) -> Result<bool> {
-    strategy_names::reserve(pool, name, id)
+async fn claim_name(api: &ApiContext, name: &str, id: Uuid) -> Result<bool> {
+    strategy_names::claim(&api.pool, &api.commands.strategies, name, id)
         .await
         .map_err(|e| match e {
-            Some(e) => errors::database(e),
-            None => errors::error(
+            ClaimError::Taken => errors::error(
                 "CONFLICT",
                 format!("conflict name: a strategy named {name:?} already exists"),
                 Some("name"),
             ),
+            ClaimError::Database(e) => errors::database(e),
+            ClaimError::Store(e) => errors::command(e),
         })
 }
 
@@ -235,7 +236,7 @@ impl StrategyMutation {
         EntityName::parse(&input.name).map_err(errors::domain)?;
         StrategyCode::parse(&input.code).map_err(errors::domain)?;
         let name = input.name.clone();
-        claim_name(&api.pool, &name, id).await?;
+        claim_name(api, &name, id).await?;
         let create = StrategyCommand::CreateStrategy {
             strategy_id: id,
             name: input.name,
@@ -273,7 +274,7 @@ impl StrategyMutation {
             Some(name) => {
                 EntityName::parse(name).map_err(errors::domain)?;
                 let before = load(&api.pool, id).await?.map(|s| s.name);
-                let claimed = claim_name(&api.pool, name, id).await?;
+                let claimed = claim_name(api, name, id).await?;
                 Some((name.clone(), before, claimed))
             }
             None => None,

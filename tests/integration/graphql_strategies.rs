@@ -242,3 +242,61 @@ async fn a_renamed_strategy_frees_its_old_name_and_cannot_take_a_used_one() {
         "a deleted strategy's name is free"
     );
 }
+
+/// Leaves `name` reserved for `holder` since `age_secs` ago, as a service killed between
+/// reserving a name and writing its create or rename would.
+async fn reservation_left_behind(app: &TestApp, name: &str, holder: &str, age_secs: i64) {
+    sqlx::query(
+        "INSERT INTO strategy_names (name_key, strategy_id, reserved_at)
+         VALUES (lower($1), $2::uuid, now() - make_interval(secs => $3))
+         ON CONFLICT (name_key) DO UPDATE SET strategy_id = $2::uuid,
+             reserved_at = now() - make_interval(secs => $3)",
+    )
+    .bind(name)
+    .bind(holder)
+    .bind(age_secs as f64)
+    .execute(&app.pool)
+    .await
+    .expect("leave a reservation behind");
+}
+
+#[tokio::test]
+async fn a_name_reserved_by_a_create_or_rename_that_never_happened_is_taken_over() {
+    let app = TestApp::spawn().await;
+    let conflict = |error: &Value| (error["code"].clone(), error["field"].clone());
+    let create_error = |name: &'static str| {
+        let app = &app;
+        async move {
+            app.query_error(
+                "mutation($input: CreateStrategyInput!) { createStrategy(input: $input) { id } }",
+                json!({ "input": { "name": name, "code": CODE } }),
+            )
+            .await
+        }
+    };
+    // A create killed after reserving: the strategy never existed.
+    let never = uuid::Uuid::now_v7().to_string();
+    reservation_left_behind(&app, "Ghost", &never, 5).await;
+    // Within the grace period the create may still be on its way: the name is taken.
+    assert_eq!(
+        conflict(&create_error("Ghost").await),
+        (json!("CONFLICT"), json!("name"))
+    );
+    reservation_left_behind(&app, "Ghost", &never, 3600).await;
+    assert_eq!(create(&app, "Ghost").await["name"], "Ghost");
+
+    // A rename killed after reserving: the strategy still has its old name.
+    let alpha = create(&app, "Alpha").await["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    reservation_left_behind(&app, "Delta", &alpha, 3600).await;
+    assert_eq!(create(&app, "Delta").await["name"], "Delta");
+
+    // A name its holder really has stays taken, however old the reservation.
+    reservation_left_behind(&app, "Alpha", &alpha, 3600).await;
+    assert_eq!(
+        conflict(&create_error("ALPHA").await),
+        (json!("CONFLICT"), json!("name"))
+    );
+}
