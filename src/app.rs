@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use crate::auth::{self, AuthState, TokenKeys};
 use crate::config::{JobSettings, MonitorSettings, Settings};
 use crate::crypto::Keyring;
-use crate::db::{self, embedded::EmbeddedPostgres};
+use crate::db::{self, Availability, embedded::EmbeddedPostgres};
 use crate::graphql::ApiContext;
 use crate::hub::Hub;
 use crate::job_executor::JobExecutor;
@@ -232,6 +232,8 @@ pub struct Application {
     unhealthy_after: u32,
     background: Vec<tokio::task::JoinHandle<()>>,
     stop_background: watch::Sender<bool>,
+    /// Whether the database answers, probed every second.
+    availability: Availability,
 }
 
 impl Application {
@@ -271,6 +273,8 @@ impl Application {
         .await?;
         let (hub, hub_task) = Hub::start(log, stopped.clone()).await?;
         background.push(hub_task);
+        let availability = Availability::default();
+        background.push(availability.watch(database.pool.clone(), stopped.clone()));
         let workers = Workers {
             pool: &database.pool,
             commands: &commands,
@@ -298,6 +302,7 @@ impl Application {
             unhealthy_after: settings.monitor.unhealthy_after,
             background,
             stop_background,
+            availability,
         })
     }
 
@@ -344,8 +349,9 @@ impl Application {
             hub: self.hub.clone(),
             http: reqwest::Client::new(),
             unhealthy_after: self.unhealthy_after,
+            availability: self.availability.clone(),
         };
-        let router = crate::http::router(pool.clone())
+        let router = crate::http::router(pool.clone(), self.availability.clone())
             .merge(auth::router(AuthState {
                 pool,
                 keys: self.token_keys.clone(),

@@ -6,12 +6,20 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use sqlx::PgPool;
 
+use crate::db::Availability;
+
+#[derive(Clone)]
+struct Probes {
+    pool: PgPool,
+    availability: Availability,
+}
+
 /// Builds the router over the shared database pool.
-pub fn router(pool: PgPool) -> Router {
+pub fn router(pool: PgPool, availability: Availability) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(pool)
+        .with_state(Probes { pool, availability })
 }
 
 /// The process is up and serving HTTP.
@@ -19,13 +27,10 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The service can do its work: the database answers.
-async fn readyz(State(pool): State<PgPool>) -> (StatusCode, &'static str) {
-    match sqlx::query("SELECT 1").execute(&pool).await {
-        Ok(_) => (StatusCode::OK, "ready"),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check: database unavailable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
-        }
+/// The service can do its work: the database answers (within a second).
+async fn readyz(State(probes): State<Probes>) -> (StatusCode, &'static str) {
+    if !probes.availability.is_down() && probes.availability.probe(&probes.pool).await {
+        return (StatusCode::OK, "ready");
     }
+    (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
 }

@@ -1,7 +1,10 @@
 //! The database: an external PostgreSQL from `DATABASE_URL`, or AnyTrade's own
 //! embedded cluster; the migrations; the settings the event log depends on.
 
+mod availability;
 pub mod embedded;
+
+pub use availability::Availability;
 
 use std::str::FromStr;
 use std::time::Duration;

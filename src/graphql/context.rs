@@ -32,6 +32,8 @@ pub struct ApiContext {
     pub http: reqwest::Client,
     /// Failed health checks in a row that make a bot unhealthy (`monitor.unhealthy_after`).
     pub unhealthy_after: u32,
+    /// Whether the database answers: while it does not, requests fail at once.
+    pub availability: crate::db::Availability,
 }
 
 /// Per-request facts, set by the HTTP and WebSocket handlers.

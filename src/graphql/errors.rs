@@ -1,6 +1,6 @@
 //! One place that turns every failure into a GraphQL error with `extensions.code`
-//! (VALIDATION, NOT_FOUND, CONFLICT, UNAUTHENTICATED, FORBIDDEN, INTERNAL) and, where
-//! known, `extensions.field`. Internal details are logged, never returned.
+//! (VALIDATION, NOT_FOUND, CONFLICT, UNAUTHENTICATED, FORBIDDEN, UNAVAILABLE, INTERNAL)
+//! and, where known, `extensions.field`. Internal details are logged, never returned.
 
 use anytrade_aggregates::DomainError;
 use async_graphql::{Error, ErrorExtensions};
@@ -16,6 +16,18 @@ pub fn error(code: &'static str, message: impl Into<String>, field: Option<&str>
             e.set("field", field.as_str());
         }
     })
+}
+
+/// The database does not answer: try again shortly.
+pub const UNAVAILABLE: &str = "UNAVAILABLE";
+
+fn unavailable(context: &str, e: impl std::fmt::Display) -> Error {
+    tracing::warn!(error = %e, "{context}: the database is unavailable");
+    error(
+        UNAVAILABLE,
+        format!("the database is unavailable while {context}; try again shortly"),
+        None,
+    )
 }
 
 pub fn validation(field: &str, reason: impl std::fmt::Display) -> Error {
@@ -51,6 +63,7 @@ pub fn command(e: CommandError) -> Error {
         CommandError::Domain(e) => domain(e),
         CommandError::Conflict { .. } => error("CONFLICT", e.to_string(), None),
         CommandError::Store(reason) => internal("writing to the event store", reason),
+        CommandError::Unavailable(reason) => unavailable("running the command", reason),
     }
 }
 
@@ -68,7 +81,12 @@ pub fn auth(e: &AuthError) -> Error {
 }
 
 pub fn database(e: sqlx::Error) -> Error {
-    internal("reading the read models", e)
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            unavailable("reading the read models", e)
+        }
+        e => internal("reading the read models", e),
+    }
 }
 
 /// A page of a list: a cursor from elsewhere is the caller's mistake (`after`).

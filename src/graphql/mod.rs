@@ -104,11 +104,13 @@ fn loader<T: Send + Sync + 'static>(load: T) -> DataLoader<T> {
 struct GraphqlState {
     schema: AnyTradeSchema,
     keys: TokenKeys,
+    availability: crate::db::Availability,
 }
 
 /// Routes `/graphql`.
 pub fn router(api: ApiContext, keys: TokenKeys) -> Router {
     let state = GraphqlState {
+        availability: api.availability.clone(),
         schema: schema(Some(api)),
         keys,
     };

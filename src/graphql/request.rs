@@ -5,7 +5,7 @@
 //! 300 MB posts took the service to 3 GB. Now an anonymous post is answered from its
 //! headers, and no body over [`MAX_BODY`] is kept.
 
-use async_graphql::{Pos, Request, Response, ServerError};
+use async_graphql::{Pos, Request, Response};
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
 use axum::extract::State;
@@ -59,6 +59,13 @@ pub(super) async fn execute(
             );
         }
     };
+    if state.availability.is_down() {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            errors::UNAVAILABLE,
+            "the database is unavailable; try again shortly",
+        );
+    }
     let authentication: context::Authentication = Ok(principal);
     let response = state.schema.execute(request.data(authentication)).await;
     GraphQLResponse::from(response).into_response()
@@ -76,10 +83,6 @@ fn is_json(headers: &HeaderMap) -> bool {
 /// A refusal before the query ran: the status says why, the body is a GraphQL response.
 fn refuse(status: StatusCode, code: &'static str, message: &str) -> HttpResponse {
     let error = errors::error(code, message, None).into_server_error(Pos::default());
-    let body: ServerError = error;
-    (
-        status,
-        GraphQLResponse::from(Response::from_errors(vec![body])),
-    )
-        .into_response()
+    let body = GraphQLResponse::from(Response::from_errors(vec![error]));
+    (status, body).into_response()
 }

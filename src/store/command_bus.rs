@@ -49,6 +49,19 @@ pub enum CommandError {
     /// The event store could not be read or written.
     #[error("event store failure: {0}")]
     Store(String),
+    /// The database did not answer; the command may be tried again.
+    #[error("the event store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl CommandError {
+    /// A failure to read an aggregate: unavailable when the database did not answer.
+    fn from_load<E: std::error::Error>(e: cqrs_es::AggregateError<E>) -> Self {
+        match e {
+            cqrs_es::AggregateError::DatabaseConnectionError(e) => Self::Unavailable(e.to_string()),
+            e => Self::Store(e.to_string()),
+        }
+    }
 }
 
 /// The type of an aggregate's id. It becomes text (the store's `aggregate_id`) only
@@ -150,6 +163,9 @@ where
                                 });
                             }
                         }
+                        Err(PersistenceError::ConnectionError(e)) => {
+                            return Err(CommandError::Unavailable(e.to_string()));
+                        }
                         Err(e) => return Err(CommandError::Store(e.to_string())),
                     }
                 }
@@ -196,7 +212,7 @@ where
             .store
             .load_aggregate(id)
             .await
-            .map_err(|e| CommandError::Store(e.to_string()))?;
+            .map_err(CommandError::from_load)?;
         Ok(Known {
             aggregate: context.aggregate,
             sequence: context.current_sequence,

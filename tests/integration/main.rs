@@ -11,6 +11,7 @@ mod bot_health;
 mod bot_lifecycle;
 mod cli;
 mod command_bus;
+mod database_outage;
 mod docker_runtime;
 mod event_hash;
 mod event_log;
