@@ -350,6 +350,7 @@ impl Application {
             http: reqwest::Client::new(),
             unhealthy_after: self.unhealthy_after,
             availability: self.availability.clone(),
+            users: Arc::new(auth::CurrentUsers::new(pool.clone())),
         };
         let router = crate::http::router(pool.clone(), self.availability.clone())
             .merge(auth::router(AuthState {

@@ -13,6 +13,7 @@
 //! stored only as argon2 hashes. No password, hash, token or signing key is ever
 //! logged or returned in an error.
 
+pub mod current;
 mod login;
 pub mod passwords;
 pub mod principal;
@@ -27,10 +28,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use sqlx::PgPool;
 
+pub use current::{CheckError, CurrentUsers};
 pub use principal::{
     Authentication, Principal, authenticate, authenticate_connection_init, authenticate_headers,
 };
-pub use tokens::{Claims, IssuedToken, TOKEN_LIFETIME, TokenKeys};
+pub use tokens::{Claims, IssuedToken, LEEWAY_SECONDS, TOKEN_LIFETIME, TokenKeys};
 pub use users::{Role, User, UserError, create_user, ensure_first_admin};
 
 /// Why a caller was turned away. The first three mean "who are you?"
@@ -48,13 +50,20 @@ pub enum AuthError {
     Invalid,
     #[error("this operation needs the admin role")]
     Forbidden,
+    /// The token's user was deleted or given another role since it was issued.
+    #[error(
+        "the token no longer stands for its user (deleted, or given another role); log in again"
+    )]
+    Revoked,
 }
 
 impl AuthError {
     /// The error code the API reports.
     pub fn code(&self) -> &'static str {
         match self {
-            AuthError::Missing | AuthError::Expired | AuthError::Invalid => "UNAUTHENTICATED",
+            AuthError::Missing | AuthError::Expired | AuthError::Invalid | AuthError::Revoked => {
+                "UNAUTHENTICATED"
+            }
             AuthError::Forbidden => "FORBIDDEN",
         }
     }

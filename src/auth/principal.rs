@@ -9,7 +9,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::AuthError;
-use super::tokens::{Claims, TokenKeys};
+use super::tokens::{Claims, LEEWAY_SECONDS, TokenKeys};
 use super::users::Role;
 
 /// The authenticated caller of one request or subscription.
@@ -18,12 +18,20 @@ pub struct Principal {
     pub user_id: Uuid,
     pub username: String,
     pub role: Role,
+    /// When the token expires, seconds since the epoch: a WebSocket outlives it, and
+    /// each of its operations is checked against it.
+    pub expires_at: i64,
 }
 
 impl Principal {
     /// Whether the caller may change anything.
     pub fn can_mutate(&self) -> bool {
         self.role.can_mutate()
+    }
+
+    /// Whether the token has expired by now (with the clock leeway).
+    pub fn has_expired(&self) -> bool {
+        chrono::Utc::now().timestamp() > self.expires_at + LEEWAY_SECONDS as i64
     }
 
     /// `Ok` for a caller who may run mutations, else [`AuthError::Forbidden`].
@@ -42,6 +50,7 @@ impl From<Claims> for Principal {
             user_id: claims.sub,
             username: claims.name,
             role: claims.role,
+            expires_at: claims.exp,
         }
     }
 }
@@ -167,7 +176,8 @@ mod tests {
                 Principal {
                     user_id: Uuid::nil(),
                     username: "carol".into(),
-                    role: Role::Viewer
+                    role: Role::Viewer,
+                    expires_at: who.expires_at,
                 }
             );
         }

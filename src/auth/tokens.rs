@@ -27,8 +27,9 @@ use crate::credential_rules::decode_secret;
 /// How long a token is valid after login.
 pub const TOKEN_LIFETIME: TimeDelta = TimeDelta::hours(24);
 
-/// Clock skew tolerated on `exp`, in seconds.
-const LEEWAY_SECONDS: u64 = 30;
+/// Clock skew tolerated on `exp` and `iat`, in seconds: a token expires this long after
+/// its `exp`, and one issued more than this far in the future is refused.
+pub const LEEWAY_SECONDS: u64 = 30;
 
 /// Label of the key derived from the encryption key; changing it logs everyone out.
 const DERIVATION_LABEL: &[u8] = b"anytrade jwt hs256 v1\0";
@@ -164,12 +165,16 @@ impl TokenKeys {
 
     /// The claims of a token this service signed and that has not expired.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        jsonwebtoken::decode::<Claims>(token, &self.0.decoding, &self.0.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.0.decoding, &self.0.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
                 _ => AuthError::Invalid,
-            })
+            })?;
+        if claims.iat > Utc::now().timestamp() + LEEWAY_SECONDS as i64 {
+            return Err(AuthError::Invalid);
+        }
+        Ok(claims)
     }
 }
 
@@ -253,6 +258,20 @@ mod tests {
         sig.replace_range(sig.len() - 1.., last);
         let bad_sig = format!("{}.{}.{}", parts[0], parts[1], sig);
         assert_eq!(keys.verify(&bad_sig), Err(AuthError::Invalid));
+    }
+
+    #[test]
+    fn a_token_issued_in_the_future_is_refused_beyond_the_leeway() {
+        let keys = keys();
+        let id = Uuid::nil();
+        let ahead = |secs: i64| {
+            let at = Utc::now() + TimeDelta::seconds(secs);
+            keys.issue_at(id, "mallory", Role::Admin, at)
+                .expect("issues")
+                .token
+        };
+        assert_eq!(keys.verify(&ahead(3600)).err(), Some(AuthError::Invalid));
+        assert!(keys.verify(&ahead(10)).is_ok(), "within the clock leeway");
     }
 
     #[test]

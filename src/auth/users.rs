@@ -92,6 +92,15 @@ impl From<sqlx::Error> for UserError {
     }
 }
 
+/// The role user `id` has now; `None` when there is no such user.
+pub async fn role_of(pool: &PgPool, id: Uuid) -> Result<Option<Role>, sqlx::Error> {
+    let role: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(role.and_then(|role| role.parse().ok()))
+}
+
 /// Creates a user with a checked username and password; a taken username is a
 /// [`UserError::Conflict`].
 pub async fn create_user(

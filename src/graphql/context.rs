@@ -34,6 +34,8 @@ pub struct ApiContext {
     pub unhealthy_after: u32,
     /// Whether the database answers: while it does not, requests fail at once.
     pub availability: crate::db::Availability,
+    /// Each token's user as they are now (deleted, demoted).
+    pub users: Arc<crate::auth::CurrentUsers>,
 }
 
 /// Per-request facts, set by the HTTP and WebSocket handlers.

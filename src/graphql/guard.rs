@@ -7,9 +7,9 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Pos, ServerResult, Variables};
 
-use crate::auth::AuthError;
+use crate::auth::{AuthError, CheckError};
 
-use super::context::Authentication;
+use super::context::{ApiContext, Authentication};
 use super::errors;
 
 pub struct AuthGuard;
@@ -30,13 +30,27 @@ impl Extension for AuthGuard {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
+        let refuse = |e: &AuthError| errors::auth(e).into_server_error(Pos::default());
         let principal = match ctx.data_opt::<Authentication>() {
             Some(Ok(principal)) => principal,
-            Some(Err(e)) => return Err(errors::auth(e).into_server_error(Pos::default())),
-            None => {
-                return Err(errors::auth(&AuthError::Missing).into_server_error(Pos::default()));
-            }
+            Some(Err(e)) => return Err(refuse(e)),
+            None => return Err(refuse(&AuthError::Missing)),
         };
+        // A WebSocket's operations come long after its token was checked: each is
+        // checked again (HTTP requests were checked just now, from the same cache).
+        if principal.has_expired() {
+            return Err(refuse(&AuthError::Expired));
+        }
+        if let Some(api) = ctx.data_opt::<ApiContext>() {
+            match api.users.current(principal).await {
+                Ok(now) if now.role == principal.role => {}
+                Ok(_) => return Err(refuse(&AuthError::Revoked)),
+                Err(CheckError::Auth(e)) => return Err(refuse(&e)),
+                Err(CheckError::Database(e)) => {
+                    return Err(errors::database(e).into_server_error(Pos::default()));
+                }
+            }
+        }
         let mutates = document
             .operations
             .iter()

@@ -23,6 +23,8 @@ mod request;
 mod strategies;
 mod trades;
 
+use std::sync::Arc;
+
 use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{Data, MergedObject, MergedSubscription, Schema};
@@ -105,12 +107,14 @@ struct GraphqlState {
     schema: AnyTradeSchema,
     keys: TokenKeys,
     availability: crate::db::Availability,
+    users: Arc<crate::auth::CurrentUsers>,
 }
 
 /// Routes `/graphql`.
 pub fn router(api: ApiContext, keys: TokenKeys) -> Router {
     let state = GraphqlState {
         availability: api.availability.clone(),
+        users: api.users.clone(),
         schema: schema(Some(api)),
         keys,
     };
@@ -134,9 +138,14 @@ async fn subscribe(
         .max_frame_size(WS_MAX_MESSAGE)
         .on_upgrade(move |socket| {
             let keys = state.keys.clone();
+            let users = state.users.clone();
             GraphQLWebSocket::new(socket, state.schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let principal = authenticate_connection_init(&payload, &keys)
+                        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                    let principal = users
+                        .current(&principal)
+                        .await
                         .map_err(|e| async_graphql::Error::new(e.to_string()))?;
                     let mut data = Data::default();
                     data.insert::<context::Authentication>(Ok(principal));

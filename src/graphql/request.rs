@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 
-use crate::auth::authenticate_headers;
+use crate::auth::{AuthError, CheckError, authenticate_headers};
 
 use super::{GraphqlState, context, errors};
 
@@ -34,10 +34,7 @@ pub(super) async fn execute(
     }
     let principal = match authenticate_headers(&headers, &state.keys) {
         Ok(principal) => principal,
-        Err(e) => {
-            let error = errors::auth(&e).into_server_error(Pos::default());
-            return GraphQLResponse::from(Response::from_errors(vec![error])).into_response();
-        }
+        Err(e) => return unauthenticated(&e),
     };
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(bytes) => bytes,
@@ -66,9 +63,23 @@ pub(super) async fn execute(
             "the database is unavailable; try again shortly",
         );
     }
+    let principal = match state.users.current(&principal).await {
+        Ok(principal) => principal,
+        Err(CheckError::Auth(e)) => return unauthenticated(&e),
+        Err(CheckError::Database(e)) => {
+            let error = errors::database(e).into_server_error(Pos::default());
+            return GraphQLResponse::from(Response::from_errors(vec![error])).into_response();
+        }
+    };
     let authentication: context::Authentication = Ok(principal);
     let response = state.schema.execute(request.data(authentication)).await;
     GraphQLResponse::from(response).into_response()
+}
+
+/// A GraphQL response refusing the caller, as the guard does for operations.
+fn unauthenticated(e: &AuthError) -> HttpResponse {
+    let error = errors::auth(e).into_server_error(Pos::default());
+    GraphQLResponse::from(Response::from_errors(vec![error])).into_response()
 }
 
 /// `application/json`, with or without parameters (`; charset=utf-8`).

@@ -1,5 +1,6 @@
 //! Every GraphQL operation needs a valid token; viewers may read but not change.
 
+use anytrade::auth::Role;
 use serde_json::json;
 
 use crate::app::TestApp;
@@ -112,4 +113,60 @@ async fn graphiql_opens_in_a_browser() {
         .await
         .expect("body");
     assert!(page.to_lowercase().contains("graphiql"), "{page}");
+}
+
+/// Polls `probe` until it holds (a token's user is re-read within a few seconds).
+async fn within_seconds(mut probe: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(8);
+    while std::time::Instant::now() < deadline {
+        if probe().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    false
+}
+
+/// Changes users behind the service's back, as an operator with SQL would.
+async fn alter_users(app: &TestApp, sql: &str) {
+    sqlx::query(sql).execute(&app.pool).await.expect(sql);
+}
+
+#[tokio::test]
+async fn a_deleted_or_demoted_users_token_stops_working() {
+    let app = TestApp::spawn().await;
+    anytrade::auth::create_user(&app.pool, "second", "second-admin-password", Role::Admin)
+        .await
+        .expect("second admin");
+    let second = app.login("second", "second-admin-password").await;
+    let (_, body) = app.graphql_as(Some(&second), CREATE, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+
+    // Demoted to viewer: the old admin token may no longer mutate, though it still reads.
+    alter_users(
+        &app,
+        "UPDATE users SET role = 'viewer' WHERE username = 'second'",
+    )
+    .await;
+    let refused = within_seconds(async || {
+        let (_, body) = app.graphql_as(Some(&second), CREATE, json!({})).await;
+        code(&body) == "FORBIDDEN"
+    })
+    .await;
+    assert!(refused, "a demoted admin still mutates");
+    let events = app.event_count().await;
+    let (_, body) = app.graphql_as(Some(&second), CREATE, json!({})).await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    assert_eq!(app.event_count().await, events, "nothing may be written");
+    let (_, body) = app.graphql_as(Some(&second), LIST, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+
+    // Deleted: the token stops working altogether.
+    alter_users(&app, "DELETE FROM users WHERE username = 'viewer'").await;
+    let refused = within_seconds(async || {
+        let (_, body) = app.graphql_as(Some(&app.viewer), LIST, json!({})).await;
+        code(&body) == "UNAUTHENTICATED"
+    })
+    .await;
+    assert!(refused, "a deleted user's token still reads");
 }

@@ -223,3 +223,25 @@ async fn event_filters_take_known_type_names_only() {
         .collect();
     assert_eq!(types, ["ExchangeCreated"]);
 }
+
+#[tokio::test]
+async fn a_socket_whose_user_was_deleted_may_start_no_more_operations() {
+    let app = TestApp::spawn().await;
+    let init = json!({ "Authorization": format!("Bearer {}", app.viewer) });
+    let mut socket = connect(&app, "graphql-transport-ws", init).await;
+    let ack = next(&mut socket).await.expect("an answer");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    sqlx::query("DELETE FROM users WHERE username = 'viewer'")
+        .execute(&app.pool)
+        .await
+        .expect("delete the viewer");
+    // The user is read again within a few seconds; each new operation checks it.
+    tokio::time::sleep(anytrade::auth::current::RECHECK_AFTER + Duration::from_millis(500)).await;
+    subscribe(&mut socket, None).await;
+    let answer = next(&mut socket).await.expect("an answer");
+    assert_eq!(answer["payload"]["data"], Value::Null, "{answer}");
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{answer}"
+    );
+}

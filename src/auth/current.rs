@@ -1,0 +1,75 @@
+//! A token stands for its user as the user is now, not as they were when it was
+//! issued: a deleted user's token stops working and a demoted admin stops mutating,
+//! within [`RECHECK_AFTER`] (an outside probe found both working for the token's whole
+//! day). The users table is read at most once per user in that time.
+
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use lru::LruCache;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::users::{self, Role};
+use super::{AuthError, Principal};
+
+/// How long a user's role, as read, is trusted.
+pub const RECHECK_AFTER: Duration = Duration::from_secs(2);
+
+/// Users whose role is remembered at once.
+const REMEMBERED: usize = 10_000;
+
+/// Why a token's user could not be confirmed.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("cannot read the users: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub struct CurrentUsers {
+    pool: PgPool,
+    roles: Mutex<LruCache<Uuid, (Instant, Option<Role>)>>,
+}
+
+impl CurrentUsers {
+    pub fn new(pool: PgPool) -> Self {
+        let capacity = NonZeroUsize::new(REMEMBERED).unwrap_or(NonZeroUsize::MIN);
+        Self {
+            pool,
+            roles: Mutex::new(LruCache::new(capacity)),
+        }
+    }
+
+    /// `principal` with the role its user has now; [`AuthError::Revoked`] when the user
+    /// no longer exists.
+    pub async fn current(&self, principal: &Principal) -> Result<Principal, CheckError> {
+        let role = match self.remembered(principal.user_id) {
+            Some(role) => role,
+            None => {
+                let role = users::role_of(&self.pool, principal.user_id).await?;
+                if let Ok(mut roles) = self.roles.lock() {
+                    roles.put(principal.user_id, (Instant::now(), role));
+                }
+                role
+            }
+        };
+        match role {
+            Some(role) => Ok(Principal {
+                role,
+                ..principal.clone()
+            }),
+            None => Err(AuthError::Revoked.into()),
+        }
+    }
+
+    fn remembered(&self, user: Uuid) -> Option<Option<Role>> {
+        let mut roles = self.roles.lock().ok()?;
+        match roles.get(&user) {
+            Some((read, role)) if read.elapsed() < RECHECK_AFTER => Some(*role),
+            _ => None,
+        }
+    }
+}
