@@ -26,6 +26,7 @@ use crate::monitor::trade_sync::TradeSync;
 use crate::runtime::docker::{DockerConfig, DockerRuntime};
 use crate::runtime::local::{LocalConfig, LocalRuntime};
 use crate::runtime::{Runtime, RuntimeMap, Runtimes};
+use crate::server::ConnectionLimits;
 use crate::store::Commands;
 
 /// Who stops the embedded cluster when the database is closed.
@@ -234,6 +235,7 @@ pub struct Application {
     stop_background: watch::Sender<bool>,
     /// Whether the database answers, probed every second.
     availability: Availability,
+    connection_limits: ConnectionLimits,
 }
 
 impl Application {
@@ -303,6 +305,10 @@ impl Application {
             background,
             stop_background,
             availability,
+            connection_limits: ConnectionLimits {
+                max_connections: settings.http.max_connections,
+                header_timeout: Duration::from_secs(settings.http.header_timeout_secs),
+            },
         })
     }
 
@@ -359,14 +365,12 @@ impl Application {
             }))
             .merge(crate::graphql::router(api, self.token_keys.clone()));
         tracing::info!(address = %self.listener.local_addr()?, "AnyTrade is serving");
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(stop)
-            .await;
+        crate::server::serve(self.listener, router, self.connection_limits, stop).await;
         self.stop_background.send_replace(true);
         for task in self.background {
             let _ = task.await;
         }
         self.database.close().await?;
-        served.context("HTTP server failed")
+        Ok(())
     }
 }

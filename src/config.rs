@@ -303,6 +303,25 @@ impl Default for JobSettings {
     }
 }
 
+/// What one client may hold of the HTTP server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    /// HTTP connections served at once; more wait in the listen queue.
+    pub max_connections: usize,
+    /// Seconds a request's head (request line and headers) may take to arrive.
+    pub header_timeout_secs: u64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10_000,
+            header_timeout_secs: 10,
+        }
+    }
+}
+
 /// The whole service configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -333,6 +352,7 @@ pub struct Settings {
     pub runtime: RuntimeSettings,
     pub monitor: MonitorSettings,
     pub jobs: JobSettings,
+    pub http: HttpSettings,
 }
 
 impl Default for Settings {
@@ -352,6 +372,7 @@ impl Default for Settings {
             runtime: RuntimeSettings::default(),
             monitor: MonitorSettings::default(),
             jobs: JobSettings::default(),
+            http: HttpSettings::default(),
         }
     }
 }
@@ -500,6 +521,8 @@ impl Settings {
             ("jobs.max_backtests", self.jobs.max_backtests as u64),
             ("jobs.max_hyperopts", self.jobs.max_hyperopts as u64),
             ("jobs.poll_interval_ms", self.jobs.poll_interval_ms),
+            ("http.max_connections", self.http.max_connections as u64),
+            ("http.header_timeout_secs", self.http.header_timeout_secs),
             (
                 "monitor.unhealthy_after",
                 u64::from(monitor.unhealthy_after),

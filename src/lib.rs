@@ -25,6 +25,7 @@ pub mod lookup;
 pub mod monitor;
 pub mod redact;
 pub mod runtime;
+pub mod server;
 pub mod shutdown;
 pub mod store;
 pub mod strategy_names;

@@ -183,3 +183,71 @@ async fn aliases_cannot_multiply_the_parsing_of_large_code() {
         .await;
     assert_eq!(data["validateStrategy"]["valid"], false, "{data}");
 }
+
+/// Reads until the server closes the connection; `None` if it is still open after 10 s.
+async fn closed_within(socket: &mut tokio::net::TcpStream) -> Option<Duration> {
+    let started = std::time::Instant::now();
+    let mut buffer = [0u8; 1024];
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match socket.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    closed.ok().map(|_| started.elapsed())
+}
+
+#[tokio::test]
+async fn a_request_head_that_drips_is_cut_off_and_connections_are_capped() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.runtime.manage = false;
+        settings.monitor.enabled = false;
+        settings.http.header_timeout_secs = 3;
+        settings.http.max_connections = 4;
+    })
+    .await;
+    // A head that never ends is closed after the header timeout.
+    let mut dripping = tokio::net::TcpStream::connect(app.address)
+        .await
+        .expect("connect");
+    dripping
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: test\r\n")
+        .await
+        .expect("send part of a head");
+    let took = closed_within(&mut dripping).await;
+    assert!(took.is_some(), "a dripping head was kept open");
+
+    // Four idle connections take every slot: a fifth waits until one goes.
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(
+            tokio::net::TcpStream::connect(app.address)
+                .await
+                .expect("connect"),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("client");
+    let healthz = format!("http://{}/healthz", app.address);
+    assert!(
+        client.get(&healthz).send().await.is_err(),
+        "a fifth connection was served"
+    );
+    // The idle ones send no head, so the header timeout frees their slots.
+    let answered = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(response) = client.get(&healthz).send().await {
+                return response.status().as_u16();
+            }
+        }
+    })
+    .await;
+    assert_eq!(answered.ok(), Some(200), "the server never freed a slot");
+    drop(idle);
+}

@@ -1,0 +1,103 @@
+//! Serves the API with the limits `axum::serve` leaves out. An outside probe held 200
+//! requests dripping their headers open for minutes, and about 20,000 idle sockets ran
+//! the service out of file descriptors: here a new connection's first request head must
+//! arrive within [`ConnectionLimits::header_timeout`], and at most
+//! [`ConnectionLimits::max_connections`] HTTP connections are served at once (the rest
+//! wait in the listen queue).
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tower::ServiceExt;
+
+/// What one client may hold of the server.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets the requests in
+/// flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    // Dropping `stop` tells the connections to finish; `open` counts them.
+    let (stop, stopping) = watch::channel(());
+    let (open, all_closed) = watch::channel(());
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, usually: wait rather than spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let service = router
+            .clone()
+            .map_request(|request: hyper::Request<Incoming>| request.map(Body::new));
+        let service = TowerToHyperService::new(service);
+        let mut stopping = stopping.clone();
+        let open = open.subscribe();
+        tokio::spawn(async move {
+            // hyper's head timeout starts with the first byte: a client that sends
+            // nothing at all is closed here.
+            let mut byte = [0u8; 1];
+            let first_byte = tokio::time::timeout(limits.header_timeout, stream.peek(&mut byte));
+            if !matches!(first_byte.await, Ok(Ok(1))) {
+                drop(slot);
+                drop(open);
+                return;
+            }
+            let mut builder = Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout);
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let mut connection = pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+            drop(slot);
+            drop(open);
+        });
+    }
+    drop(listener);
+    drop(stop);
+    drop(stopping);
+    // Every connection task holds a receiver of `open`'s channel.
+    drop(all_closed);
+    open.closed().await;
+}
