@@ -71,13 +71,16 @@ async fn a_real_bots_trades_are_synced_and_closed() {
     .await;
     let exchange = sandbox_exchange(&app, &simulator).await;
     let strategy = strategy(&app, "always enter", ALWAYS_ENTER).await;
-    // Limit orders priced at the other side of the book fill at once in a dry run,
-    // whichever way the simulator's prices go.
+    // Market orders fill at once in a dry run, whichever way the simulator's prices
+    // go (limit orders at the other side of the book once stayed unfilled for 90 s
+    // when the price moved away first).
     let config = json!({ "config": {
         "pairs": ["BTC/USDT", "ETH/USDT"], "stakeAmount": "100", "maxOpenTrades": 2,
         "extra": {
             "entry_pricing": { "price_side": "other" },
             "exit_pricing": { "price_side": "other" },
+            "order_types": { "entry": "market", "exit": "market", "stoploss": "market",
+                "stoploss_on_exchange": false },
         },
     }});
     let id = create_bot(&app, "trader", &exchange, &strategy, config).await;
