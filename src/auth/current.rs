@@ -29,6 +29,7 @@ pub enum CheckError {
     Database(#[from] sqlx::Error),
 }
 
+/// The users' roles as the users table has them, each remembered for [`RECHECK_AFTER`].
 pub struct CurrentUsers {
     pool: PgPool,
     roles: Mutex<LruCache<Uuid, (Instant, Option<Role>)>>,
