@@ -20,6 +20,7 @@ mod live;
 mod loaders;
 mod pagination;
 mod request;
+mod socket;
 mod strategies;
 mod trades;
 
@@ -27,16 +28,17 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{Data, MergedObject, MergedSubscription, Schema};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
+use async_graphql_axum::GraphQLProtocol;
 use axum::Router;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-use crate::auth::{TokenKeys, authenticate_connection_init};
+use crate::auth::TokenKeys;
 
 pub use context::ApiContext;
+pub use socket::INIT_TIMEOUT;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -125,7 +127,8 @@ pub fn router(api: ApiContext, keys: TokenKeys) -> Router {
 }
 
 /// Subscriptions over `graphql-transport-ws` (and the legacy `graphql-ws`); the token
-/// comes in `connection_init`, and a connection without a valid one is refused.
+/// comes in `connection_init`, and a connection without a valid one is refused
+/// (`socket`).
 async fn subscribe(
     State(state): State<GraphqlState>,
     protocol: GraphQLProtocol,
@@ -137,21 +140,7 @@ async fn subscribe(
         .max_message_size(WS_MAX_MESSAGE)
         .max_frame_size(WS_MAX_MESSAGE)
         .on_upgrade(move |socket| {
-            let keys = state.keys.clone();
-            let users = state.users.clone();
-            GraphQLWebSocket::new(socket, state.schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let principal = authenticate_connection_init(&payload, &keys)
-                        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
-                    let principal = users
-                        .current(&principal)
-                        .await
-                        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
-                    let mut data = Data::default();
-                    data.insert::<context::Authentication>(Ok(principal));
-                    Ok(data)
-                })
-                .serve()
+            socket::serve(socket, state.schema, protocol, state.keys, state.users)
         })
 }
 

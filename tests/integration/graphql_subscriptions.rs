@@ -245,3 +245,67 @@ async fn a_socket_whose_user_was_deleted_may_start_no_more_operations() {
         "{answer}"
     );
 }
+
+/// The code of the close frame the server sends next (skipping other messages); `None`
+/// when none comes within `within`.
+async fn close_code(socket: &mut Socket, within: Duration) -> Option<u16> {
+    tokio::time::timeout(within, async {
+        while let Some(Ok(message)) = socket.next().await {
+            if let Message::Close(frame) = message {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+#[tokio::test]
+async fn the_handshake_closes_with_the_codes_the_protocol_names() {
+    let app = TestApp::spawn().await;
+    let open = |init: Option<Value>| {
+        let app = &app;
+        async move {
+            let mut request = format!("ws://{}/graphql/ws", app.address)
+                .into_client_request()
+                .expect("request");
+            request.headers_mut().insert(
+                "Sec-WebSocket-Protocol",
+                "graphql-transport-ws".parse().expect("header"),
+            );
+            let (mut socket, _) = tokio_tungstenite::connect_async(request)
+                .await
+                .expect("connect");
+            if let Some(init) = init {
+                send(
+                    &mut socket,
+                    json!({ "type": "connection_init", "payload": init }),
+                )
+                .await;
+            }
+            socket
+        }
+    };
+    // A refused token: 4403.
+    let mut refused = open(Some(
+        json!({ "Authorization": "Bearer forged.token.value" }),
+    ))
+    .await;
+    assert_eq!(
+        close_code(&mut refused, Duration::from_secs(5)).await,
+        Some(4403)
+    );
+    // A subscribe before connection_init: 4401.
+    let mut early = open(None).await;
+    subscribe(&mut early, None).await;
+    assert_eq!(
+        close_code(&mut early, Duration::from_secs(5)).await,
+        Some(4401)
+    );
+    // Nothing at all: 4408 once the initialisation timeout has passed.
+    let mut silent = open(None).await;
+    let within = anytrade::graphql::INIT_TIMEOUT + Duration::from_secs(5);
+    assert_eq!(close_code(&mut silent, within).await, Some(4408));
+}
