@@ -38,6 +38,7 @@ use axum::routing::get;
 use crate::auth::TokenKeys;
 
 pub use context::ApiContext;
+pub use request::{BODY_TIMEOUT, MAX_BODY};
 pub use socket::INIT_TIMEOUT;
 
 #[derive(MergedObject, Default)]

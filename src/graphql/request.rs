@@ -5,6 +5,8 @@
 //! 300 MB posts took the service to 3 GB. Now an anonymous post is answered from its
 //! headers, and no body over [`MAX_BODY`] is kept.
 
+use std::time::Duration;
+
 use async_graphql::{Pos, Request, Response};
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
@@ -19,6 +21,10 @@ use super::{GraphqlState, context, errors};
 /// The largest request body read: a strategy's code (at most 1 MiB) with room for JSON
 /// escaping and the rest of the request.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// How long a body may take to arrive once the headers have (a client dripping it would
+/// otherwise hold its connection for as long as it likes).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(super) async fn execute(
     State(state): State<GraphqlState>,
@@ -36,9 +42,17 @@ pub(super) async fn execute(
         Ok(principal) => principal,
         Err(e) => return unauthenticated(&e),
     };
-    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => bytes,
+    let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await;
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
         Err(_) => {
+            return refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                "REQUEST_TIMEOUT",
+                &format!("the request body did not arrive within {BODY_TIMEOUT:?}"),
+            );
+        }
+        Ok(Err(_)) => {
             return refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "PAYLOAD_TOO_LARGE",

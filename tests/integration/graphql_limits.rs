@@ -251,3 +251,33 @@ async fn a_request_head_that_drips_is_cut_off_and_connections_are_capped() {
     assert_eq!(answered.ok(), Some(200), "the server never freed a slot");
     drop(idle);
 }
+
+#[tokio::test]
+async fn a_body_that_drips_is_answered_with_a_timeout() {
+    let app = TestApp::spawn().await;
+    let mut socket = tokio::net::TcpStream::connect(app.address)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\
+         authorization: Bearer {}\r\ncontent-length: 100\r\n\r\n{{\"query\": ",
+        app.admin
+    );
+    socket.write_all(head.as_bytes()).await.expect("send head");
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let within = anytrade::graphql::BODY_TIMEOUT + Duration::from_secs(10);
+    let read = tokio::time::timeout(within, async {
+        loop {
+            let n = socket.read(&mut chunk).await.unwrap_or(0);
+            answer.extend_from_slice(&chunk[..n]);
+            if n == 0 || String::from_utf8_lossy(&answer).contains("REQUEST_TIMEOUT") {
+                break;
+            }
+        }
+    })
+    .await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(read.is_ok(), "no answer to a dripping body: {answer}");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
