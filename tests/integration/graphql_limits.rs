@@ -41,28 +41,46 @@ async fn post(app: &TestApp, content_type: &str, body: impl Into<reqwest::Body>)
 #[tokio::test]
 async fn an_anonymous_post_is_answered_without_its_body_being_read() {
     let app = TestApp::spawn().await;
-    let mut socket = tokio::net::TcpStream::connect(app.address)
-        .await
-        .expect("connect");
     // A body of 300 MB is announced; only its first bytes are ever sent.
     let head = "POST /graphql HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\
                 content-length: 300000000\r\n\r\n{\"query\": \"";
+    let answer = answer_to(
+        app.address,
+        head,
+        "UNAUTHENTICATED",
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("no answer before the body");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+/// Sends `head` (and no more) on a new connection and reads until the answer holds
+/// `until`; `None` if it does not within `within`.
+async fn answer_to(
+    address: std::net::SocketAddr,
+    head: &str,
+    until: &str,
+    within: Duration,
+) -> Option<String> {
+    let mut socket = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
     socket.write_all(head.as_bytes()).await.expect("send head");
     let mut answer = Vec::new();
     let mut chunk = [0u8; 4096];
-    let read = tokio::time::timeout(Duration::from_secs(10), async {
+    tokio::time::timeout(within, async {
         loop {
-            let n = socket.read(&mut chunk).await.expect("read");
+            let n = socket.read(&mut chunk).await.unwrap_or(0);
             answer.extend_from_slice(&chunk[..n]);
-            if n == 0 || String::from_utf8_lossy(&answer).contains("UNAUTHENTICATED") {
+            if n == 0 || String::from_utf8_lossy(&answer).contains(until) {
                 break;
             }
         }
     })
-    .await;
-    let answer = String::from_utf8_lossy(&answer);
-    assert!(read.is_ok(), "no answer before the body: {answer}");
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    .await
+    .ok()?;
+    Some(String::from_utf8_lossy(&answer).into_owned())
 }
 
 #[tokio::test]
@@ -255,29 +273,14 @@ async fn a_request_head_that_drips_is_cut_off_and_connections_are_capped() {
 #[tokio::test]
 async fn a_body_that_drips_is_answered_with_a_timeout() {
     let app = TestApp::spawn().await;
-    let mut socket = tokio::net::TcpStream::connect(app.address)
-        .await
-        .expect("connect");
     let head = format!(
         "POST /graphql HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\
          authorization: Bearer {}\r\ncontent-length: 100\r\n\r\n{{\"query\": ",
         app.admin
     );
-    socket.write_all(head.as_bytes()).await.expect("send head");
-    let mut answer = Vec::new();
-    let mut chunk = [0u8; 4096];
     let within = anytrade::graphql::BODY_TIMEOUT + Duration::from_secs(10);
-    let read = tokio::time::timeout(within, async {
-        loop {
-            let n = socket.read(&mut chunk).await.unwrap_or(0);
-            answer.extend_from_slice(&chunk[..n]);
-            if n == 0 || String::from_utf8_lossy(&answer).contains("REQUEST_TIMEOUT") {
-                break;
-            }
-        }
-    })
-    .await;
-    let answer = String::from_utf8_lossy(&answer);
-    assert!(read.is_ok(), "no answer to a dripping body: {answer}");
+    let answer = answer_to(app.address, &head, "REQUEST_TIMEOUT", within)
+        .await
+        .expect("no answer to a dripping body");
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
