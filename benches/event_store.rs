@@ -16,10 +16,11 @@ mod common;
 use common::{drop_database, env, fresh_database_url};
 
 use anytrade::db;
-use anytrade::store::event_hash::{Content, jsonb_text};
+use anytrade::store::event_hash;
 use anytrade::store::{CommandBus, CommandMetadata, EventLog};
 use anytrade_aggregates::exchange::{Exchange, ExchangeCommand};
 use anytrade_aggregates::{DomainError, ExchangeFacts, Lookup, StrategyFacts};
+use cqrs_es::persist::SerializedEvent;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 use uuid::Uuid;
@@ -28,25 +29,22 @@ use uuid::Uuid;
 /// payload and metadata, framed), as `store::repository` does on every append.
 fn render_cost() -> f64 {
     let (id, _) = create_exchange();
-    let payload = serde_json::json!({ "ExchangeCreated": { "exchange_id": id, "name": "binance",
-        "test_mode": true, "config": { "ccxt_config": { "enableRateLimit": true } } } });
-    let metadata = serde_json::to_value(CommandMetadata::issued_by("bench").to_map())
-        .expect("metadata serializes");
-    let id = id.to_string();
+    let event = SerializedEvent {
+        aggregate_id: id.to_string(),
+        sequence: 1,
+        aggregate_type: "Exchange".into(),
+        event_type: "ExchangeCreated".into(),
+        event_version: "1.0".into(),
+        payload: serde_json::json!({ "ExchangeCreated": { "exchange_id": id,
+            "name": "binance", "test_mode": true,
+            "config": { "ccxt_config": { "enableRateLimit": true } } } }),
+        metadata: serde_json::to_value(CommandMetadata::issued_by("bench").to_map())
+            .expect("metadata serializes"),
+    };
     let rounds = 100_000;
     let start = Instant::now();
     for _ in 0..rounds {
-        let framed = Content {
-            aggregate_type: "Exchange",
-            aggregate_id: &id,
-            sequence: 1,
-            event_type: "ExchangeCreated",
-            event_version: "1.0",
-            payload: &jsonb_text(&payload),
-            metadata: &jsonb_text(&metadata),
-        }
-        .framed();
-        std::hint::black_box(framed);
+        std::hint::black_box(event_hash::appended(&event));
     }
     start.elapsed().as_secs_f64() / rounds as f64
 }

@@ -67,13 +67,13 @@ pub async fn serve(
         let mut stopping = stopping.clone();
         let open = open.subscribe();
         tokio::spawn(async move {
+            // Held until the connection ends: its slot, and its place in the count.
+            let _held = (slot, open);
             // hyper's head timeout starts with the first byte: a client that sends
             // nothing at all is closed here.
             let mut byte = [0u8; 1];
             let first_byte = tokio::time::timeout(limits.header_timeout, stream.peek(&mut byte));
             if !matches!(first_byte.await, Ok(Ok(1))) {
-                drop(slot);
-                drop(open);
                 return;
             }
             let mut builder = Builder::new(TokioExecutor::new());
@@ -90,8 +90,6 @@ pub async fn serve(
                     let _ = connection.await;
                 }
             }
-            drop(slot);
-            drop(open);
         });
     }
     drop(listener);

@@ -11,7 +11,6 @@
 use std::time::Duration;
 
 use anytrade_aggregates::Strategy;
-use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -51,22 +50,22 @@ pub async fn claim(
     if claimed.is_some() {
         return Ok(true);
     }
-    let holder: Option<(Uuid, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT strategy_id, reserved_at FROM strategy_names WHERE name_key = lower($1)",
+    // The age is the database's own: `reserved_at` is its clock, not this host's.
+    let holder: Option<(Uuid, bool)> = sqlx::query_as(
+        "SELECT strategy_id, reserved_at < now() - make_interval(secs => $2)
+           FROM strategy_names WHERE name_key = lower($1)",
     )
     .bind(name)
+    .bind(GRACE.as_secs_f64())
     .fetch_optional(pool)
     .await?;
-    let Some((holder, reserved_at)) = holder else {
+    let Some((holder, settled)) = holder else {
         // Released meanwhile: the next request finds it free.
         return Err(ClaimError::Taken);
     };
     if holder == strategy {
         return Ok(false);
     }
-    let settled = (Utc::now() - reserved_at)
-        .to_std()
-        .is_ok_and(|age| age > GRACE);
     if !settled || holds(strategies, holder, name).await? {
         return Err(ClaimError::Taken);
     }

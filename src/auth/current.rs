@@ -45,32 +45,41 @@ impl CurrentUsers {
     }
 
     /// `principal` with the role its user has now; [`AuthError::Revoked`] when the user
-    /// no longer exists.
+    /// no longer exists. A principal confirmed within [`RECHECK_AFTER`] is taken as is,
+    /// so an HTTP request checked by its handler is not checked again by the guard.
     pub async fn current(&self, principal: &Principal) -> Result<Principal, CheckError> {
-        let role = match self.remembered(principal.user_id) {
-            Some(role) => role,
+        if principal
+            .confirmed_at
+            .is_some_and(|at| at.elapsed() < RECHECK_AFTER)
+        {
+            return Ok(principal.clone());
+        }
+        let (read, role) = match self.remembered(principal.user_id) {
+            Some(remembered) => remembered,
             None => {
                 let role = users::role_of(&self.pool, principal.user_id).await?;
+                let read = Instant::now();
                 if let Ok(mut roles) = self.roles.lock() {
-                    roles.put(principal.user_id, (Instant::now(), role));
+                    roles.put(principal.user_id, (read, role));
                 }
-                role
+                (read, role)
             }
         };
         match role {
             Some(role) => Ok(Principal {
                 role,
+                confirmed_at: Some(read),
                 ..principal.clone()
             }),
             None => Err(AuthError::Revoked.into()),
         }
     }
 
-    fn remembered(&self, user: Uuid) -> Option<Option<Role>> {
+    fn remembered(&self, user: Uuid) -> Option<(Instant, Option<Role>)> {
         let mut roles = self.roles.lock().ok()?;
-        match roles.get(&user) {
-            Some((read, role)) if read.elapsed() < RECHECK_AFTER => Some(*role),
-            _ => None,
-        }
+        roles
+            .get(&user)
+            .copied()
+            .filter(|(read, _)| read.elapsed() < RECHECK_AFTER)
     }
 }

@@ -21,6 +21,8 @@ pub struct Principal {
     /// When the token expires, seconds since the epoch: a WebSocket outlives it, and
     /// each of its operations is checked against it.
     pub expires_at: i64,
+    /// When the users table last confirmed the role (`None`: only the token says so).
+    pub confirmed_at: Option<std::time::Instant>,
 }
 
 impl Principal {
@@ -51,6 +53,7 @@ impl From<Claims> for Principal {
             username: claims.name,
             role: claims.role,
             expires_at: claims.exp,
+            confirmed_at: None,
         }
     }
 }
@@ -178,6 +181,7 @@ mod tests {
                     username: "carol".into(),
                     role: Role::Viewer,
                     expires_at: who.expires_at,
+                    confirmed_at: None,
                 }
             );
         }

@@ -5,7 +5,7 @@
 use anytrade_aggregates::DomainError;
 use async_graphql::{Error, ErrorExtensions};
 
-use crate::auth::AuthError;
+use crate::auth::{AuthError, CheckError};
 use crate::store::CommandError;
 
 pub fn error(code: &'static str, message: impl Into<String>, field: Option<&str>) -> Error {
@@ -78,6 +78,14 @@ pub fn command_on(id_field: &str, e: CommandError) -> Error {
 
 pub fn auth(e: &AuthError) -> Error {
     error(e.code(), e.to_string(), None)
+}
+
+/// A token's user could not be confirmed: refused, or the users could not be read.
+pub fn check(e: CheckError) -> Error {
+    match e {
+        CheckError::Auth(e) => auth(&e),
+        CheckError::Database(e) => database(e),
+    }
 }
 
 pub fn database(e: sqlx::Error) -> Error {

@@ -7,7 +7,7 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Pos, ServerResult, Variables};
 
-use crate::auth::{AuthError, CheckError};
+use crate::auth::AuthError;
 
 use super::context::{ApiContext, Authentication};
 use super::errors;
@@ -37,7 +37,8 @@ impl Extension for AuthGuard {
             None => return Err(refuse(&AuthError::Missing)),
         };
         // A WebSocket's operations come long after its token was checked: each is
-        // checked again (HTTP requests were checked just now, from the same cache).
+        // checked again (an HTTP request's principal was confirmed just now, by its
+        // handler, and passes at once).
         if principal.has_expired() {
             return Err(refuse(&AuthError::Expired));
         }
@@ -45,10 +46,7 @@ impl Extension for AuthGuard {
             match api.users.current(principal).await {
                 Ok(now) if now.role == principal.role => {}
                 Ok(_) => return Err(refuse(&AuthError::Revoked)),
-                Err(CheckError::Auth(e)) => return Err(refuse(&e)),
-                Err(CheckError::Database(e)) => {
-                    return Err(errors::database(e).into_server_error(Pos::default()));
-                }
+                Err(e) => return Err(errors::check(e).into_server_error(Pos::default())),
             }
         }
         let mutates = document

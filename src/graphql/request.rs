@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 
-use crate::auth::{AuthError, CheckError, authenticate_headers};
+use crate::auth::authenticate_headers;
 
 use super::{GraphqlState, context, errors};
 
@@ -40,7 +40,7 @@ pub(super) async fn execute(
     }
     let principal = match authenticate_headers(&headers, &state.keys) {
         Ok(principal) => principal,
-        Err(e) => return unauthenticated(&e),
+        Err(e) => return answer(StatusCode::OK, errors::auth(&e)),
     };
     let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await;
     let bytes = match read {
@@ -79,21 +79,11 @@ pub(super) async fn execute(
     }
     let principal = match state.users.current(&principal).await {
         Ok(principal) => principal,
-        Err(CheckError::Auth(e)) => return unauthenticated(&e),
-        Err(CheckError::Database(e)) => {
-            let error = errors::database(e).into_server_error(Pos::default());
-            return GraphQLResponse::from(Response::from_errors(vec![error])).into_response();
-        }
+        Err(e) => return answer(StatusCode::OK, errors::check(e)),
     };
     let authentication: context::Authentication = Ok(principal);
     let response = state.schema.execute(request.data(authentication)).await;
     GraphQLResponse::from(response).into_response()
-}
-
-/// A GraphQL response refusing the caller, as the guard does for operations.
-fn unauthenticated(e: &AuthError) -> HttpResponse {
-    let error = errors::auth(e).into_server_error(Pos::default());
-    GraphQLResponse::from(Response::from_errors(vec![error])).into_response()
 }
 
 /// `application/json`, with or without parameters (`; charset=utf-8`).
@@ -107,7 +97,12 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 /// A refusal before the query ran: the status says why, the body is a GraphQL response.
 fn refuse(status: StatusCode, code: &'static str, message: &str) -> HttpResponse {
-    let error = errors::error(code, message, None).into_server_error(Pos::default());
-    let body = GraphQLResponse::from(Response::from_errors(vec![error]));
-    (status, body).into_response()
+    answer(status, errors::error(code, message, None))
+}
+
+/// `error` as a GraphQL response with `status` (200 where a GraphQL error is the
+/// whole answer, as for a refused token).
+fn answer(status: StatusCode, error: async_graphql::Error) -> HttpResponse {
+    let body = Response::from_errors(vec![error.into_server_error(Pos::default())]);
+    (status, GraphQLResponse::from(body)).into_response()
 }

@@ -7,6 +7,7 @@
 //! returns), because that is all the store keeps of them: the text an appender sent is
 //! gone once PostgreSQL has parsed it.
 
+use cqrs_es::persist::SerializedEvent;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -29,24 +30,8 @@ impl Content<'_> {
     /// The hashed bytes that follow the predecessor's hash: each text as its UTF-8 length
     /// (8 bytes, big-endian) then its bytes, the sequence as 8 bytes big-endian.
     pub fn framed(&self) -> Vec<u8> {
-        let texts = [
-            self.event_type,
-            self.event_version,
-            self.payload,
-            self.metadata,
-        ];
-        // Six lengths and the sequence, 8 bytes each, then the texts.
-        let size = 8 * 7
-            + self.aggregate_type.len()
-            + self.aggregate_id.len()
-            + texts.iter().map(|t| t.len()).sum::<usize>();
-        let mut bytes = Vec::with_capacity(size);
-        text(&mut bytes, self.aggregate_type);
-        text(&mut bytes, self.aggregate_id);
-        bytes.extend_from_slice(&self.sequence.to_be_bytes());
-        for value in texts {
-            text(&mut bytes, value);
-        }
+        let mut bytes = Vec::new();
+        self.frame(|part| bytes.extend_from_slice(part));
         bytes
     }
 
@@ -54,15 +39,45 @@ impl Content<'_> {
     pub fn hash(&self, previous: &[u8]) -> Hash {
         let mut hasher = Sha256::new();
         hasher.update(previous);
-        hasher.update(self.framed());
+        self.frame(|part| hasher.update(part));
         hasher.finalize().into()
+    }
+
+    /// Hands out the framed bytes in order, so hashing needs no copy of them.
+    fn frame(&self, mut put: impl FnMut(&[u8])) {
+        text(&mut put, self.aggregate_type);
+        text(&mut put, self.aggregate_id);
+        put(&self.sequence.to_be_bytes());
+        for value in [
+            self.event_type,
+            self.event_version,
+            self.payload,
+            self.metadata,
+        ] {
+            text(&mut put, value);
+        }
     }
 }
 
-/// A text field, framed by its length so no two field lists hash the same bytes.
-fn text(bytes: &mut Vec<u8>, value: &str) {
-    bytes.extend_from_slice(&(value.len() as u64).to_be_bytes());
-    bytes.extend_from_slice(value.as_bytes());
+/// A text field, framed by its length so no two field lists give the same bytes.
+fn text(put: &mut impl FnMut(&[u8]), value: &str) {
+    put(&(value.len() as u64).to_be_bytes());
+    put(value.as_bytes());
+}
+
+/// What an appended event's hash covers after its predecessor's hash (the insert
+/// trigger adds that): the bytes `store::repository` sends with each event.
+pub fn appended(event: &SerializedEvent) -> Vec<u8> {
+    Content {
+        aggregate_type: &event.aggregate_type,
+        aggregate_id: &event.aggregate_id,
+        sequence: event.sequence as i64,
+        event_type: &event.event_type,
+        event_version: &event.event_version,
+        payload: &jsonb_text(&event.payload),
+        metadata: &jsonb_text(&event.metadata),
+    }
+    .framed()
 }
 
 /// The text PostgreSQL gives for `value` once stored as jsonb (`jsonb::text`): object

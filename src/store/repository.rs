@@ -16,7 +16,7 @@ use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlx::PgPool;
 
-use super::event_hash::{Content, jsonb_text};
+use super::event_hash;
 
 const APPEND: &str = "
 INSERT INTO events
@@ -60,7 +60,7 @@ impl EventRepository {
             .bind(column(|e| e.event_version.clone()))
             .bind(json(|e| e.payload.clone()))
             .bind(json(|e| e.metadata.clone()))
-            .bind(events.iter().map(hashed_content).collect::<Vec<_>>())
+            .bind(events.iter().map(event_hash::appended).collect::<Vec<_>>())
             .fetch_all(&self.pool)
             .await;
         match result {
@@ -80,20 +80,6 @@ impl EventRepository {
             Err(e) => Err(PersistenceError::UnknownError(Box::new(e))),
         }
     }
-}
-
-/// What the event's hash covers after its predecessor's hash (the trigger adds that).
-fn hashed_content(event: &SerializedEvent) -> Vec<u8> {
-    Content {
-        aggregate_type: &event.aggregate_type,
-        aggregate_id: &event.aggregate_id,
-        sequence: event.sequence as i64,
-        event_type: &event.event_type,
-        event_version: &event.event_version,
-        payload: &jsonb_text(&event.payload),
-        metadata: &jsonb_text(&event.metadata),
-    }
-    .framed()
 }
 
 impl PersistedEventRepository for EventRepository {

@@ -87,7 +87,7 @@ async fn answer_to(
 async fn bodies_content_types_and_json_that_are_not_a_request_are_refused_with_a_code() {
     let app = TestApp::spawn().await;
     let events = app.event_count().await;
-    let code = "x".repeat(5 * 1024 * 1024);
+    let code = "x".repeat(anytrade::graphql::MAX_BODY);
     let huge = json!({ "query": "mutation($code: String!) { validateStrategy(code: $code) { valid } }",
         "variables": { "code": code } });
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![

@@ -224,13 +224,19 @@ async fn event_filters_take_known_type_names_only() {
     assert_eq!(types, ["ExchangeCreated"]);
 }
 
+/// A graphql-transport-ws socket whose `connection_init` with `token` was acknowledged.
+async fn acknowledged(app: &TestApp, token: &str) -> Socket {
+    let init = json!({ "Authorization": format!("Bearer {token}") });
+    let mut socket = connect(app, "graphql-transport-ws", init).await;
+    let ack = next(&mut socket).await.expect("an answer");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    socket
+}
+
 #[tokio::test]
 async fn a_socket_whose_user_was_deleted_may_start_no_more_operations() {
     let app = TestApp::spawn().await;
-    let init = json!({ "Authorization": format!("Bearer {}", app.viewer) });
-    let mut socket = connect(&app, "graphql-transport-ws", init).await;
-    let ack = next(&mut socket).await.expect("an answer");
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let mut socket = acknowledged(&app, &app.viewer).await;
     sqlx::query("DELETE FROM users WHERE username = 'viewer'")
         .execute(&app.pool)
         .await
@@ -308,4 +314,25 @@ async fn the_handshake_closes_with_the_codes_the_protocol_names() {
     let mut silent = open(None).await;
     let within = anytrade::graphql::INIT_TIMEOUT + Duration::from_secs(5);
     assert_eq!(close_code(&mut silent, within).await, Some(4408));
+}
+
+#[tokio::test]
+async fn a_message_over_the_size_limit_ends_the_socket() {
+    let app = TestApp::spawn().await;
+    let mut socket = acknowledged(&app, &app.admin).await;
+    let padding = "x".repeat(300 * 1024);
+    let subscribe = json!({ "id": "1", "type": "subscribe",
+        "payload": { "query": SUBSCRIBE, "variables": { "padding": padding } } });
+    // The server may close before the whole message is sent.
+    let _ = socket.send(Message::text(subscribe.to_string())).await;
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "a 300 KiB message was taken");
 }
