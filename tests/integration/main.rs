@@ -11,6 +11,9 @@ mod bot_health;
 mod bot_lifecycle;
 mod cli;
 mod command_bus;
+#[path = "../support/crash_load.rs"]
+mod crash_load;
+mod crash_under_load;
 mod database_outage;
 mod docker_runtime;
 mod event_hash;
@@ -34,6 +37,8 @@ mod key_rotation;
 mod lifecycle_reports;
 mod plan_api;
 mod projections;
+#[path = "../support/read_models.rs"]
+mod read_models;
 mod runtime_jobs;
 mod sandbox;
 mod secret_exposure;

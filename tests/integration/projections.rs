@@ -14,40 +14,15 @@ use anytrade_aggregates::{
     trade_aggregate_id,
 };
 use anytrade_projections::runner;
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::helpers::fresh_database;
+pub use crate::read_models::dump;
 
 const CODE_V1: &str = "from freqtrade.strategy import IStrategy\n\nclass AlwaysIn(IStrategy):\n    timeframe = '5m'\n";
 const CODE_V2: &str = "from freqtrade.strategy import IStrategy\n\nclass AlwaysIn(IStrategy):\n    timeframe = '15m'\n";
-
-const TABLES: &[(&str, &str)] = &[
-    ("exchanges", "id"),
-    ("exchange_secrets", "exchange_id, name"),
-    ("strategies", "id"),
-    ("strategy_versions", "strategy_id, version"),
-    ("bots", "id"),
-    ("backtests", "id"),
-    ("hyperopts", "id"),
-    ("trades", "id"),
-];
-
-/// Every read-model row, table by table, as JSON.
-pub async fn dump(pool: &PgPool) -> Vec<(String, Value)> {
-    let mut rows = Vec::new();
-    for (table, order) in TABLES {
-        let value: Option<Value> = sqlx::query_scalar(&format!(
-            "SELECT json_agg(t ORDER BY {order}) FROM {table} t"
-        ))
-        .fetch_one(pool)
-        .await
-        .expect("dump");
-        rows.push((table.to_string(), value.unwrap_or(Value::Null)));
-    }
-    rows
-}
 
 struct Fleet {
     pool: PgPool,

@@ -1,0 +1,101 @@
+//! Chaos soak: crash under load. The real `anytrade` binary (release) serves clients
+//! sending commands (creates, updates, bot start/stop) and is SIGKILLed at random
+//! moments, then started again on the same database; afterwards the log is held against
+//! what the clients were told (`tests/support/crash_load.rs` says how). Exits non-zero
+//! when anything acknowledged is lost, anything is in the log twice, a projector is
+//! behind or a read model differs from a rebuild.
+//!
+//! Run with `scripts/bench chaos`. Settings: `BENCH_KILLS` (25), `BENCH_CLIENTS` (8),
+//! `BENCH_SERVE_MS` (the longest a start serves before its kill: 3000; the shortest is a
+//! tenth of it). Under `cargo test` (no `--bench` argument) a smoke run: 1 kill, 2
+//! clients.
+
+use std::time::Duration;
+
+mod common;
+#[path = "../tests/support/crash_load.rs"]
+mod crash_load;
+#[path = "../tests/support/read_models.rs"]
+mod read_models;
+
+use common::{drop_database, env, fresh_database_url};
+use crash_load::{Plan, Report};
+
+fn milliseconds(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn print(plan: &Plan, report: &Report) {
+    let mut restarts: Vec<f64> = report.restarts.iter().copied().map(milliseconds).collect();
+    let first = restarts.remove(0);
+    restarts.sort_by(f64::total_cmp);
+    let median = restarts
+        .get(restarts.len() / 2)
+        .copied()
+        .unwrap_or(f64::NAN);
+    let worst = restarts.last().copied().unwrap_or(f64::NAN);
+    println!();
+    println!(
+        "{} clients, {} kills, each start serving {:.1}–{:.1} s",
+        plan.clients,
+        report.kills,
+        plan.serve_for.start.as_secs_f64(),
+        plan.serve_for.end.as_secs_f64()
+    );
+    println!();
+    println!("| figure | value |");
+    println!("|---|---|");
+    println!("| SIGKILLs survived | {} |", report.kills);
+    println!("| commands acknowledged | {} |", report.acknowledged);
+    println!("| acknowledged commands lost | **{}** |", report.lost.len());
+    println!(
+        "| commands in the log twice | **{}** |",
+        report.duplicated.len()
+    );
+    println!(
+        "| sent without an answer (in flight at a kill, or 503) | {} |",
+        report.unanswered
+    );
+    println!("| refused, by code | {:?} |", report.refused);
+    println!("| HTTP 5xx other than 503 | {} |", report.server_errors);
+    println!(
+        "| bots whose last acknowledged wish was checked | {} |",
+        report.bots_checked
+    );
+    println!("| events in the log | {} |", report.events);
+    println!(
+        "| start to ready after a kill, median / worst | {median:.0} / {worst:.0} ms (first start {first:.0} ms) |"
+    );
+    println!(
+        "| last start to every projector at the head | {:.0} ms |",
+        milliseconds(report.catch_up)
+    );
+    println!(
+        "| read models differing from a rebuild | {} |",
+        report.differs_from_rebuild.len()
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL (use scripts/bench)");
+    // `cargo test` runs this too (without `--bench`): then a short smoke run.
+    let full = std::env::args().any(|arg| arg == "--bench");
+    let longest: u64 = env("BENCH_SERVE_MS", if full { 3000 } else { 800 });
+    let (database_url, database) = fresh_database_url(&url).await;
+    let plan = Plan {
+        binary: env!("CARGO_BIN_EXE_anytrade").into(),
+        database_url,
+        clients: env("BENCH_CLIENTS", if full { 8 } else { 2 }),
+        kills: env("BENCH_KILLS", if full { 25 } else { 1 }),
+        serve_for: Duration::from_millis(longest / 10)..Duration::from_millis(longest),
+    };
+    let report = crash_load::run(&plan).await;
+    print(&plan, &report);
+    drop_database(&url, &database).await;
+    let failures = report.failures();
+    if !failures.is_empty() {
+        eprintln!("FAILED: {failures:#?}");
+        std::process::exit(1);
+    }
+}
