@@ -121,6 +121,8 @@ async fn runtimes(settings: &Settings) -> anyhow::Result<Runtimes> {
         image: docker.image.clone(),
         pull: docker.pull,
         start_timeout: Duration::from_secs(docker.start_timeout_secs),
+        secrets_dir: docker.secrets_path.clone(),
+        unprivileged: docker.user_ids()?,
     };
     match DockerRuntime::connect(&docker.socket, docker_config, http).await {
         Ok(runtime) => {

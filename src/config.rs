@@ -76,6 +76,12 @@ pub struct DockerSettings {
     pub pull: bool,
     /// How long a bot may take until its REST API answers.
     pub start_timeout_secs: u64,
+    /// Where each bot's secrets file is written to be mounted into its container: a
+    /// tmpfs the engine's host sees at the same path, so keys never reach a disk.
+    pub secrets_path: PathBuf,
+    /// `uid:gid` containers run as when AnyTrade runs as root (else they run as
+    /// AnyTrade's own user); never root. The default is the image's `ftuser`.
+    pub user: String,
 }
 
 impl Default for DockerSettings {
@@ -87,7 +93,34 @@ impl Default for DockerSettings {
             image: "anytrade/freqtrade:{version}".into(),
             pull: false,
             start_timeout_secs: 120,
+            secrets_path: PathBuf::from("/dev/shm/anytrade"),
+            user: "1000:1000".into(),
         }
+    }
+}
+
+impl DockerSettings {
+    /// `user` as `(uid, gid)`; errors name the key. Root is refused: a container that
+    /// runs strategy code never runs as root.
+    pub fn user_ids(&self) -> Result<(u32, u32), ConfigError> {
+        let invalid = |reason: &str| ConfigError {
+            key: "runtime.docker.user".into(),
+            reason: format!("{:?} {reason}", self.user),
+        };
+        let (uid, gid) = self
+            .user
+            .split_once(':')
+            .ok_or_else(|| invalid("must be numeric uid:gid, like \"1000:1000\""))?;
+        let uid: u32 = uid
+            .parse()
+            .map_err(|_| invalid("must be numeric uid:gid, like \"1000:1000\""))?;
+        let gid: u32 = gid
+            .parse()
+            .map_err(|_| invalid("must be numeric uid:gid, like \"1000:1000\""))?;
+        if uid == 0 || gid == 0 {
+            return Err(invalid("must not be root (uid or gid 0)"));
+        }
+        Ok((uid, gid))
     }
 }
 
@@ -509,6 +542,7 @@ impl Settings {
             });
         }
         self.runtime.local.api_port_range()?;
+        self.runtime.docker.user_ids()?;
         let monitor = &self.monitor;
         for (key, value) in [
             ("monitor.health_interval_secs", monitor.health_interval_secs),

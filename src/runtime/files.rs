@@ -75,6 +75,74 @@ pub(crate) async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Resu
     tokio::fs::rename(&temporary, path).await
 }
 
+/// Writes `bytes` as `dir/name`, readable by its owner only (0400, in a 0700
+/// directory), handed to `owner` when given; replaces the file whole. For secrets a
+/// container's user reads and no one else may.
+pub(crate) async fn write_private(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    owner: Option<(u32, u32)>,
+) -> Result<(), RuntimeError> {
+    let (dir, name, bytes) = (
+        dir.to_owned(),
+        name.to_owned(),
+        zeroize::Zeroizing::new(bytes.to_vec()),
+    );
+    let action = format!("write {}", dir.join(&name).display());
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::create_dir_all(&dir)?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        let temporary = dir.join(format!(".{name}.tmp"));
+        match std::fs::remove_file(&temporary) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o400)
+            .open(&temporary)?;
+        file.write_all(&bytes)?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::lchown(&dir, Some(uid), Some(gid))?;
+            std::os::unix::fs::lchown(&temporary, Some(uid), Some(gid))?;
+        }
+        std::fs::rename(&temporary, dir.join(&name))
+    })
+    .await
+    .map_err(|e| RuntimeError::Io {
+        action: action.clone(),
+        source: std::io::Error::other(e),
+    })?
+    .map_err(RuntimeError::io(action))
+}
+
+/// Gives `dir` and everything under it to `owner` (links themselves, never what they
+/// point at), so a container running as `owner` can write what was laid out for it.
+pub(crate) async fn hand_over(dir: &Path, owner: (u32, u32)) -> Result<(), RuntimeError> {
+    fn walk(path: &Path, (uid, gid): (u32, u32)) -> std::io::Result<()> {
+        std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
+        if std::fs::symlink_metadata(path)?.is_dir() {
+            for entry in std::fs::read_dir(path)? {
+                walk(&entry?.path(), (uid, gid))?;
+            }
+        }
+        Ok(())
+    }
+    let dir = dir.to_owned();
+    let action = format!("hand {} to the containers' user", dir.display());
+    tokio::task::spawn_blocking(move || walk(&dir, owner))
+        .await
+        .map_err(|e| RuntimeError::Io {
+            action: action.clone(),
+            source: std::io::Error::other(e),
+        })?
+        .map_err(RuntimeError::io(action))
+}
+
 /// Result files read at most (a backtest's archive is about 1 KB per trade).
 const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 

@@ -15,8 +15,9 @@ use crate::bot_lifecycle::{
     PROVISION_WITHIN, START_WITHIN, act, create_bot, managing_app, sandbox_exchange, strategy,
     wait_for_status,
 };
+use crate::helpers::poll_until;
 use crate::job_executor::{hyperopt_input, job_input, run, wait_for};
-use crate::sandbox::{ALWAYS_ENTER, TUNABLE, simulator_for_containers};
+use crate::sandbox::{ALWAYS_ENTER, TUNABLE, sandbox_exchange_config, simulator_for_containers};
 
 const IMAGE: &str = "anytrade/freqtrade:{version}";
 
@@ -48,6 +49,26 @@ fn inspect(name: &str) -> Option<Value> {
     }
     let all: Value = serde_json::from_slice(&output.stdout).expect("inspect JSON");
     all.get(0).cloned()
+}
+
+/// The confinement every bot and job container gets, as the engine reports it.
+fn assert_confined(inspected: &Value) {
+    let host = &inspected["HostConfig"];
+    assert_eq!(host["CapDrop"], json!(["ALL"]), "{host}");
+    assert_eq!(host["SecurityOpt"], json!(["no-new-privileges:true"]));
+    assert_eq!(host["ReadonlyRootfs"], true);
+    assert!(host["Tmpfs"]["/tmp"].is_string(), "{host}");
+    assert_eq!(host["PidsLimit"], 512);
+    assert_ne!(host["NetworkMode"], "host");
+    assert_eq!(host["Privileged"], false);
+    let user = inspected["Config"]["User"].as_str().expect("a user");
+    let uid = user.split(':').next().expect("uid");
+    assert!(!uid.is_empty() && uid != "0" && uid != "root", "{user}");
+    for bindings in host["PortBindings"].as_object().into_iter().flatten() {
+        for binding in bindings.1.as_array().into_iter().flatten() {
+            assert_eq!(binding["HostIp"], "127.0.0.1", "{bindings:?}");
+        }
+    }
 }
 
 /// Removes, when dropped, the containers a test made, whatever happened.
@@ -117,11 +138,34 @@ async fn bots_and_jobs_run_as_containers() {
     assert_eq!(inspected["HostConfig"]["NanoCpus"], 500_000_000);
     assert_eq!(inspected["HostConfig"]["Memory"], 768 * 1024 * 1024);
     let started_at = inspected["State"]["StartedAt"].clone();
-    let env = inspected["Config"]["Env"].to_string();
+    assert_confined(&inspected);
+    let env = inspected["Config"]["Env"].as_array().expect("env");
     assert!(
-        !env.contains("FREQTRADE__EXCHANGE__"),
-        "a dry run gets no exchange keys"
+        env.iter().all(|v| v
+            .as_str()
+            .is_some_and(|v| v == "HOME=/tmp" || v.starts_with("PATH="))),
+        "nothing but HOME and the image's PATH in the environment: {env:?}"
     );
+    // The API password reached freqtrade in the secrets file: the monitor logs in.
+    poll_until(
+        Duration::from_secs(60),
+        Duration::from_millis(500),
+        || async {
+            let status = app
+                .query(
+                    "query($id: ID!) { bot(id: $id) { healthStatus } }",
+                    json!({ "id": id }),
+                )
+                .await["bot"]["healthStatus"]
+                .clone();
+            if status == "HEALTHY" {
+                Ok(())
+            } else {
+                Err(format!("health {status}"))
+            }
+        },
+    )
+    .await;
 
     // The control plane goes away and comes back: the container is adopted.
     let settings = app.shut_down().await;
@@ -184,6 +228,7 @@ async fn bots_and_jobs_run_as_containers() {
     assert_eq!(done["runtimeId"], format!("anytrade-job-{backtest}"));
     assert!(done["summary"]["totalTrades"].as_i64() > Some(0), "{done}");
     let job_container = inspect(&format!("anytrade-job-{backtest}")).expect("job container");
+    assert_confined(&job_container);
     assert_eq!(
         job_container["HostConfig"]["Memory"],
         1536 * 1024 * 1024,
@@ -228,4 +273,160 @@ async fn bots_and_jobs_run_as_containers() {
         crate::job_executor::job(&app, "hyperopt", &long).await["status"],
         "CANCELLED"
     );
+}
+
+const PLANTED_KEY: &str = "planted-api-key-4b1d9e";
+const PLANTED_SECRET: &str = "planted-api-secret-77c0fa";
+
+/// Every file under `dir` that contains `needle`.
+fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path)
+            .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains(needle))
+        {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// A live bot's exchange keys reach its container only as a file on a tmpfs, readable
+/// by the container's user alone: not in `docker inspect`, the bot's config, its
+/// directory, its container's log or the bot's error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_bots_keys_reach_its_container_as_a_private_file_only() {
+    use std::os::unix::fs::MetadataExt;
+    if !docker_wanted() {
+        return;
+    }
+    let data = tempfile::tempdir().expect("data dir");
+    let secrets = tempfile::Builder::new()
+        .prefix("anytrade-secrets-")
+        .tempdir_in("/dev/shm")
+        .expect("a directory on the tmpfs");
+    let simulator = simulator_for_containers().await;
+    let secrets_path = secrets.path().to_owned();
+    let app = {
+        let data = data.path().to_owned();
+        managing_app(&data.clone(), move |settings| {
+            settings.runtime.default = RuntimeChoice::Docker;
+            settings.runtime.docker.image = IMAGE.into();
+            settings.runtime.docker.data_path = Some(data.join("docker"));
+            settings.runtime.docker.secrets_path = secrets_path;
+        })
+        .await
+    };
+    let exchange = app
+        .query(
+            "mutation($config: JSON!, $key: String!, $secret: String!) { createExchange(input: { name: \"binance\", testMode: false, config: $config, secrets: [{ name: \"api_key\", value: $key }, { name: \"api_secret\", value: $secret }] }) { id } }",
+            json!({ "config": sandbox_exchange_config(&simulator), "key": PLANTED_KEY, "secret": PLANTED_SECRET }),
+        )
+        .await["createExchange"]["id"]
+        .as_str()
+        .expect("exchange id")
+        .to_owned();
+    let always = strategy(&app, "always enter", ALWAYS_ENTER).await;
+    let id = create_bot(
+        &app,
+        "live",
+        &exchange,
+        &always,
+        json!({ "runtime": "DOCKER", "mode": "LIVE" }),
+    )
+    .await;
+    let container = format!("anytrade-bot-{id}");
+    let _cleanup = Containers(vec![container.clone()]);
+    act(&app, "startBot", &id).await;
+
+    // While it starts: the file is on the tmpfs, 0400, the container user's.
+    let file = secrets.path().join(&id).join("secrets.json");
+    let inspected = poll_until(PROVISION_WITHIN, Duration::from_millis(100), || async {
+        inspect(&container).ok_or_else(|| "no container yet".to_owned())
+    })
+    .await;
+    let meta = std::fs::metadata(&file).expect("the secrets file");
+    assert_eq!(meta.mode() & 0o777, 0o400);
+    let user = inspected["Config"]["User"].as_str().expect("user");
+    assert_eq!(format!("{}:{}", meta.uid(), meta.gid()), user);
+    let parent = std::fs::metadata(file.parent().expect("dir")).expect("dir");
+    assert_eq!(parent.mode() & 0o777, 0o700);
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("JSON");
+    assert_eq!(written["exchange"]["key"], PLANTED_KEY);
+    assert_eq!(written["exchange"]["secret"], PLANTED_SECRET);
+    assert!(
+        inspected["Mounts"]
+            .as_array()
+            .expect("mounts")
+            .iter()
+            .any(|m| {
+                m["Destination"] == "/run/anytrade"
+                    && m["RW"] == false
+                    && m["Source"]
+                        .as_str()
+                        .is_some_and(|s| s.starts_with("/dev/shm/"))
+            }),
+        "{}",
+        inspected["Mounts"]
+    );
+    assert_confined(&inspected);
+    let host = &inspected["HostConfig"];
+    assert_eq!(
+        (host["NanoCpus"].clone(), host["Memory"].clone()),
+        (json!(500_000_000), json!(512 * 1024 * 1024)),
+        "the default limits"
+    );
+
+    // Whatever freqtrade makes of an exchange with no private API here, the keys are
+    // nowhere else.
+    let settled = poll_until(START_WITHIN, Duration::from_millis(500), || async {
+        let bot = app
+            .query(
+                "query($id: ID!) { bot(id: $id) { status errorMessage } }",
+                json!({ "id": id }),
+            )
+            .await["bot"]
+            .clone();
+        match bot["status"].as_str() {
+            Some("RUNNING" | "ERROR" | "STOPPED") => Ok(bot),
+            _ => Err(format!("{bot}")),
+        }
+    })
+    .await;
+    for planted in [PLANTED_KEY, PLANTED_SECRET] {
+        let inspected = inspect(&container)
+            .map(|c| c.to_string())
+            .unwrap_or_default();
+        assert!(!inspected.contains(planted), "docker inspect shows it");
+        let logs = Command::new("docker")
+            .args(["logs", &container])
+            .output()
+            .expect("docker logs");
+        assert!(!String::from_utf8_lossy(&logs.stdout).contains(planted));
+        assert!(!String::from_utf8_lossy(&logs.stderr).contains(planted));
+        let bot_dir = data.path().join("docker/bots").join(&id);
+        assert!(bot_dir.join("config.json").exists());
+        assert_eq!(
+            files_containing(&bot_dir, planted),
+            Vec::<std::path::PathBuf>::new()
+        );
+        assert!(!settled.to_string().contains(planted), "{settled}");
+    }
+    act(&app, "deleteBot", &id).await;
+    poll_until(
+        Duration::from_secs(60),
+        Duration::from_millis(250),
+        || async {
+            if file.parent().is_some_and(|d| d.exists()) {
+                Err("the secrets stay".to_owned())
+            } else {
+                Ok(())
+            }
+        },
+    )
+    .await;
 }

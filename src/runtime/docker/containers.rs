@@ -1,13 +1,20 @@
 //! What the docker runtime asks the engine for, as plain values: container names, the
-//! create bodies of bot and job containers, and the shell script a job container runs.
-//! No I/O here, so every rule (labels, mounts, secrets only in the environment, the
-//! API published on loopback only) is unit-tested.
+//! create bodies of bot and job containers, the secrets file a bot reads, and the shell
+//! script a job container runs. No I/O here, so every rule (labels, mounts, secrets
+//! only in a mounted file, the API published on loopback only, the confinement every
+//! container gets) is unit-tested.
+//!
+//! Every container runs as a user other than root, with all capabilities dropped,
+//! `no-new-privileges`, a read-only root filesystem (freqtrade writes its mounted
+//! directory, and `/tmp`, a tmpfs that is also its home), and a limit on processes.
+//! A bot without limits of its own gets [`DEFAULT_BOT_CPU`] and [`DEFAULT_BOT_MEMORY`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use anytrade_aggregates::values::{BotId, ResourceLimits};
+use anytrade_aggregates::values::{BotId, CpuLimit, MemoryLimit, ResourceLimits};
 use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig, PortBinding};
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use crate::runtime::{BotSpec, JobKind, JobSpec, labels};
 
@@ -19,6 +26,18 @@ pub const API_PORT: u16 = 8080;
 /// The name under which a container reaches the machine running the engine (a
 /// sandbox exchange or anything else served there).
 pub const HOST_ALIAS: &str = "host.docker.internal";
+
+/// Where a bot's secrets directory is mounted (read-only) in its container.
+pub const SECRETS_DIR: &str = "/run/anytrade";
+/// The secrets file in it: a freqtrade config holding only the secret settings,
+/// merged over `config.json` by a second `--config`.
+pub const SECRETS_FILE: &str = "secrets.json";
+/// Processes and threads a container may run: freqtrade needs a few dozen, a
+/// hyperopt one worker per core; a fork bomb in a strategy stops here.
+pub const PIDS_LIMIT: i64 = 512;
+/// Bots' limits when they set none (the seed plan's defaults).
+pub const DEFAULT_BOT_CPU: &str = "0.5";
+pub const DEFAULT_BOT_MEMORY: &str = "512Mi";
 
 pub fn bot_container(bot_id: BotId) -> String {
     format!("anytrade-bot-{bot_id}")
@@ -37,6 +56,8 @@ pub struct Shared<'a> {
     pub user: &'a str,
     /// The host directory mounted at [`WORKDIR`].
     pub dir: &'a str,
+    /// For a bot, the host directory (on a tmpfs) holding its [`SECRETS_FILE`].
+    pub secrets: Option<&'a str>,
     /// The [`OWNER`] label: which control plane's container this is.
     pub owner: &'a str,
 }
@@ -46,17 +67,38 @@ pub struct Shared<'a> {
 pub const OWNER: &str = "anytrade.owner";
 
 /// A bot container: `freqtrade trade` with the bot's directory mounted, its secrets in
-/// the environment, and its API published on the host's loopback only, on a port the
-/// engine picks.
+/// a file of their own (never in the environment, which `docker inspect` shows), and
+/// its API published on the host's loopback only, on a port the engine picks.
 pub fn bot_body(spec: &BotSpec, shared: &Shared<'_>) -> ContainerCreateBody {
     let port = format!("{API_PORT}/tcp");
-    let mut environment: Vec<String> = spec
-        .environment
-        .iter()
-        .map(|(name, value)| format!("{name}={}", value.as_str()))
-        .collect();
-    environment.push("HOME=/tmp".into());
-    let mut host = host_config(shared, &spec.resources);
+    let resources = ResourceLimits {
+        cpu: spec
+            .resources
+            .cpu
+            .or_else(|| CpuLimit::parse(DEFAULT_BOT_CPU).ok()),
+        memory: spec
+            .resources
+            .memory
+            .or_else(|| MemoryLimit::parse(DEFAULT_BOT_MEMORY).ok()),
+    };
+    let mut host = host_config(shared, &resources);
+    let mut cmd = vec![
+        "trade".into(),
+        "--config".into(),
+        format!("{WORKDIR}/config.json"),
+    ];
+    if let Some(secrets) = shared.secrets {
+        host.binds
+            .get_or_insert_default()
+            .push(format!("{secrets}:{SECRETS_DIR}:ro"));
+        cmd.extend(["--config".into(), format!("{SECRETS_DIR}/{SECRETS_FILE}")]);
+    }
+    cmd.extend([
+        "--userdir".into(),
+        format!("{WORKDIR}/user_data"),
+        "--db-url".into(),
+        format!("sqlite:///{WORKDIR}/tradesv3.sqlite"),
+    ]);
     host.port_bindings = Some(HashMap::from([(
         port.clone(),
         Some(vec![PortBinding {
@@ -69,16 +111,8 @@ pub fn bot_body(spec: &BotSpec, shared: &Shared<'_>) -> ContainerCreateBody {
         user: Some(shared.user.into()),
         working_dir: Some(WORKDIR.into()),
         entrypoint: Some(vec!["freqtrade".into()]),
-        cmd: Some(vec![
-            "trade".into(),
-            "--config".into(),
-            format!("{WORKDIR}/config.json"),
-            "--userdir".into(),
-            format!("{WORKDIR}/user_data"),
-            "--db-url".into(),
-            format!("sqlite:///{WORKDIR}/tradesv3.sqlite"),
-        ]),
-        env: Some(environment),
+        cmd: Some(cmd),
+        env: Some(vec!["HOME=/tmp".into()]),
         exposed_ports: Some(vec![port]),
         labels: Some(bot_labels(spec.bot_id, shared.owner)),
         host_config: Some(host),
@@ -131,9 +165,35 @@ pub fn job_script(steps: &[Vec<String>]) -> String {
     script
 }
 
+/// The secrets file of a bot: its secret settings (`FREQTRADE__A__B` names, as
+/// freqtrade reads them from the environment) as the nested config `{"a": {"b": …}}`.
+/// Zeroized when dropped, like the values it is made of.
+pub fn secrets_file(environment: &[(&'static str, Zeroizing<String>)]) -> Zeroizing<Vec<u8>> {
+    let mut sections: BTreeMap<String, BTreeMap<String, &str>> = BTreeMap::new();
+    for (name, value) in environment {
+        let path = name.strip_prefix("FREQTRADE__").unwrap_or(name);
+        if let Some((section, key)) = path.split_once("__") {
+            sections
+                .entry(section.to_lowercase())
+                .or_default()
+                .insert(key.to_lowercase(), value.as_str());
+        }
+    }
+    // Serializing maps of strings cannot fail.
+    Zeroizing::new(serde_json::to_vec(&sections).unwrap_or_default())
+}
+
 fn host_config(shared: &Shared<'_>, resources: &ResourceLimits) -> HostConfig {
     HostConfig {
         binds: Some(vec![format!("{}:{WORKDIR}", shared.dir)]),
+        cap_drop: Some(vec!["ALL".into()]),
+        security_opt: Some(vec!["no-new-privileges:true".into()]),
+        readonly_rootfs: Some(true),
+        tmpfs: Some(HashMap::from([(
+            "/tmp".into(),
+            "rw,nosuid,nodev,size=256m".into(),
+        )])),
+        pids_limit: Some(PIDS_LIMIT),
         network_mode: Some(shared.network.into()),
         extra_hosts: Some(vec![format!("{HOST_ALIAS}:host-gateway")]),
         // The engine keeps a container's output; a bot runs for months.
@@ -197,6 +257,7 @@ mod tests {
             network: "anytrade-network",
             user: "1000:1000",
             dir: "/data/bots/b",
+            secrets: Some("/dev/shm/anytrade/b"),
             owner: "/data",
         }
     }
@@ -224,11 +285,13 @@ mod tests {
         let body = bot_body(&spec, &shared());
         assert_eq!(body.image.as_deref(), Some("anytrade/freqtrade:2026.9"));
         assert_eq!(body.user.as_deref(), Some("1000:1000"));
-        let env = body.env.expect("env");
-        assert!(env.contains(&"FREQTRADE__API_SERVER__PASSWORD=pw".to_owned()));
+        // Secrets only in the mounted file, never in the environment.
+        assert_eq!(body.env, Some(vec!["HOME=/tmp".to_owned()]));
         let cmd = body.cmd.expect("cmd").join(" ");
         assert!(
-            cmd.starts_with("trade --config /anytrade/config.json"),
+            cmd.starts_with(
+                "trade --config /anytrade/config.json --config /run/anytrade/secrets.json"
+            ),
             "{cmd}"
         );
         let labels = body.labels.expect("labels");
@@ -236,7 +299,14 @@ mod tests {
         assert_eq!(labels["anytrade.managed"], "true");
         assert_eq!(labels["anytrade.owner"], "/data");
         let host = body.host_config.expect("host config");
-        assert_eq!(host.binds, Some(vec!["/data/bots/b:/anytrade".to_owned()]));
+        assert_eq!(
+            host.binds,
+            Some(vec![
+                "/data/bots/b:/anytrade".to_owned(),
+                "/dev/shm/anytrade/b:/run/anytrade:ro".to_owned()
+            ])
+        );
+        assert_confined(&host);
         let published = &host.port_bindings.expect("ports")["8080/tcp"];
         let binding = &published.as_ref().expect("bindings")[0];
         assert_eq!(binding.host_ip.as_deref(), Some("127.0.0.1"));
@@ -252,6 +322,69 @@ mod tests {
             .config
             .expect("options");
         assert_eq!(logs["max-size"], "20m");
+    }
+
+    /// What every container gets, bot or job.
+    fn assert_confined(host: &HostConfig) {
+        assert_eq!(host.cap_drop, Some(vec!["ALL".to_owned()]));
+        assert_eq!(
+            host.security_opt,
+            Some(vec!["no-new-privileges:true".to_owned()])
+        );
+        assert_eq!(host.readonly_rootfs, Some(true));
+        assert!(host.tmpfs.as_ref().is_some_and(|t| t.contains_key("/tmp")));
+        assert_eq!(host.pids_limit, Some(PIDS_LIMIT));
+        assert_eq!(host.network_mode.as_deref(), Some("anytrade-network"));
+    }
+
+    #[test]
+    fn a_bot_without_limits_gets_the_defaults_and_a_job_is_confined_too() {
+        let spec = BotSpec {
+            bot_id: BotId::from(Uuid::from_u128(8)),
+            freqtrade_version: "2026.9".into(),
+            config: json!({}),
+            strategy: StrategyFile {
+                class_name: "A".into(),
+                code: String::new(),
+            },
+            environment: Vec::new(),
+            resources: ResourceLimits::default(),
+        };
+        let host = bot_body(&spec, &shared()).host_config.expect("host");
+        assert_eq!(host.nano_cpus, Some(500_000_000));
+        assert_eq!(host.memory, Some(512 * 1024 * 1024));
+        let job = JobSpec {
+            job_id: Uuid::from_u128(9),
+            kind: JobKind::Backtest,
+            freqtrade_version: "2026.9".into(),
+            config: json!({}),
+            strategy: spec.strategy,
+            steps: vec![vec!["backtesting".into()]],
+            resources: ResourceLimits::default(),
+        };
+        let job = job_body(&job, &shared());
+        assert_eq!(job.env, Some(vec!["HOME=/tmp".to_owned()]));
+        assert_confined(&job.host_config.expect("host"));
+    }
+
+    #[test]
+    fn the_secrets_file_is_the_nested_config_freqtrade_reads_the_variables_as() {
+        let file = secrets_file(&[
+            ("FREQTRADE__EXCHANGE__KEY", Zeroizing::new("k\"ey".into())),
+            ("FREQTRADE__EXCHANGE__SECRET", Zeroizing::new("s".into())),
+            (
+                "FREQTRADE__API_SERVER__PASSWORD",
+                Zeroizing::new("pw".into()),
+            ),
+        ]);
+        let parsed: serde_json::Value = serde_json::from_slice(&file).expect("JSON");
+        assert_eq!(
+            parsed,
+            json!({
+                "exchange": { "key": "k\"ey", "secret": "s" },
+                "api_server": { "password": "pw" },
+            })
+        );
     }
 
     #[test]

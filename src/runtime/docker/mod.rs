@@ -30,13 +30,14 @@ use bollard::models::{
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, ListContainersOptionsBuilder,
-    LogsOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+    ListNetworksOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    StopContainerOptionsBuilder,
 };
 use futures::StreamExt;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::files::{user_data_file, write_run_files};
+use super::files::{hand_over, user_data_file, write_private, write_run_files};
 use super::output::{FATAL_MARKER, failure_lines};
 use super::{BotSpec, Instance, InstanceState, JobSpec, Runtime, RuntimeError, labels};
 use containers::{API_PORT, Shared};
@@ -56,16 +57,27 @@ pub struct DockerConfig {
     /// Whether a missing image is pulled (else it must be built on the engine).
     pub pull: bool,
     pub start_timeout: Duration,
+    /// Where bots' secrets files are written: a tmpfs the engine's host sees at the
+    /// same path.
+    pub secrets_dir: PathBuf,
+    /// `(uid, gid)` containers run as when this process is root.
+    pub unprivileged: (u32, u32),
 }
 
 pub struct DockerRuntime {
     docker: Docker,
     config: DockerConfig,
     http: reqwest::Client,
-    /// `uid:gid` of this process: containers write the mounted directories as it.
+    /// `uid:gid` containers run as: this process's, or the unprivileged user when this
+    /// process is root (never root).
     user: String,
+    /// When this process is root: the `(uid, gid)` the files it lays out are handed to,
+    /// so the container's user can write its directory and read its secrets.
+    hand_to: Option<(u32, u32)>,
     /// This control plane's [`containers::OWNER`] label value: its data directory.
     owner: String,
+    /// One network check at a time in this process.
+    making_network: tokio::sync::Mutex<()>,
 }
 
 fn engine(error: bollard::errors::Error) -> RuntimeError {
@@ -94,18 +106,28 @@ impl DockerRuntime {
             .negotiate_version()
             .await
             .map_err(engine)?;
-        let user = format!("{}:{}", nix::unistd::getuid(), nix::unistd::getgid());
+        let own = (
+            nix::unistd::getuid().as_raw(),
+            nix::unistd::getgid().as_raw(),
+        );
+        let hand_to = (own.0 == 0).then_some(config.unprivileged);
+        let (uid, gid) = hand_to.unwrap_or(own);
+        let user = format!("{uid}:{gid}");
         // The engine binds absolute paths only, and the owner label must be one name.
         let mut config = config;
         config.data_dir = std::path::absolute(&config.data_dir)
             .map_err(RuntimeError::io("resolve the docker data directory"))?;
+        config.secrets_dir = std::path::absolute(&config.secrets_dir)
+            .map_err(RuntimeError::io("resolve the docker secrets directory"))?;
         let owner = config.data_dir.to_string_lossy().into_owned();
         Ok(Self {
             docker,
             config,
             http,
             user,
+            hand_to,
             owner,
+            making_network: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -115,6 +137,11 @@ impl DockerRuntime {
 
     fn bot_dir(&self, bot_id: BotId) -> PathBuf {
         self.config.data_dir.join("bots").join(bot_id.to_string())
+    }
+
+    /// The bot's secrets directory, named by this control plane and the bot.
+    fn secrets_dir(&self, bot_id: BotId) -> PathBuf {
+        self.config.secrets_dir.join(bot_id.to_string())
     }
 
     fn job_dir(&self, job_id: Uuid) -> PathBuf {
@@ -159,27 +186,63 @@ impl DockerRuntime {
         Ok(image)
     }
 
-    async fn ensure_network(&self) -> Result<(), RuntimeError> {
-        let network = &self.config.network;
-        match self.docker.inspect_network(network, None).await {
-            Ok(_) => return Ok(()),
-            Err(e) if is_missing(&e) => {}
-            Err(e) => return Err(engine(e)),
+    /// The id of the bots' network, made when missing. The engine lets two networks
+    /// share a name, and two starts (or two control planes) can race to make it: the
+    /// oldest of that name is the one, later ones are removed where nothing uses them,
+    /// and containers join the one by id.
+    async fn ensure_network(&self) -> Result<String, RuntimeError> {
+        let _alone = self.making_network.lock().await;
+        if let Some(id) = self.oldest_network().await? {
+            return Ok(id);
         }
         let request = NetworkCreateRequest {
-            name: network.clone(),
+            name: self.config.network.clone(),
             driver: Some("bridge".into()),
             labels: Some(HashMap::from([(labels::MANAGED.into(), "true".into())])),
             ..Default::default()
         };
         match self.docker.create_network(request).await {
-            Ok(_) => Ok(()),
-            // Another start made it meanwhile.
+            Ok(_) => {}
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 409, ..
-            }) => Ok(()),
-            Err(e) => Err(engine(e)),
+            }) => {}
+            Err(e) => return Err(engine(e)),
         }
+        self.oldest_network().await?.ok_or_else(|| {
+            RuntimeError::Engine(format!("network {} vanished", self.config.network))
+        })
+    }
+
+    /// The oldest network named `runtime.docker.network`; removes the others if unused.
+    async fn oldest_network(&self) -> Result<Option<String>, RuntimeError> {
+        let name = &self.config.network;
+        let filters = HashMap::from([("name", vec![name.as_str()])]);
+        let options = ListNetworksOptionsBuilder::new().filters(&filters).build();
+        let mut named: Vec<(Option<chrono::DateTime<chrono::FixedOffset>>, String)> = self
+            .docker
+            .list_networks(Some(options))
+            .await
+            .map_err(engine)?
+            .into_iter()
+            // The filter matches parts of names.
+            .filter(|network| network.name.as_ref() == Some(name))
+            .filter_map(|network| {
+                let created = network
+                    .created
+                    .as_deref()
+                    .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok());
+                Some((created, network.id?))
+            })
+            .collect();
+        named.sort();
+        let mut named = named.into_iter().map(|(_, id)| id);
+        let oldest = named.next();
+        for later in named {
+            if let Err(e) = self.docker.remove_network(&later).await {
+                tracing::warn!(network = %later, error = %e, "a second network of the bots' name stays");
+            }
+        }
+        Ok(oldest)
     }
 
     async fn inspect(&self, name: &str) -> Result<Option<ContainerInspectResponse>, RuntimeError> {
@@ -314,13 +377,22 @@ impl DockerRuntime {
         }
     }
 
-    fn shared<'a>(&'a self, image: &'a str, dir: &'a str) -> Shared<'a> {
+    fn shared<'a>(&'a self, image: &'a str, network: &'a str, dir: &'a str) -> Shared<'a> {
         Shared {
             image,
-            network: &self.config.network,
+            network,
             user: &self.user,
             dir,
+            secrets: None,
             owner: &self.owner,
+        }
+    }
+
+    /// Hands `dir` to the containers' user when this process is root.
+    async fn hand_over(&self, dir: &std::path::Path) -> Result<(), RuntimeError> {
+        match self.hand_to {
+            Some(owner) => hand_over(dir, owner).await,
+            None => Ok(()),
         }
     }
 
@@ -495,7 +567,7 @@ impl Runtime for DockerRuntime {
             self.remove(&name).await?;
         }
         let image = self.ensure_image(&spec.freqtrade_version).await?;
-        self.ensure_network().await?;
+        let network = self.ensure_network().await?;
         let mut config = spec.config.clone();
         json_patch::merge(
             &mut config,
@@ -503,14 +575,29 @@ impl Runtime for DockerRuntime {
         );
         let dir = self.bot_dir(spec.bot_id);
         write_run_files(&dir, &spec.strategy, &config).await?;
+        self.hand_over(&dir).await?;
+        let secrets = self.secrets_dir(spec.bot_id);
+        let file = containers::secrets_file(&spec.environment);
+        write_private(&secrets, containers::SECRETS_FILE, &file, self.hand_to).await?;
         let dir_text = dir.to_string_lossy().into_owned();
-        let body = containers::bot_body(spec, &self.shared(&image, &dir_text));
-        self.create_and_start(&name, body).await?;
-        self.wait_until_up(&name).await
+        let secrets_text = secrets.to_string_lossy().into_owned();
+        let mut shared = self.shared(&image, &network, &dir_text);
+        shared.secrets = Some(&secrets_text);
+        let body = containers::bot_body(spec, &shared);
+        let up = match self.create_and_start(&name, body).await {
+            Ok(()) => self.wait_until_up(&name).await,
+            Err(e) => Err(e),
+        };
+        if up.is_err() {
+            // Nothing runs that needs them.
+            remove_dir(&secrets).await?;
+        }
+        up
     }
 
     async fn stop_bot(&self, bot_id: BotId) -> Result<(), RuntimeError> {
-        self.stop(&containers::bot_container(bot_id)).await
+        self.stop(&containers::bot_container(bot_id)).await?;
+        remove_dir(&self.secrets_dir(bot_id)).await
     }
 
     async fn delete_bot(&self, bot_id: BotId) -> Result<(), RuntimeError> {
@@ -518,6 +605,7 @@ impl Runtime for DockerRuntime {
         let name = containers::bot_container(bot_id);
         self.stop(&name).await?;
         self.remove(&name).await?;
+        remove_dir(&self.secrets_dir(bot_id)).await?;
         remove_dir(&self.bot_dir(bot_id)).await
     }
 
@@ -557,11 +645,12 @@ impl Runtime for DockerRuntime {
             return Err(RuntimeError::NoSteps(spec.job_id));
         }
         let image = self.ensure_image(&spec.freqtrade_version).await?;
-        self.ensure_network().await?;
+        let network = self.ensure_network().await?;
         let dir = self.job_dir(spec.job_id);
         write_run_files(&dir, &spec.strategy, &spec.config).await?;
+        self.hand_over(&dir).await?;
         let dir_text = dir.to_string_lossy().into_owned();
-        let body = containers::job_body(spec, &self.shared(&image, &dir_text));
+        let body = containers::job_body(spec, &self.shared(&image, &network, &dir_text));
         self.create_and_start(&name, body).await?;
         Ok(self.job_instance(spec, &name))
     }
@@ -627,6 +716,9 @@ impl Runtime for DockerRuntime {
     async fn cleanup(&self, runtime_id: &str) -> Result<(), RuntimeError> {
         self.remove(runtime_id).await?;
         if let Some((kind, id)) = parse_runtime_id(runtime_id) {
+            if kind == "bots" {
+                remove_dir(&self.config.secrets_dir.join(id.to_string())).await?;
+            }
             remove_dir(&self.config.data_dir.join(kind).join(id.to_string())).await?;
         }
         Ok(())
