@@ -225,7 +225,7 @@ async fn event_filters_take_known_type_names_only() {
 }
 
 /// A graphql-transport-ws socket whose `connection_init` with `token` was acknowledged.
-async fn acknowledged(app: &TestApp, token: &str) -> Socket {
+pub(crate) async fn acknowledged(app: &TestApp, token: &str) -> Socket {
     let init = json!({ "Authorization": format!("Bearer {token}") });
     let mut socket = connect(app, "graphql-transport-ws", init).await;
     let ack = next(&mut socket).await.expect("an answer");
@@ -254,7 +254,7 @@ async fn a_socket_whose_user_was_deleted_may_start_no_more_operations() {
 
 /// The code of the close frame the server sends next (skipping other messages); `None`
 /// when none comes within `within`.
-async fn close_code(socket: &mut Socket, within: Duration) -> Option<u16> {
+pub(crate) async fn close_code(socket: &mut Socket, within: Duration) -> Option<u16> {
     tokio::time::timeout(within, async {
         while let Some(Ok(message)) = socket.next().await {
             if let Message::Close(frame) = message {

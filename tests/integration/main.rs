@@ -6,6 +6,7 @@ mod archive;
 mod audit;
 mod audit_history;
 mod auth;
+mod auth_attacks;
 mod bot_adoption;
 mod bot_health;
 mod bot_lifecycle;
