@@ -1,14 +1,18 @@
-//! Chaos soak: crash under load. The real `anytrade` binary (release) serves clients
-//! sending commands (creates, updates, bot start/stop) and is SIGKILLed at random
-//! moments, then started again on the same database; afterwards the log is held against
-//! what the clients were told (`tests/support/crash_load.rs` says how). Exits non-zero
-//! when anything acknowledged is lost, anything is in the log twice, a projector is
-//! behind or a read model differs from a rebuild.
+//! Chaos soaks: the real `anytrade` binary (release) SIGKILLed at random moments and
+//! started again on the same database.
 //!
-//! Run with `scripts/bench chaos`. Settings: `BENCH_KILLS` (25), `BENCH_CLIENTS` (8),
-//! `BENCH_SERVE_MS` (the longest a start serves before its kill: 3000; the shortest is a
-//! tenth of it). Under `cargo test` (no `--bench` argument) a smoke run: 1 kill, 2
-//! clients.
+//! 1. Crash under load: clients send commands (creates, updates, bot start/stop); the
+//!    log is then held against what they were told (`tests/support/crash_load.rs`).
+//! 2. Side effects under kills: the service manages bots on the local runtime (a
+//!    stand-in freqtrade that starts in milliseconds) under random start, stop, restart
+//!    and delete commands; then every bot must settle with exactly the processes its
+//!    state calls for (`tests/support/side_effects.rs`).
+//!
+//! Exits non-zero when either finds a fault. Run with `scripts/bench chaos`. Settings:
+//! `BENCH_KILLS` (25), `BENCH_CLIENTS` (8), `BENCH_SERVE_MS` (the longest a start serves
+//! before its kill: 3000; the shortest is a tenth of it) for the first;
+//! `BENCH_BOT_KILLS` (30), `BENCH_BOTS` (20), `BENCH_COMMANDS` (1000) for the second.
+//! Under `cargo test` (no `--bench` argument) a smoke run of each: 1 kill.
 
 use std::time::Duration;
 
@@ -17,6 +21,8 @@ mod common;
 mod crash_load;
 #[path = "../tests/support/read_models.rs"]
 mod read_models;
+#[path = "../tests/support/side_effects.rs"]
+mod side_effects;
 
 use common::{drop_database, env, fresh_database_url};
 use crash_load::{Plan, Report};
@@ -93,9 +99,57 @@ async fn main() {
     let report = crash_load::run(&plan).await;
     print(&plan, &report);
     drop_database(&url, &database).await;
-    let failures = report.failures();
+    let mut failures = report.failures();
+
+    let (database_url, database) = fresh_database_url(&url).await;
+    let plan = side_effects::Plan {
+        binary: env!("CARGO_BIN_EXE_anytrade").into(),
+        database_url,
+        bots: env("BENCH_BOTS", if full { 20 } else { 3 }),
+        commands: env("BENCH_COMMANDS", if full { 1000 } else { 30 }),
+        kills: env("BENCH_BOT_KILLS", if full { 30 } else { 1 }),
+        clients: 4,
+        serve_for: Duration::from_millis(longest / 10)..Duration::from_millis(longest),
+    };
+    let report = side_effects::run(&plan).await;
+    print_side_effects(&plan, &report);
+    drop_database(&url, &database).await;
+    failures.extend(report.failures());
     if !failures.is_empty() {
         eprintln!("FAILED: {failures:#?}");
         std::process::exit(1);
+    }
+}
+
+fn print_side_effects(plan: &side_effects::Plan, report: &side_effects::Report) {
+    println!();
+    println!(
+        "Managing {} bots on the local runtime (stand-in freqtrade), {} clients, {} kills",
+        plan.bots, plan.clients, report.kills
+    );
+    println!();
+    println!("| figure | value |");
+    println!("|---|---|");
+    println!("| SIGKILLs survived | {} |", report.kills);
+    println!(
+        "| commands sent / acknowledged / without an answer | {} / {} / {} |",
+        report.commands, report.acknowledged, report.unanswered
+    );
+    println!("| refused, by code | {:?} |", report.refused);
+    println!("| HTTP 5xx other than 503 | {} |", report.server_errors);
+    println!(
+        "| bots whose last command was acknowledged (checked) / deleted | {} / {} |",
+        report.bots_checked, report.deleted
+    );
+    println!(
+        "| bots running at the end / their processes | {} / {} |",
+        report.running, report.processes
+    );
+    match report.settled_after {
+        Some(after) => println!(
+            "| last start to every bot settled and matched | {:.0} ms |",
+            milliseconds(after)
+        ),
+        None => println!("| **never settled** | {:?} |", report.mismatches),
     }
 }

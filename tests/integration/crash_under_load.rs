@@ -1,12 +1,17 @@
-//! The short form of the crash soak (`scripts/bench chaos` runs the long one): the real
-//! binary under 8 clients' commands, SIGKILLed three times and started again. Nothing
-//! acknowledged is lost, nothing is in the log twice, the projectors reach the head by
-//! themselves, and the read models equal a rebuild.
+//! The short forms of the crash soaks (`scripts/bench chaos` runs the long ones): the
+//! real binary SIGKILLed under load and started again.
+//!
+//! Under 8 clients' commands: nothing acknowledged is lost, nothing is in the log twice,
+//! the projectors reach the head by themselves, and the read models equal a rebuild.
+//! Managing bots on the local runtime under start/stop/restart/delete commands: every bot
+//! settles where its last acknowledged command put it, with exactly one process when it
+//! runs and none otherwise.
 
 use std::time::Duration;
 
 use crate::crash_load::{Plan, run};
 use crate::helpers::fresh_database_url;
+use crate::side_effects;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_under_load_loses_nothing_acknowledged() {
@@ -25,5 +30,24 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
         "too little load to mean anything: {report:?}"
     );
     assert!(report.bots_checked > 0, "no bot's wish was checked");
+    assert_eq!(report.failures(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_while_managing_bots_leaves_one_process_per_running_bot() {
+    let plan = side_effects::Plan {
+        binary: env!("CARGO_BIN_EXE_anytrade").into(),
+        database_url: fresh_database_url().await,
+        bots: 5,
+        commands: 150,
+        kills: 4,
+        clients: 2,
+        serve_for: Duration::from_millis(700)..Duration::from_millis(2000),
+    };
+    let report = side_effects::run(&plan).await;
+    eprintln!("{report:#?}");
+    assert_eq!(report.kills, 4);
+    assert!(report.acknowledged >= 50, "too little load: {report:?}");
+    assert!(report.running > 0, "no bot ran at the end: {report:?}");
     assert_eq!(report.failures(), Vec::<String>::new());
 }

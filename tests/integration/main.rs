@@ -44,4 +44,6 @@ mod runtime_jobs;
 mod sandbox;
 mod secret_exposure;
 mod secrets;
+#[path = "../support/side_effects.rs"]
+mod side_effects;
 mod trade_sync;

@@ -107,9 +107,9 @@ impl Report {
 /// Runs the plan: starts the service, runs the clients, kills and restarts it
 /// `plan.kills` times, stops it, and checks the log.
 pub async fn run(plan: &Plan) -> Report {
-    let server = Server::new(plan);
+    let server = Server::new(plan.binary.clone(), plan.database_url.clone(), Vec::new());
     let mut report = Report::default();
-    let mut child = server.start(&mut report).await;
+    let mut child = server.start(&mut report.restarts).await;
     let ledgers: Vec<Arc<Mutex<Ledger>>> = (0..plan.clients)
         .map(|_| Arc::new(Mutex::new(Ledger::default())))
         .collect();
@@ -117,7 +117,7 @@ pub async fn run(plan: &Plan) -> Report {
     let clients: Vec<_> = ledgers
         .iter()
         .map(|ledger| {
-            let client = Client::new(server.base.clone(), ledger.clone());
+            let client = Client::new(server.base().to_owned(), ledger.clone());
             tokio::spawn(client.run(stopped.clone()))
         })
         .collect();
@@ -126,7 +126,7 @@ pub async fn run(plan: &Plan) -> Report {
         tokio::time::sleep(pause()).await;
         child.kill().await.expect("SIGKILL the service");
         report.kills += 1;
-        child = server.start(&mut report).await;
+        child = server.start(&mut report.restarts).await;
     }
     tokio::time::sleep(pause()).await;
     stop.send(true).expect("clients listen");
@@ -184,10 +184,13 @@ async fn wait_at_head(pool: &PgPool) -> Vec<(String, i64)> {
     }
 }
 
-/// The service process: the same port, data directory, database and keys on each start.
-struct Server {
+/// The `anytrade serve` process: the same port, data directory, database and keys on
+/// each start. Lifecycle requests are carried out only when `env` turns
+/// `ANYTRADE_RUNTIME__MANAGE` on; the monitors are off unless it turns them on.
+pub struct Server {
     binary: PathBuf,
     database_url: String,
+    env: Vec<(&'static str, String)>,
     port: u16,
     base: String,
     key: String,
@@ -195,14 +198,15 @@ struct Server {
 }
 
 impl Server {
-    fn new(plan: &Plan) -> Self {
+    pub fn new(binary: PathBuf, database_url: String, env: Vec<(&'static str, String)>) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
         Self {
-            binary: plan.binary.clone(),
-            database_url: plan.database_url.clone(),
+            binary,
+            database_url,
+            env,
             port,
             base: format!("http://127.0.0.1:{port}"),
             key: anytrade::crypto::Keyring::generate_key(),
@@ -210,8 +214,19 @@ impl Server {
         }
     }
 
-    /// Starts the service and waits until `/readyz` answers 200.
-    async fn start(&self, report: &mut Report) -> Child {
+    /// `http://127.0.0.1:<port>`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Its data directory (`ANYTRADE_DATA_DIR`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data.path()
+    }
+
+    /// Starts the service, waits until `/readyz` answers 200, and notes how long that
+    /// took in `restarts`.
+    pub async fn start(&self, restarts: &mut Vec<Duration>) -> Child {
         let started = Instant::now();
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -230,6 +245,7 @@ impl Server {
             .env("ANYTRADE_RUNTIME__MANAGE", "false")
             .env("ANYTRADE_MONITOR__ENABLED", "false")
             .env("ANYTRADE_LOG_LEVEL", "warn")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -257,12 +273,12 @@ impl Server {
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        report.restarts.push(started.elapsed());
+        restarts.push(started.elapsed());
         child
     }
 
     /// SIGTERM, and a clean exit.
-    async fn stop(&self, mut child: Child) {
+    pub async fn stop(&self, mut child: Child) {
         let pid = child.id().expect("running") as i32;
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(pid),
@@ -273,7 +289,7 @@ impl Server {
         assert!(status.success(), "serve failed on SIGTERM: {}", self.log());
     }
 
-    fn log(&self) -> String {
+    pub fn log(&self) -> String {
         std::fs::read_to_string(self.data.path().join("serve.log")).unwrap_or_default()
     }
 }
@@ -344,28 +360,104 @@ impl Ledger {
 }
 
 /// How the service answered one request.
-enum Answer {
+pub enum Answer {
     /// `data` without errors.
     Data(Value),
     /// An error with this code: nothing was done.
     Refused(String),
     /// No answer, or 503: it may or may not have happened.
     Unanswered,
+    /// An HTTP status of 500 or above other than 503 (a defect): it may or may not
+    /// have happened.
+    ServerError,
 }
 
-struct Client {
+/// The admin's view of the GraphQL API across restarts: logs in when needed (again
+/// after a 401) and retries only what was certainly not executed.
+pub struct Api {
     base: String,
     http: reqwest::Client,
     token: Option<String>,
+}
+
+impl Api {
+    pub fn new(base: String) -> Self {
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            token: None,
+        }
+    }
+
+    /// Posts one request as the admin, logging in first when needed (again after a
+    /// 401); retries only what was certainly not executed.
+    pub async fn send(&mut self, query: &str, variables: Value) -> Answer {
+        loop {
+            let Some(token) = self.token().await else {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            };
+            let response = self
+                .http
+                .post(format!("{}/graphql", self.base))
+                .bearer_auth(token)
+                .timeout(Duration::from_secs(30))
+                .json(&json!({ "query": query, "variables": variables }))
+                .send()
+                .await;
+            let response = match response {
+                Ok(response) => response,
+                // Refused at connect: nothing was sent, so nothing ran.
+                Err(e) if e.is_connect() => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+                Err(_) => return Answer::Unanswered,
+            };
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            match status {
+                401 => self.token = None,
+                503 => return Answer::Unanswered,
+                500.. => return Answer::ServerError,
+                _ => match body["errors"].as_array().and_then(|e| e.first()) {
+                    Some(error) => {
+                        let code = error["extensions"]["code"].as_str().unwrap_or("NO_CODE");
+                        return Answer::Refused(code.to_owned());
+                    }
+                    None if body["data"].is_object() => return Answer::Data(body["data"].clone()),
+                    None => return Answer::Refused("NO_CODE".into()),
+                },
+            }
+        }
+    }
+
+    async fn token(&mut self) -> Option<String> {
+        if self.token.is_none() {
+            let response = self
+                .http
+                .post(format!("{}/auth/login", self.base))
+                .timeout(Duration::from_secs(10))
+                .json(&json!({ "username": "admin", "password": PASSWORD }))
+                .send()
+                .await
+                .ok()?;
+            let body: Value = response.json().await.ok()?;
+            self.token = body["token"].as_str().map(str::to_owned);
+        }
+        self.token.clone()
+    }
+}
+
+struct Client {
+    api: Api,
     ledger: Arc<Mutex<Ledger>>,
 }
 
 impl Client {
     fn new(base: String, ledger: Arc<Mutex<Ledger>>) -> Self {
         Self {
-            base,
-            http: reqwest::Client::new(),
-            token: None,
+            api: Api::new(base),
             ledger,
         }
     }
@@ -505,7 +597,7 @@ impl Client {
                     data[mutation]["wantedStatus"].as_str().map(str::to_owned);
                 track.unsure = false;
             }
-            Answer::Unanswered => track.unsure = true,
+            Answer::Unanswered | Answer::ServerError => track.unsure = true,
             Answer::Refused(_) => {}
         }
         ledger.count(&answer);
@@ -537,66 +629,13 @@ impl Client {
         data
     }
 
-    /// Posts one request as the admin, logging in first when needed (again after a
-    /// 401); retries only what was certainly not executed.
+    /// Sends one request; an HTTP 5xx other than 503 is counted in the ledger.
     async fn send(&mut self, query: &str, variables: Value) -> Answer {
-        loop {
-            let Some(token) = self.token().await else {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            };
-            let response = self
-                .http
-                .post(format!("{}/graphql", self.base))
-                .bearer_auth(token)
-                .timeout(Duration::from_secs(30))
-                .json(&json!({ "query": query, "variables": variables }))
-                .send()
-                .await;
-            let response = match response {
-                Ok(response) => response,
-                // Refused at connect: nothing was sent, so nothing ran.
-                Err(e) if e.is_connect() => {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-                Err(_) => return Answer::Unanswered,
-            };
-            let status = response.status().as_u16();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            match status {
-                401 => self.token = None,
-                503 => return Answer::Unanswered,
-                500.. => {
-                    self.ledger.lock().expect("ledger").server_errors += 1;
-                    return Answer::Unanswered;
-                }
-                _ => match body["errors"].as_array().and_then(|e| e.first()) {
-                    Some(error) => {
-                        let code = error["extensions"]["code"].as_str().unwrap_or("NO_CODE");
-                        return Answer::Refused(code.to_owned());
-                    }
-                    None if body["data"].is_object() => return Answer::Data(body["data"].clone()),
-                    None => return Answer::Refused("NO_CODE".into()),
-                },
-            }
+        let answer = self.api.send(query, variables).await;
+        if matches!(answer, Answer::ServerError) {
+            self.ledger.lock().expect("ledger").server_errors += 1;
         }
-    }
-
-    async fn token(&mut self) -> Option<String> {
-        if self.token.is_none() {
-            let response = self
-                .http
-                .post(format!("{}/auth/login", self.base))
-                .timeout(Duration::from_secs(10))
-                .json(&json!({ "username": "admin", "password": PASSWORD }))
-                .send()
-                .await
-                .ok()?;
-            let body: Value = response.json().await.ok()?;
-            self.token = body["token"].as_str().map(str::to_owned);
-        }
-        self.token.clone()
+        answer
     }
 }
 
@@ -604,7 +643,7 @@ impl Ledger {
     fn count(&mut self, answer: &Answer) {
         match answer {
             Answer::Data(_) => self.acknowledged += 1,
-            Answer::Unanswered => self.unanswered += 1,
+            Answer::Unanswered | Answer::ServerError => self.unanswered += 1,
             Answer::Refused(code) => *self.refused.entry(code.clone()).or_default() += 1,
         }
     }
