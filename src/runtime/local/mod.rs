@@ -5,8 +5,11 @@
 //! runs it) and writes stdout and stderr to `<logs>/<bot id>.log`. freqtrade comes from
 //! a virtual environment per version ([`install`]). Processes run in their own process
 //! group and outlive the control plane; after a restart they are found again through
-//! `instance.json` ([`process`]). No isolation between bots: for development, tests and
-//! single-host setups.
+//! `instance.json` ([`process`]). A process without a record (the control plane died
+//! between starting it and writing the record), or left by a deleted bot, is a stray:
+//! found by its `--userdir` argument, reported as running so the reconciler stops it,
+//! and ended before its bot starts again, so a bot never runs twice. No isolation
+//! between bots: for development, tests and single-host setups.
 
 mod install;
 mod jobs;
@@ -57,6 +60,9 @@ pub struct LocalRuntime {
     http: reqwest::Client,
     /// How processes this control plane started ended, by bot (reaped as they exit).
     exits: Arc<Mutex<HashMap<BotId, String>>>,
+    /// Ports handed to bots recently: free when probed, but their bot may not have
+    /// bound them yet, so two starts at once must not both get one.
+    handed_out: Mutex<HashMap<u16, std::time::Instant>>,
     supervised: jobs::Jobs,
 }
 
@@ -76,6 +82,7 @@ impl LocalRuntime {
             installs,
             http,
             exits: Arc::default(),
+            handed_out: Mutex::default(),
             supervised: Arc::default(),
         }
     }
@@ -111,6 +118,86 @@ impl LocalRuntime {
         }
     }
 
+    /// The bot's processes found by their `--userdir`, whatever the record says.
+    fn processes_of(&self, bot_id: BotId) -> Vec<ProcessId> {
+        use std::os::unix::ffi::OsStrExt;
+        let user_data = self.bot_dir(bot_id).join("user_data");
+        let wanted = user_data.as_os_str().as_bytes();
+        process::with_argument(|argument| argument == wanted)
+            .into_iter()
+            .map(|(process, _)| process)
+            .collect()
+    }
+
+    /// Every bot's processes found by command line, in one look at `/proc`: the only
+    /// trace of a deleted bot's stray.
+    fn processes_by_bot(&self) -> HashMap<BotId, Vec<ProcessId>> {
+        use std::os::unix::ffi::OsStrExt;
+        let bots_dir = self.config.bots_dir.as_os_str().as_bytes().to_vec();
+        let mut by_bot: HashMap<BotId, Vec<ProcessId>> = HashMap::new();
+        let found = process::with_argument(|argument| {
+            argument.starts_with(&bots_dir) && argument.ends_with(b"/user_data")
+        });
+        for (process, argument) in found {
+            let path = PathBuf::from(std::ffi::OsStr::from_bytes(&argument));
+            let bot = path
+                .strip_prefix(&self.config.bots_dir)
+                .ok()
+                .and_then(|relative| relative.components().next())
+                .and_then(|first| first.as_os_str().to_str()?.parse::<BotId>().ok());
+            if let Some(bot) = bot {
+                by_bot.entry(bot).or_default().push(process);
+            }
+        }
+        by_bot
+    }
+
+    /// Ends every process of the bot other than `keep`.
+    async fn end_strays(&self, bot_id: BotId, keep: Option<ProcessId>) {
+        for stray in self.processes_of(bot_id) {
+            if Some(stray) != keep {
+                tracing::warn!(bot = %bot_id, pid = stray.pid, "ending a stray freqtrade process");
+                stray.terminate(STOP_GRACE).await;
+            }
+        }
+    }
+
+    /// The bot's instance: its recorded process if alive; else running as a stray when
+    /// `has_processes` says a process of it was found; else made, ended, or none.
+    async fn status_with(
+        &self,
+        bot_id: BotId,
+        has_processes: impl FnOnce() -> bool,
+    ) -> Result<Option<Instance>, RuntimeError> {
+        let record = self.read_record(bot_id).await;
+        if let Some(record) = record.as_ref().filter(|r| r.process.is_alive()) {
+            let api_url = record.api_url.clone();
+            return Ok(Some(self.instance(
+                bot_id,
+                InstanceState::Running,
+                Some(api_url),
+            )));
+        }
+        // Running without a record (or a deleted bot's leftover): a stray to stop.
+        if has_processes() {
+            return Ok(Some(self.instance(bot_id, InstanceState::Running, None)));
+        }
+        if !self.bot_dir(bot_id).exists() {
+            return Ok(None);
+        }
+        let instance = match record {
+            Some(_) => {
+                let detail = match self.exit_detail(bot_id).await {
+                    (status, Some(reason)) => format!("{status}: {reason}"),
+                    (status, None) => status,
+                };
+                self.instance(bot_id, InstanceState::Exited { detail }, None)
+            }
+            None => self.instance(bot_id, InstanceState::Created, None),
+        };
+        Ok(Some(instance))
+    }
+
     /// The bot's process as recorded, if it still runs.
     async fn running(&self, bot_id: BotId) -> Option<Record> {
         self.read_record(bot_id)
@@ -132,14 +219,21 @@ impl LocalRuntime {
     }
 
     fn free_port(&self) -> Result<u16, RuntimeError> {
+        /// How long a handed-out port is kept from other starts: enough for freqtrade
+        /// to bind it.
+        const HELD: Duration = Duration::from_secs(120);
         let candidates: Box<dyn Iterator<Item = u16>> = match &self.config.api_ports {
             Some(range) => Box::new(range.clone()),
-            None => Box::new(std::iter::once(0)),
+            None => Box::new(std::iter::repeat_n(0, 64)),
         };
+        let mut handed_out = self.handed_out.lock().unwrap_or_else(|e| e.into_inner());
+        handed_out.retain(|_, at| at.elapsed() < HELD);
         for port in candidates {
             if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port))
                 && let Ok(address) = listener.local_addr()
+                && !handed_out.contains_key(&address.port())
             {
+                handed_out.insert(address.port(), std::time::Instant::now());
                 return Ok(address.port());
             }
         }
@@ -299,8 +393,10 @@ impl Runtime for LocalRuntime {
 
     async fn start_bot(&self, spec: &BotSpec) -> Result<Instance, RuntimeError> {
         if let Some(record) = self.running(spec.bot_id).await {
+            self.end_strays(spec.bot_id, Some(record.process)).await;
             return Ok(self.instance(spec.bot_id, InstanceState::Running, Some(record.api_url)));
         }
+        self.end_strays(spec.bot_id, None).await;
         self.start(spec).await
     }
 
@@ -309,6 +405,7 @@ impl Runtime for LocalRuntime {
             record.process.terminate(STOP_GRACE).await;
             tracing::info!(bot = %bot_id, pid = record.process.pid, "bot stopped");
         }
+        self.end_strays(bot_id, None).await;
         match tokio::fs::remove_file(self.record_file(bot_id)).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(RuntimeError::io("remove the instance record")(e))
@@ -333,23 +430,8 @@ impl Runtime for LocalRuntime {
     }
 
     async fn bot_status(&self, bot_id: BotId) -> Result<Option<Instance>, RuntimeError> {
-        if !self.bot_dir(bot_id).exists() {
-            return Ok(None);
-        }
-        let instance = match self.read_record(bot_id).await {
-            Some(record) if record.process.is_alive() => {
-                self.instance(bot_id, InstanceState::Running, Some(record.api_url))
-            }
-            Some(_) => {
-                let detail = match self.exit_detail(bot_id).await {
-                    (status, Some(reason)) => format!("{status}: {reason}"),
-                    (status, None) => status,
-                };
-                self.instance(bot_id, InstanceState::Exited { detail }, None)
-            }
-            None => self.instance(bot_id, InstanceState::Created, None),
-        };
-        Ok(Some(instance))
+        self.status_with(bot_id, || !self.processes_of(bot_id).is_empty())
+            .await
     }
 
     async fn logs(&self, bot_id: BotId, lines: usize) -> Result<Vec<String>, RuntimeError> {
@@ -378,6 +460,7 @@ impl Runtime for LocalRuntime {
 
     async fn list_instances(&self) -> Result<Vec<Instance>, RuntimeError> {
         let mut instances = self.list_jobs().await?;
+        let mut processes = self.processes_by_bot();
         let mut entries = match tokio::fs::read_dir(&self.config.bots_dir).await {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(instances),
@@ -395,7 +478,14 @@ impl Runtime for LocalRuntime {
             else {
                 continue;
             };
-            if let Some(instance) = self.bot_status(bot_id).await? {
+            let found = processes.remove(&bot_id).is_some();
+            if let Some(instance) = self.status_with(bot_id, || found).await? {
+                instances.push(instance);
+            }
+        }
+        // Strays of bots whose directory is gone.
+        for bot_id in processes.into_keys() {
+            if let Some(instance) = self.status_with(bot_id, || true).await? {
                 instances.push(instance);
             }
         }

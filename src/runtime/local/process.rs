@@ -1,7 +1,9 @@
 //! freqtrade as a child process: started in a process group of its own so that it
 //! outlives a control-plane restart and so that stopping it ends everything it
 //! started; found again after a restart by pid and the kernel's start time of that
-//! pid, so a recycled pid is never mistaken for the bot.
+//! pid, so a recycled pid is never mistaken for the bot. A process whose record was
+//! never written (the control plane died between the two) is found by its command line
+//! ([`with_argument`]).
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -124,6 +126,34 @@ struct Stat {
     start_time: u64,
 }
 
+/// Every live process (zombies excluded) with an argument that `matches`, with that
+/// argument. Reads `/proc`; processes that end meanwhile are skipped.
+pub fn with_argument(matches: impl Fn(&[u8]) -> bool) -> Vec<(ProcessId, Vec<u8>)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let Some(argument) = cmdline.split(|b| *b == 0).find(|a| matches(a)) else {
+            continue;
+        };
+        if let Some(process) = ProcessId::of(pid).filter(ProcessId::is_alive) {
+            found.push((process, argument.to_vec()));
+        }
+    }
+    found
+}
+
 /// Reads state and start time from `/proc/<pid>/stat`. The command name (field 2) may
 /// hold spaces and parentheses, so fields are counted after its last `)`.
 fn read_stat(pid: u32) -> Option<Stat> {
@@ -144,6 +174,21 @@ fn parse_stat(text: &str) -> Option<Stat> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_process_is_found_by_an_argument_of_its_command_line() {
+        let marker = format!("anytrade-test-{}", uuid::Uuid::new_v4());
+        let mut child = tokio::process::Command::new("sh")
+            .args(["-c", "sleep 30; true", &marker])
+            .spawn()
+            .expect("sleep");
+        let found = with_argument(|a| a == marker.as_bytes());
+        assert_eq!(found.len(), 1);
+        assert_eq!(Some(found[0].0.pid), child.id());
+        child.kill().await.expect("kill");
+        child.wait().await.expect("reap");
+        assert!(with_argument(|a| a == marker.as_bytes()).is_empty());
+    }
 
     #[test]
     fn stat_fields_are_counted_after_the_command_name() {
