@@ -87,6 +87,13 @@ fn parse(body: &[u8]) -> Result<(String, Zeroizing<String>), Invalid> {
         None => Err(invalid(field, format!("{field} is required"))),
     };
     let username = text("username")?;
+    // No username holds one, and PostgreSQL cannot compare text with it.
+    if username.contains('\0') {
+        return Err(invalid(
+            "username",
+            "username must not contain the NUL character (U+0000)".into(),
+        ));
+    }
     let password = Zeroizing::new(text("password")?);
     if password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(invalid(

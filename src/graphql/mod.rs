@@ -18,6 +18,7 @@ mod jobs;
 mod limits;
 mod live;
 mod loaders;
+mod nul_input;
 mod pagination;
 mod request;
 mod socket;
@@ -83,6 +84,7 @@ pub fn schema(api: Option<ApiContext>) -> AnyTradeSchema {
         Subscription::default(),
     )
     .extension(error_codes::ErrorCodes)
+    .extension(nul_input::NulInput)
     .extension(limits::Limits)
     .extension(guard::AuthGuard);
     match api {

@@ -148,6 +148,10 @@ async fn malformed_bodies_are_refused_naming_the_field() {
         (r#"{"password": "first admin passphrase"}"#, "username"),
         (r#"{"username": 7, "password": "x"}"#, "username"),
         (r#"{"username": "admin", "password": null}"#, "password"),
+        (
+            r#"{"username": "ad\u0000min", "password": "x"}"#,
+            "username",
+        ),
     ] {
         let (status, answer, _) = server.login_raw(body).await;
         assert_eq!(status, 400, "{body}: {answer}");

@@ -284,3 +284,26 @@ async fn a_body_that_drips_is_answered_with_a_timeout() {
         .expect("no answer to a dripping body");
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
+
+/// PostgreSQL stores NUL in neither text nor jsonb: a value holding one, as a variable
+/// or an inline literal, is refused before anything runs, naming where it was (the
+/// schema fuzzer found these answered INTERNAL).
+#[tokio::test]
+async fn a_nul_character_anywhere_in_the_input_is_refused_as_validation() {
+    let app = TestApp::spawn().await;
+    let events = app.event_count().await;
+    let create =
+        "mutation($c: JSON) { createExchange(input: { name: \"binance\", config: $c }) { id } }";
+    let error = app
+        .query_error(create, json!({ "c": { "note": "a\u{0}b" } }))
+        .await;
+    assert_eq!(error["code"], "VALIDATION", "{error}");
+    assert_eq!(error["field"], "variables.c.note", "{error}");
+    let filter = r#"{ strategies(filter: { nameContains: "a\u0000b" }) { totalCount } }"#;
+    let error = app.query_error(filter, json!({})).await;
+    assert_eq!(
+        (error["code"].clone(), error["field"].clone()),
+        (json!("VALIDATION"), json!("query"))
+    );
+    assert_eq!(app.event_count().await, events, "nothing may be written");
+}

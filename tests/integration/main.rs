@@ -26,6 +26,9 @@ mod graphql_analytics;
 mod graphql_audit;
 mod graphql_bots;
 mod graphql_exchanges;
+mod graphql_fuzz;
+#[path = "../support/graphql_fuzz.rs"]
+mod graphql_fuzz_support;
 mod graphql_jobs;
 mod graphql_limits;
 mod graphql_live;
