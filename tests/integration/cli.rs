@@ -63,7 +63,7 @@ fn get(url: &str) -> Option<(u16, String)> {
     })
 }
 
-fn spawn_serve(data: &std::path::Path, port: u16, key: &str) -> std::process::Child {
+pub(crate) fn spawn_serve(data: &std::path::Path, port: u16, key: &str) -> std::process::Child {
     anytrade()
         .arg("serve")
         .env("ANYTRADE_DATA_DIR", data)
