@@ -39,6 +39,7 @@ mod helpers;
 mod job_executor;
 mod key_rotation;
 mod lifecycle_reports;
+mod monitor_faults;
 mod plan_api;
 mod projections;
 #[path = "../support/read_models.rs"]
