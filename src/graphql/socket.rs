@@ -3,9 +3,14 @@
 //! client that does not send `connection_init` within [`INIT_TIMEOUT`] is closed with
 //! 4408 (an outside probe kept 1,000 such sockets open for minutes), a refused
 //! `connection_init` closes with 4403, and a `subscribe` before one with 4401.
+//!
+//! A socket lasts as long as its token is good: every [`RECHECK_AFTER`] the token's
+//! expiry and its user are checked again, and a socket whose token has expired or whose
+//! user is gone is closed with 4403 (an outside probe saw subscriptions stream on after
+//! both). A database outage meanwhile closes nothing.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::Data;
@@ -13,7 +18,10 @@ use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures::{SinkExt, StreamExt};
 
-use crate::auth::{CurrentUsers, TokenKeys, authenticate_connection_init};
+use crate::auth::current::RECHECK_AFTER;
+use crate::auth::{
+    AuthError, CheckError, CurrentUsers, Principal, TokenKeys, authenticate_connection_init,
+};
 
 use super::{AnyTradeSchema, context};
 
@@ -38,6 +46,10 @@ pub(super) async fn serve(
     let (replies, mut outgoing) = futures::channel::mpsc::channel::<Message>(16);
     let handshake = Arc::new(AtomicU8::new(WAITING));
     let init = handshake.clone();
+    // Who the socket was accepted for, checked again as it runs.
+    let holder: Arc<Mutex<Option<Principal>>> = Arc::default();
+    let accepted = holder.clone();
+    let checker = users.clone();
     let session = GraphQLWebSocket::new_with_pair(replies, from_client, schema, protocol)
         .on_connection_init(move |payload| async move {
             let principal = match authenticate_connection_init(&payload, &keys) {
@@ -46,6 +58,9 @@ pub(super) async fn serve(
             };
             match principal {
                 Ok(principal) => {
+                    if let Ok(mut holder) = accepted.lock() {
+                        *holder = Some(principal.clone());
+                    }
                     init.store(ACCEPTED, Ordering::SeqCst);
                     let mut data = Data::default();
                     data.insert::<context::Authentication>(Ok(principal));
@@ -61,6 +76,8 @@ pub(super) async fn serve(
     let forward = async {
         let deadline = tokio::time::sleep(INIT_TIMEOUT);
         tokio::pin!(deadline);
+        let mut recheck = tokio::time::interval(RECHECK_AFTER);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let message = tokio::select! {
                 message = outgoing.next() => match message {
@@ -70,6 +87,14 @@ pub(super) async fn serve(
                 _ = &mut deadline, if handshake.load(Ordering::SeqCst) == WAITING => {
                     close(&mut to_client, 4408, "Connection initialisation timeout").await;
                     return;
+                }
+                _ = recheck.tick(), if handshake.load(Ordering::SeqCst) == ACCEPTED => {
+                    let principal = holder.lock().ok().and_then(|p| p.clone());
+                    if let Some(reason) = revoked(principal, &checker).await {
+                        close(&mut to_client, 4403, reason).await;
+                        return;
+                    }
+                    continue;
                 }
             };
             let message = match message {
@@ -90,6 +115,20 @@ pub(super) async fn serve(
         _ = &mut session => forward.await,
         // Closed here (the handshake timed out) or by the client.
         _ = &mut forward => {}
+    }
+}
+
+/// Why the socket's token no longer stands for anyone, if it does not.
+async fn revoked(principal: Option<Principal>, users: &CurrentUsers) -> Option<&'static str> {
+    let principal = principal?;
+    if principal.has_expired() {
+        return Some("the token has expired");
+    }
+    match users.current(&principal).await {
+        Err(CheckError::Auth(AuthError::Revoked)) => Some("the token's user no longer exists"),
+        Err(CheckError::Auth(_)) => Some("the token is no longer valid"),
+        // The database is away: the next check decides.
+        Err(CheckError::Database(_)) | Ok(_) => None,
     }
 }
 

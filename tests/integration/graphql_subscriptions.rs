@@ -241,15 +241,41 @@ async fn a_socket_whose_user_was_deleted_may_start_no_more_operations() {
         .execute(&app.pool)
         .await
         .expect("delete the viewer");
-    // The user is read again within a few seconds; each new operation checks it.
+    // The user is read again within a few seconds; each new operation checks it (and
+    // the socket itself is closed at its next check, which may come first).
     tokio::time::sleep(anytrade::auth::current::RECHECK_AFTER + Duration::from_millis(500)).await;
     subscribe(&mut socket, None).await;
-    let answer = next(&mut socket).await.expect("an answer");
-    assert_eq!(answer["payload"]["data"], Value::Null, "{answer}");
-    assert_eq!(
-        answer["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
-        "{answer}"
-    );
+    let answer = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(text)))
+                    if matches!(
+                        serde_json::from_str::<Value>(&text)
+                            .ok()
+                            .as_ref()
+                            .and_then(|v| v["type"].as_str()),
+                        Some("ka" | "ping" | "pong")
+                    ) => {}
+                other => return other,
+            }
+        }
+    })
+    .await
+    .expect("an answer in time");
+    match answer {
+        Some(Ok(Message::Text(text))) => {
+            let answer: Value = serde_json::from_str(&text).expect("JSON");
+            assert_eq!(answer["payload"]["data"], Value::Null, "{answer}");
+            assert_eq!(
+                answer["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+                "{answer}"
+            );
+        }
+        Some(Ok(Message::Close(frame))) => {
+            assert_eq!(frame.map(|f| u16::from(f.code)), Some(4403));
+        }
+        other => panic!("neither refused nor closed: {other:?}"),
+    }
 }
 
 /// The code of the close frame the server sends next (skipping other messages); `None`
@@ -335,4 +361,45 @@ async fn a_message_over_the_size_limit_ends_the_socket() {
     })
     .await;
     assert!(ended.is_ok(), "a 300 KiB message was taken");
+}
+
+/// A socket lasts as long as its token: once the token has expired (past the clock
+/// leeway) or its user is deleted, the running subscription ends with 4403.
+#[tokio::test]
+async fn a_running_subscription_ends_when_its_token_expires_or_its_user_goes() {
+    use anytrade::auth::current::RECHECK_AFTER;
+    use anytrade::auth::{LEEWAY_SECONDS, Role, TOKEN_LIFETIME, TokenKeys};
+
+    let app = TestApp::spawn().await;
+    let admin: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("the admin");
+    // Issued so that it expired long enough ago to be good for about 5 s more.
+    let issued =
+        chrono::Utc::now() - TOKEN_LIFETIME + chrono::Duration::seconds(5 - LEEWAY_SECONDS as i64);
+    let expiring = TokenKeys::from_settings(&app.settings)
+        .expect("keys")
+        .issue_at(admin, "admin", Role::Admin, issued)
+        .expect("sign")
+        .token;
+    let mut socket = acknowledged(&app, &expiring).await;
+    subscribe(&mut socket, None).await;
+    assert_eq!(
+        close_code(&mut socket, Duration::from_millis(3500)).await,
+        None,
+        "closed while the token was good"
+    );
+    assert_eq!(
+        close_code(&mut socket, Duration::from_secs(2) + RECHECK_AFTER * 2).await,
+        Some(4403)
+    );
+
+    let mut socket = acknowledged(&app, &app.viewer).await;
+    subscribe(&mut socket, None).await;
+    sqlx::query("DELETE FROM users WHERE username = 'viewer'")
+        .execute(&app.pool)
+        .await
+        .expect("delete the viewer");
+    assert_eq!(close_code(&mut socket, RECHECK_AFTER * 3).await, Some(4403));
 }
