@@ -2,12 +2,13 @@
 //! requests dripping their headers open for minutes, and about 20,000 idle sockets ran
 //! the service out of file descriptors: here a new connection's first request head must
 //! arrive within [`ConnectionLimits::header_timeout`], and at most
-//! [`ConnectionLimits::max_connections`] HTTP connections are served at once (the rest
-//! wait in the listen queue).
+//! [`ConnectionLimits::max_connections`] connections are served at once (the rest wait
+//! in the listen queue). A connection upgraded to a WebSocket keeps its slot for as long
+//! as the socket lasts ([`ConnectionSlot`]).
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -17,7 +18,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt;
 
 /// What one client may hold of the server.
@@ -25,6 +26,19 @@ use tower::ServiceExt;
 pub struct ConnectionLimits {
     pub max_connections: usize,
     pub header_timeout: Duration,
+}
+
+/// A connection's place among the [`ConnectionLimits::max_connections`], in each of its
+/// requests' extensions: a WebSocket upgrade takes it along, since the socket outlives
+/// the HTTP connection that made it.
+#[derive(Clone, Default)]
+pub struct ConnectionSlot(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
+
+impl ConnectionSlot {
+    /// The slot, for whoever holds the connection on (once; `None` after).
+    pub fn take(&self) -> Option<OwnedSemaphorePermit> {
+        self.0.lock().ok()?.take()
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets the requests in
@@ -60,15 +74,22 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
+        let held = ConnectionSlot(Arc::new(Mutex::new(Some(slot))));
+        let carried = held.clone();
         let service = router
             .clone()
-            .map_request(|request: hyper::Request<Incoming>| request.map(Body::new));
+            .map_request(move |request: hyper::Request<Incoming>| {
+                let mut request = request.map(Body::new);
+                request.extensions_mut().insert(carried.clone());
+                request
+            });
         let service = TowerToHyperService::new(service);
         let mut stopping = stopping.clone();
         let open = open.subscribe();
         tokio::spawn(async move {
-            // Held until the connection ends: its slot, and its place in the count.
-            let _held = (slot, open);
+            // Held until the connection ends (unless a WebSocket took the slot): its
+            // slot, and its place in the count.
+            let _held = (held, open);
             // hyper's head timeout starts with the first byte: a client that sends
             // nothing at all is closed here.
             let mut byte = [0u8; 1];

@@ -134,16 +134,20 @@ pub fn router(api: ApiContext, keys: TokenKeys) -> Router {
 /// (`socket`).
 async fn subscribe(
     State(state): State<GraphqlState>,
+    slot: Option<axum::Extension<crate::server::ConnectionSlot>>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // The socket counts against the connection limit for as long as it lasts.
+    let slot = slot.and_then(|axum::Extension(slot)| slot.take());
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .read_buffer_size(WS_READ_BUFFER)
         .max_message_size(WS_MAX_MESSAGE)
         .max_frame_size(WS_MAX_MESSAGE)
-        .on_upgrade(move |socket| {
-            socket::serve(socket, state.schema, protocol, state.keys, state.users)
+        .on_upgrade(move |socket| async move {
+            socket::serve(socket, state.schema, protocol, state.keys, state.users).await;
+            drop(slot);
         })
 }
 

@@ -307,3 +307,35 @@ async fn a_nul_character_anywhere_in_the_input_is_refused_as_validation() {
     );
     assert_eq!(app.event_count().await, events, "nothing may be written");
 }
+
+/// A keep-alive connection that goes quiet after a request is closed once the header
+/// timeout passes without the next request's head, so idle clients cannot hold slots.
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.runtime.manage = false;
+        settings.monitor.enabled = false;
+        settings.http.header_timeout_secs = 2;
+    })
+    .await;
+    let mut socket = tokio::net::TcpStream::connect(app.address)
+        .await
+        .expect("connect");
+    socket
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: test\r\n\r\n")
+        .await
+        .expect("a request");
+    let mut answer = [0u8; 256];
+    let read = socket.read(&mut answer).await.expect("an answer");
+    assert!(
+        String::from_utf8_lossy(&answer[..read]).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer[..read])
+    );
+    let took = closed_within(&mut socket).await;
+    eprintln!("an idle keep-alive connection was closed after {took:?}");
+    assert!(
+        took.is_some_and(|t| t < Duration::from_secs(5)),
+        "kept open: {took:?}"
+    );
+}

@@ -403,3 +403,40 @@ async fn a_running_subscription_ends_when_its_token_expires_or_its_user_goes() {
         .expect("delete the viewer");
     assert_eq!(close_code(&mut socket, RECHECK_AFTER * 3).await, Some(4403));
 }
+
+/// An upgraded WebSocket holds its connection's slot for as long as it lasts: with two
+/// slots and two sockets open, nothing else is served until one closes.
+#[tokio::test]
+async fn open_websockets_count_against_the_connection_limit() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.runtime.manage = false;
+        settings.monitor.enabled = false;
+        settings.http.max_connections = 2;
+    })
+    .await;
+    let mut first = acknowledged(&app, &app.admin).await;
+    let _second = acknowledged(&app, &app.admin).await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("client");
+    let healthz = format!("http://{}/healthz", app.address);
+    assert!(
+        client.get(&healthz).send().await.is_err(),
+        "served beside two open sockets with two slots"
+    );
+    first.close(None).await.expect("close");
+    let answered = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(response) = client.get(&healthz).send().await {
+                return response.status().as_u16();
+            }
+        }
+    })
+    .await;
+    assert_eq!(
+        answered.ok(),
+        Some(200),
+        "the closed socket's slot stayed taken"
+    );
+}
