@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
+use rand::seq::IndexedRandom;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
@@ -118,6 +119,9 @@ struct Last {
 #[derive(Debug, Default)]
 struct Ledger {
     bots: BTreeMap<String, Option<Last>>,
+    /// Which client commands each bot: one at a time per bot, so the last command
+    /// answered is the last one carried out.
+    owners: HashMap<String, usize>,
     acknowledged: usize,
     unanswered: usize,
     server_errors: usize,
@@ -169,13 +173,14 @@ pub async fn run(plan: &Plan) -> Report {
         ledger: Mutex::new(Ledger::default()),
         sent: AtomicUsize::new(0),
     });
-    for _ in 0..plan.bots {
-        world.create_bot(&mut api).await;
+    let clients = plan.clients.max(1);
+    for n in 0..plan.bots {
+        world.create_bot(&mut api, n % clients).await;
     }
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let clients: Vec<_> = (0..plan.clients)
-        .map(|_| tokio::spawn(world.clone().client(stopped.clone())))
+    let clients: Vec<_> = (0..clients)
+        .map(|client| tokio::spawn(world.clone().client(client, stopped.clone())))
         .collect();
     let mut report = Report::default();
     for _ in 0..plan.kills {
@@ -272,7 +277,7 @@ struct World {
 }
 
 impl World {
-    async fn create_bot(&self, api: &mut Api) {
+    async fn create_bot(&self, api: &mut Api, owner: usize) {
         let name = format!("bot-{}", uuid::Uuid::new_v4().simple());
         let input = json!({
             "name": name, "exchangeId": self.exchange, "strategyId": self.strategy,
@@ -290,10 +295,12 @@ impl World {
             .as_str()
             .expect("bot id")
             .to_owned();
-        self.ledger.lock().expect("ledger").bots.insert(id, None);
+        let mut ledger = self.ledger.lock().expect("ledger");
+        ledger.owners.insert(id.clone(), owner);
+        ledger.bots.insert(id, None);
     }
 
-    async fn client(self: Arc<Self>, stopped: tokio::sync::watch::Receiver<bool>) {
+    async fn client(self: Arc<Self>, me: usize, stopped: tokio::sync::watch::Receiver<bool>) {
         let mut api = Api::new(self.base.clone());
         while !*stopped.borrow() {
             // A moment between commands, as people and scripts leave: the runtime
@@ -305,13 +312,17 @@ impl World {
                 let live: Vec<&String> = ledger
                     .bots
                     .iter()
-                    .filter(|(_, last)| {
-                        !last.as_ref().is_some_and(|l| l.command == Command::Delete)
+                    .filter(|(id, last)| {
+                        ledger.owners.get(*id) == Some(&me)
+                            && !last.as_ref().is_some_and(|l| l.command == Command::Delete)
                     })
                     .map(|(id, _)| id)
                     .collect();
                 let mut rng = rand::rng();
-                let bot = live[rng.random_range(0..live.len())].clone();
+                let Some(bot) = live.choose(&mut rng).map(|id| (*id).clone()) else {
+                    // More clients than bots: this one has none.
+                    continue;
+                };
                 (bot, Command::random(&mut rng))
             };
             self.sent.fetch_add(1, Ordering::Relaxed);
@@ -346,7 +357,7 @@ impl World {
                 command == Command::Delete && !matches!(answer, Answer::Refused(_))
             };
             if replace {
-                self.create_bot(&mut api).await;
+                self.create_bot(&mut api, me).await;
             }
         }
     }
