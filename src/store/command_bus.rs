@@ -59,9 +59,22 @@ impl CommandError {
     fn from_load<E: std::error::Error>(e: cqrs_es::AggregateError<E>) -> Self {
         match e {
             cqrs_es::AggregateError::DatabaseConnectionError(e) => Self::Unavailable(e.to_string()),
+            cqrs_es::AggregateError::UnexpectedError(e) if no_connection(e.as_ref()) => {
+                Self::Unavailable(e.to_string())
+            }
             e => Self::Store(e.to_string()),
         }
     }
+}
+
+/// Whether a store error means no connection could be had: postgres-es counts only
+/// I/O and TLS errors as connection errors, and passes a pool that timed out or closed
+/// (the database away) as unexpected.
+fn no_connection(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    matches!(
+        e.downcast_ref::<sqlx::Error>(),
+        Some(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+    )
 }
 
 /// The type of an aggregate's id. It becomes text (the store's `aggregate_id`) only
@@ -166,6 +179,9 @@ where
                         Err(PersistenceError::ConnectionError(e)) => {
                             return Err(CommandError::Unavailable(e.to_string()));
                         }
+                        Err(PersistenceError::UnknownError(e)) if no_connection(e.as_ref()) => {
+                            return Err(CommandError::Unavailable(e.to_string()));
+                        }
                         Err(e) => return Err(CommandError::Store(e.to_string())),
                     }
                 }
@@ -245,5 +261,29 @@ where
             })
             .collect::<Result<Vec<_>, serde_json::Error>>()?;
         self.appends.append(&serialized).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_that_timed_out_or_closed_is_unavailable_not_a_store_failure() {
+        for unavailable in [sqlx::Error::PoolTimedOut, sqlx::Error::PoolClosed] {
+            let load =
+                cqrs_es::AggregateError::<DomainError>::UnexpectedError(Box::new(unavailable));
+            assert!(matches!(
+                CommandError::from_load(load),
+                CommandError::Unavailable(_)
+            ));
+        }
+        let other = cqrs_es::AggregateError::<DomainError>::UnexpectedError(Box::new(
+            sqlx::Error::RowNotFound,
+        ));
+        assert!(matches!(
+            CommandError::from_load(other),
+            CommandError::Store(_)
+        ));
     }
 }

@@ -182,7 +182,15 @@ mod tests {
             .args(["-c", "sleep 30; true", &marker])
             .spawn()
             .expect("sleep");
-        let found = with_argument(|a| a == marker.as_bytes());
+        // Until the child has exec'd, its command line is still this test's.
+        let mut found = Vec::new();
+        for _ in 0..100 {
+            found = with_argument(|a| a == marker.as_bytes());
+            if !found.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         assert_eq!(found.len(), 1);
         assert_eq!(Some(found[0].0.pid), child.id());
         child.kill().await.expect("kill");
