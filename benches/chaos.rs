@@ -142,6 +142,10 @@ fn print_side_effects(plan: &side_effects::Plan, report: &side_effects::Report) 
         report.bots_checked, report.deleted
     );
     println!(
+        "| most processes at once before a kill | {} |",
+        report.peak_processes
+    );
+    println!(
         "| bots running at the end / their processes | {} / {} |",
         report.running, report.processes
     );

@@ -48,6 +48,6 @@ async fn sigkill_while_managing_bots_leaves_one_process_per_running_bot() {
     eprintln!("{report:#?}");
     assert_eq!(report.kills, 4);
     assert!(report.acknowledged >= 50, "too little load: {report:?}");
-    assert!(report.running > 0, "no bot ran at the end: {report:?}");
+    assert!(report.peak_processes > 0, "no bot ever ran: {report:?}");
     assert_eq!(report.failures(), Vec::<String>::new());
 }

@@ -53,6 +53,9 @@ pub struct Report {
     pub bots_checked: usize,
     /// Bots deleted by an acknowledged command.
     pub deleted: usize,
+    /// The most stand-in processes seen at once (looked at before each kill): that
+    /// bots really ran.
+    pub peak_processes: usize,
     /// Bots RUNNING at the end, and processes running at the end.
     pub running: usize,
     pub processes: usize,
@@ -185,6 +188,7 @@ pub async fn run(plan: &Plan) -> Report {
     let mut report = Report::default();
     for _ in 0..plan.kills {
         tokio::time::sleep(rand::rng().random_range(plan.serve_for.clone())).await;
+        report.peak_processes = report.peak_processes.max(fake.processes().len());
         child.kill().await.expect("SIGKILL the service");
         report.kills += 1;
         child = server.start(&mut restarts).await;
