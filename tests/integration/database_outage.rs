@@ -22,14 +22,14 @@ use crate::helpers::{fresh_database_url, poll_until};
 
 /// Relays connections to `upstream` while up; while down, drops the ones open and
 /// closes new ones as they come.
-struct Relay {
+pub(crate) struct Relay {
     address: SocketAddr,
     up: Arc<AtomicBool>,
     cut: watch::Sender<u64>,
 }
 
 impl Relay {
-    async fn start(upstream: SocketAddr) -> Self {
+    pub(crate) async fn start(upstream: SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind relay");
         let address = listener.local_addr().expect("relay address");
         let up = Arc::new(AtomicBool::new(true));
@@ -56,14 +56,30 @@ impl Relay {
         Self { address, up, cut }
     }
 
-    fn down(&self) {
+    pub(crate) fn down(&self) {
         self.up.store(false, Ordering::SeqCst);
         self.cut.send_modify(|n| *n += 1);
     }
 
-    fn restore(&self) {
+    pub(crate) fn restore(&self) {
         self.up.store(true, Ordering::SeqCst);
     }
+}
+
+/// A fresh database reached through a [`Relay`]: the relay, and the URL through it.
+pub(crate) async fn relayed_database() -> (Relay, String) {
+    let direct = fresh_database_url().await;
+    let mut url = url::Url::parse(&direct).expect("database URL");
+    let upstream: SocketAddr = format!(
+        "{}:{}",
+        url.host_str().unwrap_or("127.0.0.1"),
+        url.port().unwrap_or(5432)
+    )
+    .parse()
+    .expect("upstream address");
+    let relay = Relay::start(upstream).await;
+    url.set_port(Some(relay.address.port())).expect("port");
+    (relay, url.to_string())
 }
 
 async fn readyz(app: &TestApp) -> (u16, Duration) {
@@ -80,18 +96,7 @@ const CREATE: &str = r#"mutation { createExchange(input: { name: "kraken" }) { i
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_outage_fails_requests_at_once_and_passes_by_itself() {
-    let direct = fresh_database_url().await;
-    let mut url = url::Url::parse(&direct).expect("database URL");
-    let upstream: SocketAddr = format!(
-        "{}:{}",
-        url.host_str().unwrap_or("127.0.0.1"),
-        url.port().unwrap_or(5432)
-    )
-    .parse()
-    .expect("upstream address");
-    let relay = Relay::start(upstream).await;
-    url.set_port(Some(relay.address.port())).expect("port");
-    let through_relay = url.to_string();
+    let (relay, through_relay) = relayed_database().await;
     let app = TestApp::spawn_with(move |settings| {
         settings.runtime.manage = false;
         settings.monitor.enabled = false;

@@ -1,7 +1,9 @@
 //! Bots whose freqtrade misbehaves: one answers too slowly, one with garbage, two with
 //! HTTP 500, beside healthy bots of the fleet simulator. The monitors mark the faulty
 //! ones unhealthy and back off from them, and the healthy ones are checked and synced as
-//! often as ever: a bad bot slows nothing else down.
+//! often as ever: a bad bot slows nothing else down. And when the control plane's own
+//! database goes away for a while, the monitors carry on once it is back: healthy bots
+//! stay RUNNING and HEALTHY, and their trades sync again.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -260,5 +262,73 @@ async fn slow_garbage_and_failing_bots_are_backed_off_and_slow_nothing_else() {
             requests * 2 <= quietest,
             "faulty bot {n}: {requests} requests in {window:?}, healthy at least {quietest}"
         );
+    }
+}
+
+/// The healthy fleet bots' (status, health, last seen, trades), by name.
+async fn healthy_bots(app: &TestApp, ids: &[BotId]) -> Vec<(String, String, String, i64)> {
+    let mut seen = Vec::new();
+    for (n, id) in ids.iter().enumerate() {
+        if FAULTY.iter().any(|(f, _)| *f as usize == n) {
+            continue;
+        }
+        let data = app
+            .query(
+                "query($id: ID!) { bot(id: $id) { status healthStatus lastSeenAt } trades(botId: $id, first: 1) { totalCount } }",
+                json!({ "id": id.to_string() }),
+            )
+            .await;
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+        seen.push((
+            text(&data["bot"]["status"]),
+            text(&data["bot"]["healthStatus"]),
+            text(&data["bot"]["lastSeenAt"]),
+            data["trades"]["totalCount"].as_i64().unwrap_or(0),
+        ));
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_monitors_carry_on_after_the_control_planes_database_returns() {
+    let (relay, through_relay) = crate::database_outage::relayed_database().await;
+    let (base, _injector) = faulty_fleet().await;
+    let app = TestApp::spawn_with(move |settings| {
+        settings.runtime.manage = false;
+        settings.monitor.enabled = true;
+        settings.monitor.health_interval_secs = 1;
+        settings.monitor.trade_sync_interval_secs = 1;
+        settings.monitor.request_timeout_secs = 1;
+        settings.monitor.unhealthy_after = 2;
+        settings.monitor.stop_after = 10_000;
+        settings.database_url = Some(anytrade::config::Redacted::from(through_relay));
+    })
+    .await;
+    let ids = seed(&app, &base).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let before = healthy_bots(&app, &ids).await;
+    assert!(
+        before.iter().all(|b| b.0 == "RUNNING" && b.1 == "HEALTHY"),
+        "{before:?}"
+    );
+
+    relay.down();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    relay.restore();
+    let back = chrono::Utc::now();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let after = healthy_bots(&app, &ids).await;
+    for (was, now) in before.iter().zip(&after) {
+        assert_eq!(
+            (now.0.as_str(), now.1.as_str()),
+            ("RUNNING", "HEALTHY"),
+            "{now:?}"
+        );
+        let seen: chrono::DateTime<chrono::Utc> = now.2.parse().expect("last seen");
+        assert!(
+            seen > back,
+            "not checked since the database returned: {now:?}"
+        );
+        assert!(now.3 > was.3, "no trade synced since: {was:?} then {now:?}");
     }
 }
