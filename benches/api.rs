@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{drop_database, env, fresh_database_url};
+use common::{drop_database, env, fresh_database_url, login};
 
 use anytrade::app::Application;
 use anytrade::config::{Redacted, Settings};
@@ -550,22 +550,6 @@ fn setup_client() -> reqwest::Client {
         .timeout(OP_TIMEOUT)
         .build()
         .expect("client")
-}
-
-async fn login(client: &reqwest::Client, base: &str) -> String {
-    let response: serde_json::Value = client
-        .post(format!("{base}/auth/login"))
-        .json(&json!({ "username": "admin", "password": ADMIN_PASSWORD }))
-        .send()
-        .await
-        .expect("login request")
-        .json()
-        .await
-        .expect("login body");
-    response["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login failed: {response}"))
-        .to_owned()
 }
 
 /// Checks once, outside the timing, that both queries answer what they should.
@@ -1195,7 +1179,7 @@ async fn main() {
     let clients = client_runtime.handle().clone();
     let base = format!("http://{address}");
     let graphql = Arc::new(format!("{base}/graphql"));
-    let token = login(&setup_client(), &base).await;
+    let token = login(&setup_client(), &base, "admin", ADMIN_PASSWORD).await;
     let auth = Arc::new(format!("Bearer {token}"));
     if parts.contains("queries") {
         queries(&clients, &pool, &database_url, &graphql, &auth, seconds).await;

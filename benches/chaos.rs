@@ -24,12 +24,8 @@ mod read_models;
 #[path = "../tests/support/side_effects.rs"]
 mod side_effects;
 
-use common::{drop_database, env, fresh_database_url};
+use common::{drop_database, env, fresh_database_url, milliseconds};
 use crash_load::{Plan, Report};
-
-fn milliseconds(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 fn print(plan: &Plan, report: &Report) {
     let mut restarts: Vec<f64> = report.restarts.iter().copied().map(milliseconds).collect();

@@ -16,6 +16,8 @@
 //! builds it).
 
 mod common;
+#[path = "../tests/support/fleet_bots.rs"]
+mod fleet_bots;
 
 use std::io::BufRead;
 use std::process::{Command, Stdio};
@@ -28,6 +30,7 @@ use anytrade::store::CommandMetadata;
 use anytrade_aggregates::values::BotId;
 use anytrade_aggregates::{BotCommand, BotConfigInput, ExchangeCommand, StrategyCommand};
 use common::{drop_database, env, fresh_database_url};
+use fleet_bots::SimulatedBots;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -173,42 +176,14 @@ async fn exchange_and_strategy(
 /// (their aggregates exist, so health transitions can be recorded), with their API
 /// credentials.
 async fn seed(app: &Application, keys: &Keyring, base: &str, bots: usize) {
-    let commands = app.commands();
-    let meta = CommandMetadata::issued_by("bench:fleet");
     let (exchange, strategy) = exchange_and_strategy(app, json!({}), "fleet", STRATEGY).await;
-    for n in 0..bots {
-        let id = BotId::new();
-        let steps = [
-            BotCommand::CreateBot {
-                bot_id: id,
-                name: format!("fleet-{n}"),
-                exchange_id: exchange,
-                strategy_id: strategy,
-                mode: "dry_run".into(),
-                runtime: None,
-                config: BotConfigInput {
-                    pairs: Some(vec!["BTC/USDT".into()]),
-                    ..Default::default()
-                },
-                resources: Default::default(),
-                freqtrade_version: None,
-            },
-            BotCommand::ConfirmBotProvisioned {
-                runtime_id: format!("fleet-{n}"),
-            },
-            BotCommand::StartBot,
-            BotCommand::ConfirmBotStarted {
-                runtime_id: format!("fleet-{n}"),
-                api_url: format!("{base}/bots/{n}"),
-            },
-        ];
-        for step in steps {
-            commands.bots.execute(&id, step, &meta).await.expect("bot");
-        }
-        anytrade::bot_credentials::save(app.pool(), keys, id, "anytrade", PASSWORD)
-            .await
-            .expect("credentials");
-    }
+    let fleet = SimulatedBots {
+        base,
+        password: PASSWORD,
+        exchange,
+        strategy,
+    };
+    fleet.record(app.commands(), app.pool(), keys, bots).await;
 }
 
 /// p50 and p99 of `lag` (seconds) over the events `event_type`, from `time_path` in

@@ -20,33 +20,11 @@ use anytrade::app::Application;
 use anytrade::auth::{Role, create_user};
 use anytrade::config::{Redacted, Settings};
 use anytrade::crypto::Keyring;
-use common::{drop_database, env, fresh_database_url};
+use common::{drop_database, env, fresh_database_url, login, milliseconds};
 use graphql_fuzz::{Plan, Report};
-use serde_json::{Value, json};
 
 const ADMIN_PASSWORD: &str = "fuzz-admin-password";
 const VIEWER_PASSWORD: &str = "fuzz-viewer-password";
-
-fn milliseconds(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// A bearer token for `username`, from `POST /auth/login`.
-async fn login(base: &str, username: &str, password: &str) -> String {
-    let body: Value = reqwest::Client::new()
-        .post(format!("{base}/auth/login"))
-        .json(&json!({ "username": username, "password": password }))
-        .send()
-        .await
-        .expect("login request")
-        .json()
-        .await
-        .expect("login body");
-    body["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login of {username} failed: {body}"))
-        .to_owned()
-}
 
 fn print(report: &Report, panics: &[String], elapsed: Duration) {
     let count = |map: &dyn Fn() -> Vec<String>| map().join(", ");
@@ -130,8 +108,8 @@ async fn main() {
         .await
         .expect("viewer created");
     let plan = Plan {
-        admin: login(&base, "admin", ADMIN_PASSWORD).await,
-        viewer: login(&base, "viewer", VIEWER_PASSWORD).await,
+        admin: login(&reqwest::Client::new(), &base, "admin", ADMIN_PASSWORD).await,
+        viewer: login(&reqwest::Client::new(), &base, "viewer", VIEWER_PASSWORD).await,
         base,
         pool: pool.clone(),
         requests,

@@ -90,7 +90,7 @@ pub(crate) async fn write_private(
         zeroize::Zeroizing::new(bytes.to_vec()),
     );
     let action = format!("write {}", dir.join(&name).display());
-    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+    blocking(action, move || {
         use std::io::Write;
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         std::fs::create_dir_all(&dir)?;
@@ -113,11 +113,6 @@ pub(crate) async fn write_private(
         std::fs::rename(&temporary, dir.join(&name))
     })
     .await
-    .map_err(|e| RuntimeError::Io {
-        action: action.clone(),
-        source: std::io::Error::other(e),
-    })?
-    .map_err(RuntimeError::io(action))
 }
 
 /// Gives `dir` and everything under it to `owner` (links themselves, never what they
@@ -134,12 +129,18 @@ pub(crate) async fn hand_over(dir: &Path, owner: (u32, u32)) -> Result<(), Runti
     }
     let dir = dir.to_owned();
     let action = format!("hand {} to the containers' user", dir.display());
-    tokio::task::spawn_blocking(move || walk(&dir, owner))
+    blocking(action, move || walk(&dir, owner)).await
+}
+
+/// Runs file work that blocks on the blocking pool; a failure names `action`.
+async fn blocking(
+    action: String,
+    work: impl FnOnce() -> std::io::Result<()> + Send + 'static,
+) -> Result<(), RuntimeError> {
+    tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| RuntimeError::Io {
-            action: action.clone(),
-            source: std::io::Error::other(e),
-        })?
+        .map_err(std::io::Error::other)
+        .and_then(|done| done)
         .map_err(RuntimeError::io(action))
 }
 

@@ -13,7 +13,7 @@ use crate::bot_lifecycle::{
     START_WITHIN, act, create_bot, freqtrade_processes, sandbox_exchange, strategy,
     wait_for_status, wait_until_no_process,
 };
-use crate::cli::{anytrade, data_dir, free_port};
+use crate::cli::{admin_token, anytrade, data_dir, free_port};
 use crate::helpers::fresh_database_url;
 use crate::sandbox::{ALWAYS_ENTER, freqtrade_cache, simulator};
 
@@ -46,25 +46,7 @@ impl Served {
             .expect("start anytrade serve");
         let base = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::new();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        let token = loop {
-            let login = client
-                .post(format!("{base}/auth/login"))
-                .json(&json!({ "username": "admin", "password": PASSWORD }))
-                .send()
-                .await;
-            if let Ok(response) = login
-                && let Ok(body) = response.json::<Value>().await
-                && let Some(token) = body["token"].as_str()
-            {
-                break token.to_owned();
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "serve did not answer"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+        let token = admin_token(&base, PASSWORD).await;
         Self {
             process,
             base,

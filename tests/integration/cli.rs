@@ -95,6 +95,28 @@ pub fn wait_healthy(server: &mut std::process::Child, port: u16) -> (u16, String
     }
 }
 
+/// The admin's bearer token from an `anytrade serve` at `base` that may still be
+/// starting: logs in until it answers (at most 120 s).
+pub async fn admin_token(base: &str, password: &str) -> String {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let login = client
+            .post(format!("{base}/auth/login"))
+            .json(&serde_json::json!({ "username": "admin", "password": password }))
+            .send()
+            .await;
+        if let Ok(response) = login
+            && let Ok(body) = response.json::<serde_json::Value>().await
+            && let Some(token) = body["token"].as_str()
+        {
+            return token.to_owned();
+        }
+        assert!(Instant::now() < deadline, "serve did not answer at {base}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 pub fn terminate(server: std::process::Child) -> String {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(server.id() as i32),

@@ -161,43 +161,17 @@ async fn a_database_outage_fails_requests_at_once_and_passes_by_itself() {
 /// last position it saw gets every event after it, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_embedded_cluster_stopped_and_started_again_is_used_again_by_itself() {
-    use crate::cli::{data_dir, free_port, spawn_serve, terminate};
-    use crate::graphql_subscriptions::{Socket, next, send};
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use crate::cli::{admin_token, data_dir, free_port, spawn_serve, terminate};
+    use crate::graphql_subscriptions::{Socket, acknowledged_at, next, subscribe};
 
     let data = data_dir();
     let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
+    let address = format!("127.0.0.1:{port}");
+    let base = format!("http://{address}");
     let key = anytrade::crypto::Keyring::generate_key();
-    let mut server = spawn_serve(data.path(), port, &key);
-    let server_alive = {
-        let started = Instant::now();
-        move |server: &mut std::process::Child| {
-            if let Ok(Some(status)) = server.try_wait() {
-                panic!("serve exited: {status}");
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(120),
-                "serve never answered"
-            );
-        }
-    };
+    let server = spawn_serve(data.path(), port, &key);
+    let token = admin_token(&base, "first-admin-password").await;
     let http = reqwest::Client::new();
-    let token = loop {
-        server_alive(&mut server);
-        let login = http
-            .post(format!("{base}/auth/login"))
-            .json(&json!({ "username": "admin", "password": "first-admin-password" }))
-            .send()
-            .await;
-        if let Ok(response) = login
-            && let Ok(body) = response.json::<Value>().await
-            && let Some(token) = body["token"].as_str()
-        {
-            break token.to_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
     let post = |query: &'static str| {
         let (http, base, token) = (http.clone(), base.clone(), token.clone());
         async move {
@@ -212,34 +186,11 @@ async fn the_embedded_cluster_stopped_and_started_again_is_used_again_by_itself(
             (status, response.json::<Value>().await.expect("JSON body"))
         }
     };
-    let subscribe = |after: Option<i64>| {
-        let (base, token) = (base.clone(), token.clone());
+    let follow = |after: Option<i64>| {
+        let (address, token) = (address.clone(), token.clone());
         async move {
-            let mut request = format!("{}/graphql/ws", base.replace("http", "ws"))
-                .into_client_request()
-                .expect("request");
-            request.headers_mut().insert(
-                "Sec-WebSocket-Protocol",
-                "graphql-transport-ws".parse().expect("header"),
-            );
-            let (mut socket, _) = tokio_tungstenite::connect_async(request)
-                .await
-                .expect("connect");
-            send(
-                &mut socket,
-                json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }),
-            )
-            .await;
-            assert_eq!(
-                next(&mut socket).await.expect("ack")["type"],
-                "connection_ack"
-            );
-            let query = "subscription($after: Int) { events(after: $after, filter: { aggregateTypes: [\"exchange\"] }) { position aggregateId } }";
-            send(
-                &mut socket,
-                json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": { "after": after } } }),
-            )
-            .await;
+            let mut socket = acknowledged_at(&address, &token).await;
+            subscribe(&mut socket, after).await;
             socket
         }
     };
@@ -250,7 +201,7 @@ async fn the_embedded_cluster_stopped_and_started_again_is_used_again_by_itself(
 
     let (status, body) = post(CREATE).await;
     assert_eq!((status, body.get("errors")), (200, None), "{body}");
-    let mut socket = subscribe(Some(0)).await;
+    let mut socket = follow(Some(0)).await;
     let first = event(&mut socket).await.expect("the first create's event");
     let seen = first["position"].as_i64().expect("position");
 
@@ -309,7 +260,7 @@ async fn the_embedded_cluster_stopped_and_started_again_is_used_again_by_itself(
         }
         None => {
             eprintln!("the subscription ended with the outage; resumed after {seen}");
-            let mut resumed = subscribe(Some(seen)).await;
+            let mut resumed = follow(Some(seen)).await;
             event(&mut resumed)
                 .await
                 .expect("the event after the outage")

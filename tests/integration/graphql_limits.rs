@@ -218,6 +218,41 @@ async fn closed_within(socket: &mut tokio::net::TcpStream) -> Option<Duration> {
     closed.ok().map(|_| started.elapsed())
 }
 
+/// `GET /healthz`, each try given 500 ms: whether a connection slot is free.
+pub(crate) struct Healthz {
+    client: reqwest::Client,
+    url: String,
+}
+
+impl Healthz {
+    pub(crate) fn of(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(500))
+            .build()
+            .expect("client");
+        let url = format!("http://{}/healthz", app.address);
+        Self { client, url }
+    }
+
+    /// Whether one try is answered.
+    pub(crate) async fn served_now(&self) -> bool {
+        self.client.get(&self.url).send().await.is_ok()
+    }
+
+    /// The status of the first try answered within `within`.
+    pub(crate) async fn served_within(&self, within: Duration) -> Option<u16> {
+        tokio::time::timeout(within, async {
+            loop {
+                if let Ok(response) = self.client.get(&self.url).send().await {
+                    return response.status().as_u16();
+                }
+            }
+        })
+        .await
+        .ok()
+    }
+}
+
 #[tokio::test]
 async fn a_request_head_that_drips_is_cut_off_and_connections_are_capped() {
     let app = TestApp::spawn_with(|settings| {
@@ -248,25 +283,14 @@ async fn a_request_head_that_drips_is_cut_off_and_connections_are_capped() {
         );
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_millis(500))
-        .build()
-        .expect("client");
-    let healthz = format!("http://{}/healthz", app.address);
-    assert!(
-        client.get(&healthz).send().await.is_err(),
-        "a fifth connection was served"
-    );
+    let healthz = Healthz::of(&app);
+    assert!(!healthz.served_now().await, "a fifth connection was served");
     // The idle ones send no head, so the header timeout frees their slots.
-    let answered = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            if let Ok(response) = client.get(&healthz).send().await {
-                return response.status().as_u16();
-            }
-        }
-    })
-    .await;
-    assert_eq!(answered.ok(), Some(200), "the server never freed a slot");
+    assert_eq!(
+        healthz.served_within(Duration::from_secs(10)).await,
+        Some(200),
+        "the server never freed a slot"
+    );
     drop(idle);
 }
 

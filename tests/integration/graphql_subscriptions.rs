@@ -10,12 +10,18 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::app::TestApp;
+use crate::graphql_limits::Healthz;
 
 pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub async fn connect(app: &TestApp, protocol: &str, init: Value) -> Socket {
-    let mut request = format!("ws://{}/graphql/ws", app.address)
+    connect_to(&app.address.to_string(), protocol, init).await
+}
+
+/// A socket to the service at `address` (`host:port`), `connection_init` sent.
+pub async fn connect_to(address: &str, protocol: &str, init: Value) -> Socket {
+    let mut request = format!("ws://{address}/graphql/ws")
         .into_client_request()
         .expect("request");
     request
@@ -74,7 +80,7 @@ async fn create_exchange(app: &TestApp) -> String {
 
 const SUBSCRIBE: &str = "subscription($after: Int) { events(after: $after, filter: { aggregateTypes: [\"exchange\"] }) { position eventType aggregateId } }";
 
-async fn subscribe(socket: &mut Socket, after: Option<i64>) {
+pub(crate) async fn subscribe(socket: &mut Socket, after: Option<i64>) {
     send(
         socket,
         json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIBE, "variables": { "after": after } } }),
@@ -226,8 +232,14 @@ async fn event_filters_take_known_type_names_only() {
 
 /// A graphql-transport-ws socket whose `connection_init` with `token` was acknowledged.
 pub(crate) async fn acknowledged(app: &TestApp, token: &str) -> Socket {
+    acknowledged_at(&app.address.to_string(), token).await
+}
+
+/// A graphql-transport-ws socket to `address` (`host:port`) whose `connection_init` with
+/// `token` was acknowledged.
+pub(crate) async fn acknowledged_at(address: &str, token: &str) -> Socket {
     let init = json!({ "Authorization": format!("Bearer {token}") });
-    let mut socket = connect(app, "graphql-transport-ws", init).await;
+    let mut socket = connect_to(address, "graphql-transport-ws", init).await;
     let ack = next(&mut socket).await.expect("an answer");
     assert_eq!(ack["type"], "connection_ack", "{ack}");
     socket
@@ -416,26 +428,14 @@ async fn open_websockets_count_against_the_connection_limit() {
     .await;
     let mut first = acknowledged(&app, &app.admin).await;
     let _second = acknowledged(&app, &app.admin).await;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_millis(500))
-        .build()
-        .expect("client");
-    let healthz = format!("http://{}/healthz", app.address);
+    let healthz = Healthz::of(&app);
     assert!(
-        client.get(&healthz).send().await.is_err(),
+        !healthz.served_now().await,
         "served beside two open sockets with two slots"
     );
     first.close(None).await.expect("close");
-    let answered = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            if let Ok(response) = client.get(&healthz).send().await {
-                return response.status().as_u16();
-            }
-        }
-    })
-    .await;
     assert_eq!(
-        answered.ok(),
+        healthz.served_within(Duration::from_secs(10)).await,
         Some(200),
         "the closed socket's slot stayed taken"
     );

@@ -20,6 +20,8 @@ mod docker_runtime;
 mod event_hash;
 mod event_log;
 mod events_cli;
+#[path = "../support/fleet_bots.rs"]
+mod fleet_bots;
 mod golden;
 mod graphql_access;
 mod graphql_analytics;

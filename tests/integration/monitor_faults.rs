@@ -10,9 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anytrade::crypto::Keyring;
-use anytrade::store::CommandMetadata;
 use anytrade_aggregates::values::BotId;
-use anytrade_aggregates::{BotCommand, BotConfigInput};
 use anytrade_exchange_sim::fleet::{FleetConfig, fleet_router};
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -22,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::app::TestApp;
+use crate::fleet_bots::SimulatedBots;
 
 const BOTS: u32 = 12;
 const PASSWORD: &str = "fleet-password";
@@ -130,44 +129,15 @@ async fn seed(app: &TestApp, base: &str) -> Vec<BotId> {
         .expect("strategy")
         .parse()
         .expect("uuid");
-    let commands = app.commands();
-    let meta = CommandMetadata::issued_by("test:fleet");
-    let mut ids = Vec::new();
-    for n in 0..BOTS {
-        let id = BotId::new();
-        let steps = [
-            BotCommand::CreateBot {
-                bot_id: id,
-                name: format!("fleet-{n}"),
-                exchange_id: exchange,
-                strategy_id: strategy,
-                mode: "dry_run".into(),
-                runtime: None,
-                config: BotConfigInput {
-                    pairs: Some(vec!["BTC/USDT".into()]),
-                    ..Default::default()
-                },
-                resources: Default::default(),
-                freqtrade_version: None,
-            },
-            BotCommand::ConfirmBotProvisioned {
-                runtime_id: format!("fleet-{n}"),
-            },
-            BotCommand::StartBot,
-            BotCommand::ConfirmBotStarted {
-                runtime_id: format!("fleet-{n}"),
-                api_url: format!("{base}/bots/{n}"),
-            },
-        ];
-        for step in steps {
-            commands.bots.execute(&id, step, &meta).await.expect("bot");
-        }
-        anytrade::bot_credentials::save(&app.pool, &keys, id, "anytrade", PASSWORD)
-            .await
-            .expect("credentials");
-        ids.push(id);
-    }
-    ids
+    let fleet = SimulatedBots {
+        base,
+        password: PASSWORD,
+        exchange,
+        strategy,
+    };
+    fleet
+        .record(&app.commands(), &app.pool, &keys, BOTS as usize)
+        .await
 }
 
 fn counts(injector: &Injector) -> HashMap<u32, u64> {

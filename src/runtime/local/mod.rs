@@ -120,13 +120,7 @@ impl LocalRuntime {
 
     /// The bot's processes found by their `--userdir`, whatever the record says.
     fn processes_of(&self, bot_id: BotId) -> Vec<ProcessId> {
-        use std::os::unix::ffi::OsStrExt;
-        let user_data = self.bot_dir(bot_id).join("user_data");
-        let wanted = user_data.as_os_str().as_bytes();
-        process::with_argument(|argument| argument == wanted)
-            .into_iter()
-            .map(|(process, _)| process)
-            .collect()
+        self.processes_by_bot().remove(&bot_id).unwrap_or_default()
     }
 
     /// Every bot's processes found by command line, in one look at `/proc`: the only
