@@ -7,18 +7,32 @@
 //!    stand-in freqtrade that starts in milliseconds) under random start, stop, restart
 //!    and delete commands; then every bot must settle with exactly the processes its
 //!    state calls for (`tests/support/side_effects.rs`).
+//! 3. The same on the docker runtime, smaller: a stand-in image (the freqtrade image
+//!    with the stand-in in freqtrade's place), and running containers counted.
+//! 4. Docker engine restarts: the engine stopped and started under a fleet of
+//!    stand-in bots; each time every bot must come back by itself, with the outage
+//!    recorded on it (`tests/support/engine_restarts.rs`).
 //!
-//! Exits non-zero when either finds a fault. Run with `scripts/bench chaos`. Settings:
+//! Exits non-zero when any finds a fault. Run with `scripts/bench chaos`. Settings:
 //! `BENCH_KILLS` (25), `BENCH_CLIENTS` (8), `BENCH_SERVE_MS` (the longest a start serves
 //! before its kill: 3000; the shortest is a tenth of it) for the first;
-//! `BENCH_BOT_KILLS` (30), `BENCH_BOTS` (20), `BENCH_COMMANDS` (1000) for the second.
-//! Under `cargo test` (no `--bench` argument) a smoke run of each: 1 kill.
+//! `BENCH_BOT_KILLS` (30), `BENCH_BOTS` (20), `BENCH_COMMANDS` (1000) for the second;
+//! `BENCH_DOCKER_KILLS` (10), `BENCH_DOCKER_BOTS` (5), `BENCH_DOCKER_COMMANDS` (200) for
+//! the third; `BENCH_ENGINE_RESTARTS` (5), `BENCH_ENGINE_BOTS` (10),
+//! `BENCH_RECONCILE_SECS` (5) for the fourth. `BENCH_NO_DOCKER=1` leaves out the third
+//! and fourth (they need the engine, root to restart it, and the freqtrade image).
+//! Under `cargo test` (no `--bench` argument) a smoke run of the first two: 1 kill (the
+//! docker parts have their short forms in the integration tests).
 
 use std::time::Duration;
 
 mod common;
 #[path = "../tests/support/crash_load.rs"]
 mod crash_load;
+#[path = "../tests/support/docker_engine.rs"]
+mod docker_engine;
+#[path = "../tests/support/engine_restarts.rs"]
+mod engine_restarts;
 #[path = "../tests/support/read_models.rs"]
 mod read_models;
 #[path = "../tests/support/side_effects.rs"]
@@ -100,6 +114,7 @@ async fn main() {
     let (database_url, database) = fresh_database_url(&url).await;
     let plan = side_effects::Plan {
         binary: env!("CARGO_BIN_EXE_anytrade").into(),
+        fleet: side_effects::Fleet::Local,
         database_url,
         bots: env("BENCH_BOTS", if full { 20 } else { 3 }),
         commands: env("BENCH_COMMANDS", if full { 1000 } else { 30 }),
@@ -111,6 +126,43 @@ async fn main() {
     print_side_effects(&plan, &report);
     drop_database(&url, &database).await;
     failures.extend(report.failures());
+
+    if full && std::env::var_os("BENCH_NO_DOCKER").is_none() {
+        let (database_url, database) = fresh_database_url(&url).await;
+        let plan = side_effects::Plan {
+            binary: env!("CARGO_BIN_EXE_anytrade").into(),
+            fleet: side_effects::Fleet::Docker,
+            database_url,
+            bots: env("BENCH_DOCKER_BOTS", 5),
+            commands: env("BENCH_DOCKER_COMMANDS", 200),
+            kills: env("BENCH_DOCKER_KILLS", 10),
+            clients: 2,
+            serve_for: Duration::from_millis(longest / 3)..Duration::from_millis(longest),
+        };
+        let report = side_effects::run(&plan).await;
+        print_side_effects(&plan, &report);
+        drop_database(&url, &database).await;
+        failures.extend(report.failures());
+
+        if let Some(why) = docker_engine::cannot_restart() {
+            eprintln!(
+                "FAILED: the engine cannot be restarted here ({why}); BENCH_NO_DOCKER=1 leaves the docker parts out"
+            );
+            std::process::exit(1);
+        }
+        let (database_url, database) = fresh_database_url(&url).await;
+        let plan = engine_restarts::Plan {
+            binary: env!("CARGO_BIN_EXE_anytrade").into(),
+            database_url,
+            bots: env("BENCH_ENGINE_BOTS", 10),
+            restarts: env("BENCH_ENGINE_RESTARTS", 5),
+            reconcile_secs: env("BENCH_RECONCILE_SECS", 5),
+        };
+        let report = engine_restarts::run(&plan).await;
+        print_engine_restarts(&plan, &report);
+        drop_database(&url, &database).await;
+        failures.extend(report.failures());
+    }
     if !failures.is_empty() {
         eprintln!("FAILED: {failures:#?}");
         std::process::exit(1);
@@ -120,8 +172,8 @@ async fn main() {
 fn print_side_effects(plan: &side_effects::Plan, report: &side_effects::Report) {
     println!();
     println!(
-        "Managing {} bots on the local runtime (stand-in freqtrade), {} clients, {} kills",
-        plan.bots, plan.clients, report.kills
+        "Managing {} bots on the {:?} runtime (stand-in freqtrade), {} clients, {} kills",
+        plan.bots, plan.fleet, plan.clients, report.kills
     );
     println!();
     println!("| figure | value |");
@@ -151,5 +203,55 @@ fn print_side_effects(plan: &side_effects::Plan, report: &side_effects::Report) 
             milliseconds(after)
         ),
         None => println!("| **never settled** | {:?} |", report.mismatches),
+    }
+}
+
+fn print_engine_restarts(plan: &engine_restarts::Plan, report: &engine_restarts::Report) {
+    let seconds = |d: Duration| d.as_secs_f64();
+    let spread = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        let median = values.get(values.len() / 2).copied().unwrap_or(f64::NAN);
+        let worst = values.last().copied().unwrap_or(f64::NAN);
+        format!("{median:.1} / {worst:.1} s")
+    };
+    println!();
+    println!(
+        "Docker engine restarted {} times under {} bots (stand-in image), reconciling every {} s, live-restore {}",
+        plan.restarts, plan.bots, plan.reconcile_secs, report.live_restore
+    );
+    println!();
+    println!("| figure | value |");
+    println!("|---|---|");
+    println!("| engine restarts | {} |", report.restarts.len());
+    println!(
+        "| engine stopping, median / worst | {} |",
+        spread(
+            report
+                .restarts
+                .iter()
+                .map(|r| seconds(r.stopping))
+                .collect()
+        )
+    );
+    println!(
+        "| engine down (signal to answering), median / worst | {} |",
+        spread(report.restarts.iter().map(|r| seconds(r.down)).collect())
+    );
+    println!(
+        "| engine answering to every bot running again, median / worst | {} |",
+        spread(report.back_after.iter().copied().map(seconds).collect())
+    );
+    println!(
+        "| restarts after which every bot came back | {} of {} |",
+        report.back_after.len(),
+        report.restarts.len()
+    );
+    println!(
+        "| outages recorded per bot (BotFailed), min / max | {} / {} |",
+        report.recorded.iter().min().unwrap_or(&0),
+        report.recorded.iter().max().unwrap_or(&0)
+    );
+    if !report.mismatches.is_empty() {
+        println!("| **not back** | {:?} |", report.mismatches);
     }
 }

@@ -18,7 +18,7 @@ use crate::db::{self, Availability, embedded::EmbeddedPostgres};
 use crate::graphql::ApiContext;
 use crate::hub::Hub;
 use crate::job_executor::JobExecutor;
-use crate::lifecycle::Lifecycle;
+use crate::lifecycle::{Lifecycle, RestartPolicy};
 use crate::lookup::PgLookup;
 use crate::monitor::clients::BotClients;
 use crate::monitor::health::{HealthMonitor, HealthPolicy};
@@ -153,12 +153,14 @@ impl Workers<'_> {
         runtimes: Runtimes,
         projections: &Projections,
         interval: Duration,
+        restarts: RestartPolicy,
     ) -> tokio::task::JoinHandle<()> {
         Lifecycle::new(
             self.commands.clone(),
             runtimes,
             self.pool.clone(),
             self.keyring.clone(),
+            restarts,
         )
         .spawn(
             self.hub.clone(),
@@ -289,7 +291,12 @@ impl Application {
         let runtimes = runtimes(settings).await?;
         if settings.runtime.manage {
             let interval = Duration::from_secs(settings.runtime.reconcile_interval_secs);
-            background.push(workers.lifecycle(runtimes.clone(), &projections, interval));
+            let restarts = RestartPolicy {
+                limit: settings.runtime.restart_limit,
+                window: Duration::from_secs(settings.runtime.restart_window_secs),
+            };
+            let lifecycle = workers.lifecycle(runtimes.clone(), &projections, interval, restarts);
+            background.push(lifecycle);
             background.push(workers.jobs(runtimes.clone(), &projections, &settings.jobs));
         }
         if settings.monitor.enabled {

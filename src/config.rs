@@ -206,6 +206,10 @@ pub struct RuntimeSettings {
     /// Seconds between two comparisons of the bots that should run with what the
     /// runtimes run.
     pub reconcile_interval_secs: u64,
+    /// How many times a bot whose process is gone (an engine restart, a kill) is
+    /// started again within `restart_window_secs`; 0 leaves it in error.
+    pub restart_limit: u32,
+    pub restart_window_secs: u64,
     pub docker: DockerSettings,
     pub kubernetes: KubernetesSettings,
     pub local: LocalSettings,
@@ -217,6 +221,8 @@ impl Default for RuntimeSettings {
             default: RuntimeChoice::Auto,
             manage: true,
             reconcile_interval_secs: 30,
+            restart_limit: 3,
+            restart_window_secs: 600,
             docker: DockerSettings::default(),
             kubernetes: KubernetesSettings::default(),
             local: LocalSettings::default(),
@@ -585,6 +591,12 @@ impl Settings {
         if self.runtime.reconcile_interval_secs == 0 {
             return Err(ConfigError {
                 key: "runtime.reconcile_interval_secs".into(),
+                reason: "must be at least 1".into(),
+            });
+        }
+        if self.runtime.restart_window_secs == 0 {
+            return Err(ConfigError {
+                key: "runtime.restart_window_secs".into(),
                 reason: "must be at least 1".into(),
             });
         }

@@ -276,6 +276,7 @@ mod tests {
             api_url: None,
             last_error: None,
             wanted: None,
+            failed_while_running: false,
         }
     }
 

@@ -8,17 +8,22 @@
 //! work done (the runtime adopts a running bot instead of starting a second one), and
 //! rebuilding projections or replaying the log starts and stops nothing: only live
 //! events and the periodic pass wake it. At start it looks at every bot, which repairs
-//! a crash between an action and its confirmation; bots that should run and whose
-//! process is gone are restarted then.
+//! a crash between an action and its confirmation.
+//!
+//! A bot that should run and whose process is gone (the control plane was down, the
+//! container engine restarted, the process was killed) is started again, within the
+//! [`RestartBudget`]; the loss is recorded first (`BotFailed` with what the runtime
+//! said), so the bot's history shows every outage.
 //!
 //! Work on one bot is serialized: events arriving while a bot is being worked on are
 //! folded into one more pass over it.
 
+mod restarts;
 pub mod spec;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anytrade_aggregates::values::{BotId, WantedState};
 use anytrade_aggregates::{BotCommand, BotEvent, BotState, BotStatus, DomainError};
@@ -31,6 +36,7 @@ use crate::crypto::Keyring;
 use crate::hub::{FeedEvent, Hub};
 use crate::runtime::{Instance, Runtime, RuntimeError, Runtimes};
 use crate::store::{CommandError, CommandMetadata, Commands};
+pub use restarts::{RestartBudget, RestartPolicy};
 
 /// The actor named in the metadata of every command this manager issues.
 const ACTOR: &str = "system:bot-lifecycle";
@@ -53,8 +59,6 @@ enum PassError {
 struct Job {
     /// A restart was asked for: stop the running process before starting.
     restart: bool,
-    /// The first pass after the control plane started.
-    startup: bool,
     metadata: CommandMetadata,
 }
 
@@ -62,7 +66,6 @@ impl Job {
     fn merge(self, later: Job) -> Job {
         Job {
             restart: self.restart || later.restart,
-            startup: self.startup || later.startup,
             metadata: later.metadata,
         }
     }
@@ -75,6 +78,7 @@ pub struct Lifecycle {
     keys: Arc<Keyring>,
     /// Bots being worked on, with the pass queued after the current one.
     active: Mutex<HashMap<BotId, Option<Job>>>,
+    restarts: RestartBudget,
 }
 
 impl Lifecycle {
@@ -83,6 +87,7 @@ impl Lifecycle {
         runtimes: Runtimes,
         pool: PgPool,
         keys: Arc<Keyring>,
+        restarts: RestartPolicy,
     ) -> Arc<Self> {
         Arc::new(Self {
             commands,
@@ -90,6 +95,7 @@ impl Lifecycle {
             pool,
             keys,
             active: Mutex::default(),
+            restarts: RestartBudget::new(restarts),
         })
     }
 
@@ -144,14 +150,7 @@ impl Lifecycle {
             | BotEvent::BotInstanceRemoved { .. } => return,
         };
         let metadata = CommandMetadata::caused_by(ACTOR, typed);
-        self.schedule(
-            BotId::from(typed.aggregate_id),
-            Job {
-                restart,
-                startup: false,
-                metadata,
-            },
-        );
+        self.schedule(BotId::from(typed.aggregate_id), Job { restart, metadata });
     }
 
     /// Works on `bot` now, or right after the pass already running on it.
@@ -219,12 +218,18 @@ impl Lifecycle {
         }
         let known: HashSet<BotId> = bots.iter().map(|bot| bot.id).collect();
         let mut due: Vec<BotId> = Vec::new();
+        let now = Instant::now();
         for bot in &bots {
-            let running = instances.get(&bot.id).is_some_and(Instance::is_running);
+            let instance = instances.get(&bot.id);
+            let running = instance.is_some_and(Instance::is_running);
             let drift = match bot.status {
                 BotStatus::Running => !running,
                 BotStatus::Stopped => running || bot.wanted == Some(WantedState::Running),
-                BotStatus::Error | BotStatus::Deleted => false,
+                // Perhaps lost while it ran (the pass looks): its instance has ended.
+                BotStatus::Error => {
+                    instance.is_some_and(|i| !i.is_running()) && self.restarts.allows(bot.id, now)
+                }
+                BotStatus::Deleted => false,
                 // Transitional: someone must be carrying it out.
                 BotStatus::Creating
                 | BotStatus::Starting
@@ -240,7 +245,6 @@ impl Lifecycle {
         for id in due {
             let job = Job {
                 restart: false,
-                startup,
                 metadata: metadata.clone(),
             };
             self.schedule(id, job);
@@ -287,22 +291,16 @@ impl Lifecycle {
                 if instance.as_ref().is_some_and(Instance::is_running) {
                     return Ok(());
                 }
-                if job.startup {
-                    // Gone while the control plane was down: run it again.
-                    self.send(id, BotCommand::RestartBot, job).await?;
-                    let bot = self.commands.bots.load_state(&id).await?;
-                    return match bot.state() {
-                        Some(state) if state.status == BotStatus::Starting => {
-                            self.start(state, runtime.as_ref(), job).await
-                        }
-                        _ => Ok(()),
-                    };
+                self.restart_lost(state, instance, runtime.as_ref(), job)
+                    .await
+            }
+            BotStatus::Error if state.failed_while_running => {
+                let instance = runtime.bot_status(id).await?;
+                if instance.as_ref().is_some_and(Instance::is_running) {
+                    // Unhealthy, not gone: the health monitor decides.
+                    return Ok(());
                 }
-                let detail = match instance.map(|i| i.state) {
-                    Some(crate::runtime::InstanceState::Exited { detail }) => detail,
-                    _ => "no instance".to_owned(),
-                };
-                self.fail(id, format!("the freqtrade process is gone ({detail})"), job)
+                self.restart_lost(state, instance, runtime.as_ref(), job)
                     .await
             }
             BotStatus::Stopped if state.wanted == Some(WantedState::Running) => {
@@ -380,6 +378,46 @@ impl Lifecycle {
                 }
             },
             Err(e) => self.fail(id, e.to_string(), job).await,
+        }
+    }
+
+    /// Starts again a bot that ran and whose process is gone (`instance` is what the
+    /// runtime has left of it), recording the loss first; within the budget, else the
+    /// bot stays in error with the reason.
+    async fn restart_lost(
+        &self,
+        state: &BotState,
+        instance: Option<Instance>,
+        runtime: &dyn Runtime,
+        job: &Job,
+    ) -> Result<(), PassError> {
+        let id = state.id;
+        let detail = match instance.map(|i| i.state) {
+            Some(crate::runtime::InstanceState::Exited { detail }) => detail,
+            _ => "no instance".to_owned(),
+        };
+        let lost = format!("the freqtrade process is gone ({detail})");
+        let policy = self.restarts.policy();
+        let Some(attempt) = self.restarts.take(id, Instant::now()) else {
+            if state.status == BotStatus::Running {
+                let reason = format!("{lost}; not started again: restarts are {policy}");
+                return self.fail(id, reason, job).await;
+            }
+            return Ok(());
+        };
+        if state.status == BotStatus::Running {
+            let reason = format!("{lost}; starting it again (restart {attempt}, {policy})");
+            self.send(id, BotCommand::ReportBotFailure { reason }, job)
+                .await?;
+        }
+        tracing::info!(bot = %id, %lost, attempt, "starting a lost bot again");
+        self.send(id, BotCommand::StartBot, job).await?;
+        let bot = self.commands.bots.load_state(&id).await?;
+        match bot.state() {
+            Some(state) if state.status == BotStatus::Starting => {
+                self.start(state, runtime, job).await
+            }
+            _ => Ok(()),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The health monitor against a real freqtrade bot: healthy while it answers,
 //! unhealthy (status ERROR) after 3 failed checks while its process is frozen, running
-//! again when it answers again, and stopped after too many failures.
+//! again when it answers again, stopped after too many failures, and started again by
+//! the reconciler since it failed while it ran.
 
 use std::time::Duration;
 
@@ -135,5 +136,21 @@ async fn the_health_monitor_follows_a_real_bot() {
             "BotInstanceRemoved"
         ]
     );
+
+    // It failed while it ran, and its process is gone: the reconciler starts it again
+    // (here at the control plane's next start, the only pass this test's interval
+    // leaves it).
+    let settings = app.shut_down().await;
+    let app = TestApp::restart(settings).await;
+    wait_for_status(&app, &id, "RUNNING", START_WITHIN).await;
+    assert_eq!(freqtrade_processes(&id).len(), 1);
+    let later: Vec<String> = sqlx::query_scalar(
+        "SELECT event_type FROM events WHERE aggregate_id = $1 ORDER BY sequence",
+    )
+    .bind(&id)
+    .fetch_all(&app.pool)
+    .await
+    .expect("events");
+    assert_eq!(later[types.len()..], ["BotStartRequested", "BotStarted"]);
     act(&app, "deleteBot", &id).await;
 }

@@ -189,6 +189,26 @@ pub(crate) fn freqtrade_processes(id: &str) -> Vec<u32> {
     pids
 }
 
+/// The reasons of bot `id`'s `BotFailed` events, oldest first.
+pub(crate) async fn failures(app: &TestApp, id: &str) -> Vec<String> {
+    let payloads: Vec<Value> = sqlx::query_scalar(
+        "SELECT payload FROM events WHERE aggregate_id = $1 AND event_type = 'BotFailed' ORDER BY sequence",
+    )
+    .bind(id)
+    .fetch_all(&app.pool)
+    .await
+    .expect("bot events");
+    payloads
+        .iter()
+        .map(|p| {
+            p["BotFailed"]["reason"]
+                .as_str()
+                .expect("reason")
+                .to_owned()
+        })
+        .collect()
+}
+
 pub(crate) async fn wait_until_no_process(id: &str) {
     let (within, every) = (Duration::from_secs(30), Duration::from_millis(200));
     poll_until(within, every, || async {
@@ -200,6 +220,19 @@ pub(crate) async fn wait_until_no_process(id: &str) {
         }
     })
     .await
+}
+
+/// Waits for one freqtrade process of bot `id` that is none of `before`.
+async fn wait_for_new_process(id: &str, before: &[u32]) -> Vec<u32> {
+    let deadline = tokio::time::Instant::now() + START_WITHIN;
+    loop {
+        let running = freqtrade_processes(id);
+        if running.len() == 1 && running != before {
+            return running;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "bot not restarted");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// The bot's own REST API answers, with the credentials AnyTrade made for it.
@@ -248,7 +281,10 @@ async fn a_dry_run_bot_runs_real_freqtrade_through_its_whole_lifecycle() {
     let data = tempfile::tempdir().expect("data dir");
     let _reaper = crate::sandbox::Reaper(data.path().to_owned());
     let simulator = simulator().await;
-    let app = managing_app(data.path(), |_| {}).await;
+    let app = managing_app(data.path(), |settings| {
+        settings.runtime.restart_limit = 2;
+    })
+    .await;
     let exchange = sandbox_exchange(&app, &simulator).await;
     let strategy = strategy(&app, "always enter", ALWAYS_ENTER).await;
     let id = create_bot(&app, "e2e", &exchange, &strategy, json!({})).await;
@@ -315,28 +351,41 @@ async fn a_dry_run_bot_runs_real_freqtrade_through_its_whole_lifecycle() {
     );
     assert_eq!(bot_events().await, events, "a replay issues no command");
 
-    // The process dies while the control plane is down: it is started again.
+    // The process dies while the control plane is down: it is started again, and
+    // the loss is recorded.
     let settings = app.shut_down().await;
     kill(&after);
     wait_until_no_process(&id).await;
     let app = TestApp::restart(settings).await;
-    let deadline = tokio::time::Instant::now() + START_WITHIN;
-    let after = loop {
-        let running = freqtrade_processes(&id);
-        if running.len() == 1 && running != after {
-            break running;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "bot not restarted");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    let after = wait_for_new_process(&id, &after).await;
     wait_for_status(&app, &id, "RUNNING", START_WITHIN).await;
+    let lost = failures(&app, &id).await;
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert!(
+        lost[0].contains("freqtrade process is gone") && lost[0].contains("restart 1,"),
+        "{lost:?}"
+    );
 
     // The process dies behind the control plane's back: the reconciler notices
-    // within one interval (2 s here).
+    // within one interval (2 s here) and starts it again: the second restart of the
+    // two `runtime.restart_limit` allows here.
+    kill(&after);
+    let after = wait_for_new_process(&id, &after).await;
+    wait_for_status(&app, &id, "RUNNING", START_WITHIN).await;
+    let lost = failures(&app, &id).await;
+    assert_eq!(lost.len(), 2, "{lost:?}");
+    assert!(lost[1].contains("restart 2,"), "{lost:?}");
+
+    // Once more, and the limit is reached: the bot stays in error with the reason.
     kill(&after);
     let failed = wait_for_status(&app, &id, "ERROR", Duration::from_secs(6)).await;
     let reason = failed["errorMessage"].as_str().expect("error message");
-    assert!(reason.contains("freqtrade process is gone"), "{reason}");
+    assert!(
+        reason.contains("freqtrade process is gone") && reason.contains("not started again"),
+        "{reason}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(freqtrade_processes(&id).is_empty(), "not started again");
 
     // Delete: nothing is left, neither process nor files.
     act(&app, "deleteBot", &id).await;

@@ -3,9 +3,10 @@
 //!
 //! Under 8 clients' commands: nothing acknowledged is lost, nothing is in the log twice,
 //! the projectors reach the head by themselves, and the read models equal a rebuild.
-//! Managing bots on the local runtime under start/stop/restart/delete commands: every bot
-//! settles where its last acknowledged command put it, with exactly one process when it
-//! runs and none otherwise.
+//! Managing bots on the local runtime, and on the docker runtime, under
+//! start/stop/restart/delete commands: every bot settles where its last acknowledged
+//! command put it, with exactly one process (or running container) when it runs and
+//! none otherwise.
 
 use std::time::Duration;
 
@@ -37,6 +38,7 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
 async fn sigkill_while_managing_bots_leaves_one_process_per_running_bot() {
     let plan = side_effects::Plan {
         binary: env!("CARGO_BIN_EXE_anytrade").into(),
+        fleet: side_effects::Fleet::Local,
         database_url: fresh_database_url().await,
         bots: 5,
         commands: 150,
@@ -48,6 +50,30 @@ async fn sigkill_while_managing_bots_leaves_one_process_per_running_bot() {
     eprintln!("{report:#?}");
     assert_eq!(report.kills, 4);
     assert!(report.acknowledged >= 50, "too little load: {report:?}");
+    assert!(report.peak_processes > 0, "no bot ever ran: {report:?}");
+    assert_eq!(report.failures(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_while_managing_docker_bots_leaves_one_container_per_running_bot() {
+    if !crate::docker_runtime::docker_wanted() {
+        return;
+    }
+    let _engine = crate::docker_runtime::ENGINE.read().await;
+    let plan = side_effects::Plan {
+        binary: env!("CARGO_BIN_EXE_anytrade").into(),
+        fleet: side_effects::Fleet::Docker,
+        database_url: fresh_database_url().await,
+        bots: 3,
+        commands: 60,
+        kills: 3,
+        clients: 2,
+        serve_for: Duration::from_millis(1000)..Duration::from_millis(2500),
+    };
+    let report = side_effects::run(&plan).await;
+    eprintln!("{report:#?}");
+    assert_eq!(report.kills, 3);
+    assert!(report.acknowledged >= 20, "too little load: {report:?}");
     assert!(report.peak_processes > 0, "no bot ever ran: {report:?}");
     assert_eq!(report.failures(), Vec::<String>::new());
 }

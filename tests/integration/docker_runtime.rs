@@ -2,7 +2,8 @@
 //! run as containers of the freqtrade image (`scripts/freqtrade-image` builds it where
 //! no registry is reachable; `scripts/test` does), trading against the exchange
 //! simulator. Set `ANYTRADE_TEST_NO_DOCKER=1` to leave these tests out on a machine
-//! without an engine; without it, a missing engine fails them.
+//! without an engine; without it, a missing engine fails them. One test restarts the
+//! engine: it holds [`ENGINE`] alone, every other use of the engine shares it.
 
 use std::process::Command;
 use std::time::Duration;
@@ -12,16 +13,17 @@ use serde_json::{Value, json};
 
 use crate::app::TestApp;
 use crate::bot_lifecycle::{
-    PROVISION_WITHIN, START_WITHIN, act, create_bot, managing_app, sandbox_exchange, strategy,
-    wait_for_status,
+    PROVISION_WITHIN, START_WITHIN, act, create_bot, failures, managing_app, sandbox_exchange,
+    strategy, wait_for_status,
 };
+use crate::docker_engine;
 use crate::helpers::poll_until;
 use crate::job_executor::{hyperopt_input, job_input, run, wait_for};
 use crate::sandbox::{ALWAYS_ENTER, TUNABLE, sandbox_exchange_config, simulator_for_containers};
 
 const IMAGE: &str = "anytrade/freqtrade:{version}";
 
-fn docker_wanted() -> bool {
+pub(crate) fn docker_wanted() -> bool {
     if std::env::var_os("ANYTRADE_TEST_NO_DOCKER").is_some() {
         eprintln!("ANYTRADE_TEST_NO_DOCKER is set: the docker runtime is not tested");
         return false;
@@ -99,6 +101,7 @@ async fn bots_and_jobs_run_as_containers() {
     if !docker_wanted() {
         return;
     }
+    let _engine = ENGINE.read().await;
     let data = tempfile::tempdir().expect("data dir");
     let simulator = simulator_for_containers().await;
     let app = docker_app(data.path()).await;
@@ -303,6 +306,7 @@ async fn a_live_bots_keys_reach_its_container_as_a_private_file_only() {
     if !docker_wanted() {
         return;
     }
+    let _engine = ENGINE.read().await;
     let data = tempfile::tempdir().expect("data dir");
     let secrets = tempfile::Builder::new()
         .prefix("anytrade-secrets-")
@@ -429,4 +433,114 @@ async fn a_live_bots_keys_reach_its_container_as_a_private_file_only() {
         },
     )
     .await;
+}
+
+/// Every docker test shares the engine; the engine restart takes it alone.
+pub(crate) static ENGINE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// The Docker engine restarts while two bots run (its containers stop with it: no
+/// live-restore here): both come back by themselves, each with the loss recorded as a
+/// `BotFailed` saying what the engine reported; a stopped bot stays stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_that_should_run_come_back_after_the_engine_restarts() {
+    if !docker_wanted() {
+        return;
+    }
+    if let Some(why) = docker_engine::cannot_restart() {
+        eprintln!("{why}: the engine restart is not tested here");
+        return;
+    }
+    let _engine = ENGINE.write().await;
+    let data = tempfile::tempdir().expect("data dir");
+    let simulator = simulator_for_containers().await;
+    let app = docker_app(data.path()).await;
+    let exchange = sandbox_exchange(&app, &simulator).await;
+    let always = strategy(&app, "always enter", ALWAYS_ENTER).await;
+    let docker = json!({ "runtime": "DOCKER" });
+    let running = [
+        create_bot(&app, "through-1", &exchange, &always, docker.clone()).await,
+        create_bot(&app, "through-2", &exchange, &always, docker.clone()).await,
+    ];
+    let stopped = create_bot(&app, "stays-stopped", &exchange, &always, docker).await;
+    let _cleanup = Containers(
+        running
+            .iter()
+            .chain([&stopped])
+            .map(|id| format!("anytrade-bot-{id}"))
+            .collect(),
+    );
+    for id in &running {
+        act(&app, "startBot", id).await;
+    }
+    for id in &running {
+        wait_for_status(&app, id, "RUNNING", PROVISION_WITHIN).await;
+    }
+    wait_for_status(&app, &stopped, "STOPPED", PROVISION_WITHIN).await;
+    let started_at: Vec<Value> = running
+        .iter()
+        .map(|id| {
+            inspect(&format!("anytrade-bot-{id}")).expect("container")["State"]["StartedAt"].clone()
+        })
+        .collect();
+
+    let restart = tokio::task::spawn_blocking(docker_engine::restart)
+        .await
+        .expect("restart thread")
+        .expect("the engine restarts");
+    let back = tokio::time::Instant::now();
+    let contained = !docker_engine::live_restore();
+    for (id, before) in running.iter().zip(&started_at) {
+        let container = format!("anytrade-bot-{id}");
+        poll_until(START_WITHIN, Duration::from_millis(250), || async {
+            let bot = app
+                .query(
+                    "query($id: ID!) { bot(id: $id) { status } }",
+                    json!({ "id": id }),
+                )
+                .await;
+            let state = inspect(&container).map(|c| c["State"].clone());
+            let restarted = state
+                .as_ref()
+                .is_some_and(|s| s["Running"] == true && (&s["StartedAt"] != before || !contained));
+            if bot["bot"]["status"] == "RUNNING" && restarted {
+                Ok(())
+            } else {
+                Err(format!("bot {bot}, container {state:?}"))
+            }
+        })
+        .await;
+        let api_url = wait_for_status(&app, id, "RUNNING", START_WITHIN).await["apiUrl"]
+            .as_str()
+            .expect("api url")
+            .to_owned();
+        let ping = reqwest::get(format!("{api_url}/api/v1/ping"))
+            .await
+            .expect("ping");
+        assert!(ping.status().is_success());
+        let lost = failures(&app, id).await;
+        eprintln!("bot {id}: {lost:?}");
+        if contained {
+            assert_eq!(lost.len(), 1, "the outage is recorded once: {lost:?}");
+            assert!(
+                lost[0].contains("freqtrade process is gone") && lost[0].contains("exit code"),
+                "{lost:?}"
+            );
+        }
+    }
+    eprintln!(
+        "engine restart: stopped in {:.1} s, answering after {:.1} s; both bots running again {:.1} s later",
+        restart.stopping.as_secs_f64(),
+        restart.down.as_secs_f64(),
+        back.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        wait_for_status(&app, &stopped, "STOPPED", Duration::from_secs(1)).await["status"],
+        "STOPPED"
+    );
+    assert!(failures(&app, &stopped).await.is_empty());
+    let container = inspect(&format!("anytrade-bot-{stopped}"));
+    assert!(
+        container.is_none_or(|c| c["State"]["Running"] == false),
+        "the stopped bot is not started"
+    );
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anytrade::config::RuntimeChoice;
 use anytrade::crypto::Keyring;
-use anytrade::lifecycle::Lifecycle;
+use anytrade::lifecycle::{Lifecycle, RestartPolicy};
 use anytrade::runtime::{
     BotSpec, Instance, InstanceState, JobSpec, Runtime, RuntimeError, Runtimes,
 };
@@ -124,6 +124,7 @@ async fn start_with(runtime: MisreportingRuntime) -> Value {
         runtimes,
         app.pool.clone(),
         Arc::new(keys),
+        RestartPolicy::default(),
     )
     .spawn(
         app.hub.clone(),

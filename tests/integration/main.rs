@@ -16,6 +16,8 @@ mod command_bus;
 mod crash_load;
 mod crash_under_load;
 mod database_outage;
+#[path = "../support/docker_engine.rs"]
+mod docker_engine;
 mod docker_runtime;
 mod event_hash;
 mod event_log;

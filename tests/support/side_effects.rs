@@ -1,15 +1,19 @@
 //! Idempotent side effects under kills: the real binary manages bots on the local
-//! runtime, whose freqtrade is a stand-in that starts in milliseconds (it serves
-//! `/api/v1/ping` on the port its config names, until SIGTERM). Clients send random
-//! start, stop, restart and delete commands while the service is SIGKILLed at random and
+//! runtime or the docker runtime, whose freqtrade is a stand-in that starts in
+//! milliseconds (it serves `/api/v1/ping` on the port its config names, until SIGTERM):
+//! installed where the local runtime looks for it, or as an image made from the
+//! freqtrade image with the stand-in in freqtrade's place. Clients send random start,
+//! stop, restart and delete commands while the service is SIGKILLed at random and
 //! started again. At the end, once it has settled by itself, every bot runs exactly the
-//! processes its recorded state calls for (one when RUNNING, none otherwise, none for a
-//! deleted bot), and each bot whose last command was acknowledged is where that command
-//! put it. Shared by the integration test (a short run) and `scripts/bench chaos`
-//! (included with `#[path]`; it needs `crate::crash_load`).
+//! processes (or running containers) its recorded state calls for (one when RUNNING,
+//! none otherwise, none for a deleted bot), and each bot whose last command was
+//! acknowledged is where that command put it. Shared by the integration tests (short
+//! runs) and `scripts/bench chaos` (included with `#[path]`; it needs
+//! `crate::crash_load`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::process::Command as Process;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,13 +26,21 @@ use sqlx::PgPool;
 use crate::crash_load::{Answer, Api, Server};
 
 /// The freqtrade version the stand-in is installed as.
-const VERSION: &str = "2026.9";
-const CODE: &str =
+pub const VERSION: &str = "2026.9";
+pub const CODE: &str =
     "from freqtrade.strategy import IStrategy\n\nclass Fast(IStrategy):\n    timeframe = '5m'\n";
+
+/// The runtime the bots run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fleet {
+    Local,
+    Docker,
+}
 
 /// What to run.
 pub struct Plan {
     pub binary: PathBuf,
+    pub fleet: Fleet,
     pub database_url: String,
     pub bots: usize,
     /// Commands to send at least (more while kills remain: clients send until both are
@@ -133,21 +145,15 @@ struct Ledger {
 
 /// Runs the plan and checks where it left the bots and their processes.
 pub async fn run(plan: &Plan) -> Report {
-    let fake = FakeFreqtrade::install();
-    let server = Server::new(
-        plan.binary.clone(),
-        plan.database_url.clone(),
-        vec![
-            ("ANYTRADE_RUNTIME__MANAGE", "true".into()),
-            ("ANYTRADE_RUNTIME", "local".into()),
-            ("ANYTRADE_RUNTIME__RECONCILE_INTERVAL_SECS", "1".into()),
-            (
-                "ANYTRADE_RUNTIME__LOCAL__FREQTRADE_PATH",
-                fake.root.path().to_string_lossy().into_owned(),
-            ),
-            ("ANYTRADE_RUNTIME__LOCAL__START_TIMEOUT_SECS", "20".into()),
-        ],
-    );
+    let stand_in = StandIn::install(plan.fleet);
+    let mut env = vec![
+        ("ANYTRADE_RUNTIME__MANAGE", "true".into()),
+        ("ANYTRADE_RUNTIME__RECONCILE_INTERVAL_SECS", "1".into()),
+        ("ANYTRADE_RUNTIME__LOCAL__START_TIMEOUT_SECS", "20".into()),
+        ("ANYTRADE_RUNTIME__DOCKER__START_TIMEOUT_SECS", "20".into()),
+    ];
+    env.extend(stand_in.settings());
+    let server = Server::new(plan.binary.clone(), plan.database_url.clone(), env);
     let mut restarts = Vec::new();
     let mut child = server.start(&mut restarts).await;
     let mut api = Api::new(server.base().to_owned());
@@ -171,6 +177,7 @@ pub async fn run(plan: &Plan) -> Report {
         .to_owned();
     let world = Arc::new(World {
         base: server.base().to_owned(),
+        runtime: stand_in.runtime(),
         exchange,
         strategy,
         ledger: Mutex::new(Ledger::default()),
@@ -188,7 +195,8 @@ pub async fn run(plan: &Plan) -> Report {
     let mut report = Report::default();
     for _ in 0..plan.kills {
         tokio::time::sleep(rand::rng().random_range(plan.serve_for.clone())).await;
-        report.peak_processes = report.peak_processes.max(fake.processes().len());
+        let running = stand_in.running(server.data_dir()).values().sum();
+        report.peak_processes = report.peak_processes.max(running);
         child.kill().await.expect("SIGKILL the service");
         report.kills += 1;
         child = server.start(&mut restarts).await;
@@ -240,7 +248,7 @@ pub async fn run(plan: &Plan) -> Report {
     };
     let deadline = settling + Duration::from_secs(120);
     loop {
-        let seen = Seen::now(&pool, &fake, server.data_dir()).await;
+        let seen = Seen::now(&pool, stand_in.running(server.data_dir())).await;
         let mismatches = seen.mismatches(&ledger);
         if mismatches.is_empty() {
             report.settled_after = Some(since_start + settling.elapsed());
@@ -259,7 +267,7 @@ pub async fn run(plan: &Plan) -> Report {
 }
 
 /// `data` of a request that must succeed.
-async fn data(api: &mut Api, query: &str, variables: Value) -> Value {
+pub async fn data(api: &mut Api, query: &str, variables: Value) -> Value {
     loop {
         match api.send(query, variables.clone()).await {
             Answer::Data(data) => return data,
@@ -274,6 +282,8 @@ async fn data(api: &mut Api, query: &str, variables: Value) -> Value {
 /// What the clients share.
 struct World {
     base: String,
+    /// The bots' runtime, as the API names it.
+    runtime: &'static str,
     exchange: String,
     strategy: String,
     ledger: Mutex<Ledger>,
@@ -285,7 +295,7 @@ impl World {
         let name = format!("bot-{}", uuid::Uuid::new_v4().simple());
         let input = json!({
             "name": name, "exchangeId": self.exchange, "strategyId": self.strategy,
-            "mode": "DRY_RUN", "runtime": "LOCAL", "freqtradeVersion": VERSION,
+            "mode": "DRY_RUN", "runtime": self.runtime, "freqtradeVersion": VERSION,
             "config": { "pairs": ["BTC/USDT"], "stakeAmount": "100", "maxOpenTrades": 1 },
         });
         // A create whose answer was lost is sent again under a new name; the lost one
@@ -367,16 +377,16 @@ impl World {
     }
 }
 
-/// The bots' recorded states and the stand-in processes, at one moment.
+/// The bots' recorded states and the stand-ins running, at one moment.
 struct Seen {
     /// Bot id → (status, wanted, error message).
     statuses: HashMap<String, (String, Option<String>, Option<String>)>,
-    /// Bot id → processes running for it.
+    /// Bot id → stand-ins (processes or containers) running for it.
     processes: HashMap<String, usize>,
 }
 
 impl Seen {
-    async fn now(pool: &PgPool, fake: &FakeFreqtrade, data: &Path) -> Self {
+    async fn now(pool: &PgPool, processes: HashMap<String, usize>) -> Self {
         let statuses = sqlx::query_as::<_, (String, String, Option<String>, Option<String>)>(
             "SELECT id::text, status, wanted, error_message FROM bots",
         )
@@ -386,17 +396,6 @@ impl Seen {
         .into_iter()
         .map(|(id, status, wanted, error)| (id, (status, wanted, error)))
         .collect();
-        let bots = data.join("local").join("bots");
-        let mut processes: HashMap<String, usize> = HashMap::new();
-        for config in fake.running_configs() {
-            let bot = config
-                .strip_prefix(&bots)
-                .ok()
-                .and_then(|rest| rest.components().next())
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .unwrap_or_else(|| format!("(not a bot's: {})", config.display()));
-            *processes.entry(bot).or_default() += 1;
-        }
         Self {
             statuses,
             processes,
@@ -410,12 +409,12 @@ impl Seen {
         for (bot, count) in &self.processes {
             let status = self.statuses.get(bot).map(|s| s.0.as_str());
             if status != Some("running") || *count != 1 {
-                wrong.push(format!("bot {bot} ({status:?}) has {count} processes"));
+                wrong.push(format!("bot {bot} ({status:?}) has {count} running"));
             }
         }
         for (bot, (status, wanted, error)) in &self.statuses {
             if status == "running" && !self.processes.contains_key(bot) {
-                wrong.push(format!("bot {bot} is running with no process"));
+                wrong.push(format!("bot {bot} is running with nothing running"));
             }
             if !matches!(status.as_str(), "running" | "stopped") {
                 wrong.push(format!(
@@ -444,6 +443,192 @@ impl Seen {
     }
 }
 
+/// The stand-in for `freqtrade trade`, after its `#!` line: answers /api/v1/ping on
+/// the address its (first) config names.
+const STAND_IN: &str = r#"import http.server, json, sys
+args = sys.argv[1:]
+config = json.load(open(args[args.index("--config") + 1]))
+api = config["api_server"]
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        found = self.path == "/api/v1/ping"
+        body = b'{"status": "pong"}' if found else b'{}'
+        self.send_response(200 if found else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+address = (api.get("listen_ip_address", "127.0.0.1"), api["listen_port"])
+http.server.ThreadingHTTPServer(address, Handler).serve_forever()
+"#;
+
+/// The stand-in, where the fleet's runtime finds it.
+enum StandIn {
+    Local(FakeFreqtrade),
+    Docker(StandInImage),
+}
+
+impl StandIn {
+    fn install(fleet: Fleet) -> Self {
+        match fleet {
+            Fleet::Local => Self::Local(FakeFreqtrade::install()),
+            Fleet::Docker => Self::Docker(StandInImage::build()),
+        }
+    }
+
+    fn runtime(&self) -> &'static str {
+        match self {
+            Self::Local(_) => "LOCAL",
+            Self::Docker(_) => "DOCKER",
+        }
+    }
+
+    /// The service's settings that make its runtime run the stand-in.
+    fn settings(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::Local(fake) => vec![
+                ("ANYTRADE_RUNTIME", "local".into()),
+                (
+                    "ANYTRADE_RUNTIME__LOCAL__FREQTRADE_PATH",
+                    fake.root.path().to_string_lossy().into_owned(),
+                ),
+            ],
+            Self::Docker(image) => vec![
+                ("ANYTRADE_RUNTIME", "docker".into()),
+                ("ANYTRADE_RUNTIME__DOCKER__IMAGE", image.template.clone()),
+                (
+                    "ANYTRADE_RUNTIME__DOCKER__DATA_PATH",
+                    image.data.path().to_string_lossy().into_owned(),
+                ),
+            ],
+        }
+    }
+
+    /// Bot id → stand-ins running for it, for the service whose data directory is
+    /// `data`.
+    fn running(&self, data: &Path) -> HashMap<String, usize> {
+        let mut running: HashMap<String, usize> = HashMap::new();
+        match self {
+            Self::Local(fake) => {
+                let bots = data.join("local").join("bots");
+                for config in fake.running_configs() {
+                    let bot = config
+                        .strip_prefix(&bots)
+                        .ok()
+                        .and_then(|rest| rest.components().next())
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .unwrap_or_else(|| format!("(not a bot's: {})", config.display()));
+                    *running.entry(bot).or_default() += 1;
+                }
+            }
+            Self::Docker(image) => {
+                for bot in running_containers(image.data.path()) {
+                    *running.entry(bot).or_default() += 1;
+                }
+            }
+        }
+        running
+    }
+}
+
+/// The bot id of every running bot container of the control plane whose docker data
+/// directory is `owner`.
+pub fn running_containers(owner: &Path) -> Vec<String> {
+    let owner = std::path::absolute(owner).expect("absolute path");
+    let output = Process::new("docker")
+        .args([
+            "ps",
+            "--filter",
+            &format!("label=anytrade.owner={}", owner.display()),
+            "--filter",
+            "label=anytrade.kind=bot",
+            "--format",
+            "{{.Label \"anytrade.bot_id\"}}",
+        ])
+        .output()
+        .expect("docker ps");
+    assert!(output.status.success(), "docker ps: {output:?}");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// An image of the freqtrade image with the stand-in in freqtrade's place, built on
+/// the engine (from the freqtrade image `scripts/freqtrade-image` builds, so no
+/// registry is needed), and a docker data directory for the service to run it with.
+/// The containers made with that directory are removed when this is dropped.
+pub struct StandInImage {
+    /// The image name for `runtime.docker.image`.
+    pub template: String,
+    /// For `runtime.docker.data_path`: containers are labelled with it.
+    pub data: tempfile::TempDir,
+}
+
+impl Drop for StandInImage {
+    fn drop(&mut self) {
+        let owner = std::path::absolute(self.data.path()).expect("absolute path");
+        let listed = Process::new("docker")
+            .args(["ps", "-aq", "--filter"])
+            .arg(format!("label=anytrade.owner={}", owner.display()))
+            .output();
+        let Ok(listed) = listed else { return };
+        let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        if !ids.is_empty() {
+            let _ = Process::new("docker")
+                .args(["rm", "-f"])
+                .args(&ids)
+                .output();
+        }
+    }
+}
+
+impl StandInImage {
+    pub const BASE: &str = "anytrade/freqtrade:2026.9";
+
+    pub fn build() -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let context = tempfile::tempdir().expect("build context");
+        let script = format!("#!/opt/freqtrade/bin/python3\n{STAND_IN}");
+        let executable = context.path().join("freqtrade");
+        std::fs::write(&executable, script).expect("write the stand-in");
+        std::fs::set_permissions(&executable, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        std::fs::write(
+            context.path().join("Dockerfile"),
+            format!(
+                "FROM {}\nCOPY freqtrade /opt/freqtrade/bin/freqtrade\n",
+                Self::BASE
+            ),
+        )
+        .expect("Dockerfile");
+        let template = "anytrade/freqtrade-standin:{version}".to_owned();
+        let built = Process::new("docker")
+            .args(["build", "-q", "-t", &template.replace("{version}", VERSION)])
+            .arg(context.path())
+            .output()
+            .expect("docker build");
+        assert!(
+            built.status.success(),
+            "cannot build the stand-in image from {} (scripts/freqtrade-image builds it): {}",
+            Self::BASE,
+            String::from_utf8_lossy(&built.stderr)
+        );
+        Self {
+            template,
+            data: tempfile::tempdir().expect("docker data dir"),
+        }
+    }
+}
+
 /// A freqtrade stand-in installed where the local runtime looks for version
 /// [`VERSION`]; every process of it is killed when this is dropped.
 struct FakeFreqtrade {
@@ -464,32 +649,7 @@ impl FakeFreqtrade {
             .map(|dir| dir.join("python3"))
             .find(|candidate| candidate.exists())
             .expect("python3 on PATH");
-        let script = format!(
-            "#!{}\n{}",
-            python.display(),
-            r#"# A stand-in for `freqtrade trade`: answers /api/v1/ping on the config's port.
-import http.server, json, sys
-args = sys.argv[1:]
-config = json.load(open(args[args.index("--config") + 1]))
-api = config["api_server"]
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        found = self.path == "/api/v1/ping"
-        body = b'{"status": "pong"}' if found else b'{}'
-        self.send_response(200 if found else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-address = (api.get("listen_ip_address", "127.0.0.1"), api["listen_port"])
-http.server.ThreadingHTTPServer(address, Handler).serve_forever()
-"#
-        );
+        let script = format!("#!{}\n{STAND_IN}", python.display());
         let executable = bin.join("freqtrade");
         std::fs::write(&executable, script).expect("write the stand-in");
         std::fs::set_permissions(&executable, std::fs::Permissions::from_mode(0o755))

@@ -59,6 +59,10 @@ pub struct BotState {
     /// A start or stop asked for while the bot was being created, not carried out yet.
     #[serde(default)]
     pub wanted: Option<WantedState>,
+    /// It failed while it ran (its process lost, or unhealthy), not while starting: it
+    /// was running as its user wanted, so the reconciler may start it again.
+    #[serde(default)]
+    pub failed_while_running: bool,
 }
 
 /// The raw inputs of `CreateBot`.
@@ -491,6 +495,7 @@ impl Aggregate for Bot {
                 api_url: None,
                 last_error: None,
                 wanted: None,
+                failed_while_running: false,
             });
             return;
         }
@@ -557,6 +562,7 @@ impl Aggregate for Bot {
                 state.api_url = None;
             }
             BotEvent::BotFailed { reason } => {
+                state.failed_while_running = state.status == BotStatus::Running;
                 state.status = BotStatus::Error;
                 state.last_error = Some(reason);
                 state.wanted = None;

@@ -1097,6 +1097,22 @@ async fn a_failure_moves_any_live_state_to_error() {
     }
 }
 
+#[tokio::test]
+async fn only_a_failure_while_running_leaves_the_bot_restartable() {
+    let after_failure = |status| {
+        let mut bot = Bot::default();
+        for event in history(status) {
+            bot.apply(event);
+        }
+        bot.apply(failed("gone"));
+        bot.state().expect("created").failed_while_running
+    };
+    assert!(after_failure(BotStatus::Running));
+    for status in [BotStatus::Starting, BotStatus::Stopped, BotStatus::Error] {
+        assert!(!after_failure(status), "failed from {status:?}");
+    }
+}
+
 // ---- delete ----
 
 #[tokio::test]

@@ -458,6 +458,22 @@ fn exit_status(container: &ContainerInspectResponse) -> String {
     }
 }
 
+/// `, ended at <time>` when the engine says when the container ended (to the second):
+/// an outage is dated in the bot's history.
+fn ended_at(container: &ContainerInspectResponse) -> String {
+    container
+        .state
+        .as_ref()
+        .and_then(|state| state.finished_at.as_deref())
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+        .filter(|at| at.timestamp() > 0)
+        .map(|at| {
+            let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            format!(", ended at {at}")
+        })
+        .unwrap_or_default()
+}
+
 /// A listed container as an instance: running, made, or ended (with the engine's
 /// words for how).
 fn summary_instance(summary: ContainerSummary) -> Option<Instance> {
@@ -618,7 +634,11 @@ impl Runtime for DockerRuntime {
             InstanceState::Running
         } else {
             InstanceState::Exited {
-                detail: format!("freqtrade {}", exit_status(&container)),
+                detail: format!(
+                    "freqtrade {}{}",
+                    exit_status(&container),
+                    ended_at(&container)
+                ),
             }
         };
         Ok(Some(self.instance(&name, &container, state)))
