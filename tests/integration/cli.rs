@@ -64,12 +64,23 @@ fn get(url: &str) -> Option<(u16, String)> {
 }
 
 pub(crate) fn spawn_serve(data: &std::path::Path, port: u16, key: &str) -> std::process::Child {
+    spawn_serve_with(data, port, key, &[])
+}
+
+/// [`spawn_serve`] with more environment variables.
+pub(crate) fn spawn_serve_with(
+    data: &std::path::Path,
+    port: u16,
+    key: &str,
+    env: &[(&str, &str)],
+) -> std::process::Child {
     anytrade()
         .arg("serve")
         .env("ANYTRADE_DATA_DIR", data)
         .env("ANYTRADE_LISTEN", format!("127.0.0.1:{port}"))
         .env("ANYTRADE_ENCRYPTION_KEY", key)
         .env("ANYTRADE_ADMIN_PASSWORD", "first-admin-password")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

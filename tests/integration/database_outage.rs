@@ -2,9 +2,11 @@
 //! with UNAVAILABLE (an outside probe found them hanging 10 s, then INTERNAL), `/readyz`
 //! says not ready, and everything resumes by itself when it returns.
 //!
-//! The outage is a TCP relay in front of the real PostgreSQL that drops every
-//! connection and refuses new ones, as a stopped server or a broken network does;
-//! stopping the shared test cluster itself would take down every other test.
+//! Three outages: a TCP relay in front of the shared test cluster that drops every
+//! connection and refuses new ones, as a broken network does (stopping the shared
+//! cluster itself would take down every other test); the service's embedded cluster
+//! stopped with `pg_ctl`; and an external cluster of the test's own (given by
+//! `DATABASE_URL`) stopped with `pg_ctl`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,6 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use anytrade::config::Redacted;
+use anytrade::db::embedded::EmbeddedPostgres;
 
 use crate::app::TestApp;
 use crate::helpers::{fresh_database_url, poll_until};
@@ -161,15 +164,48 @@ async fn a_database_outage_fails_requests_at_once_and_passes_by_itself() {
 /// last position it saw gets every event after it, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_embedded_cluster_stopped_and_started_again_is_used_again_by_itself() {
-    use crate::cli::{admin_token, data_dir, free_port, spawn_serve, terminate};
+    let data = crate::cli::data_dir();
+    let cluster = EmbeddedPostgres::new(data.path(), None).expect("the embedded cluster");
+    stopped_and_started_again(&data, &cluster, None).await;
+}
+
+/// The same with an external cluster: a PostgreSQL of its own, which the service is
+/// given by `DATABASE_URL` and does not manage, stopped and started with `pg_ctl`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_external_cluster_stopped_and_started_again_is_used_again_by_itself() {
+    let elsewhere = crate::cli::data_dir();
+    let cluster = EmbeddedPostgres::new(elsewhere.path(), None).expect("a cluster");
+    cluster.start().await.expect("pg_ctl start");
+    // Its socket is in its own directory (the `host` parameter; the URL needs a host
+    // too, which it overrides); the service connects as to any server.
+    let url = format!(
+        "postgres://anytrade@localhost/anytrade?host={}&port=5432",
+        cluster.cluster_dir().display()
+    );
+    let data = crate::cli::data_dir();
+    stopped_and_started_again(&data, &cluster, Some(&url)).await;
+    cluster.stop().await.expect("pg_ctl stop");
+}
+
+/// Runs the service on `data` (and `database_url`, else its embedded cluster), stops
+/// `cluster` under it and starts it again.
+async fn stopped_and_started_again(
+    data: &tempfile::TempDir,
+    cluster: &EmbeddedPostgres,
+    database_url: Option<&str>,
+) {
+    use crate::cli::{admin_token, free_port, spawn_serve_with, terminate};
     use crate::graphql_subscriptions::{Socket, acknowledged_at, next, subscribe};
 
-    let data = data_dir();
     let port = free_port();
     let address = format!("127.0.0.1:{port}");
     let base = format!("http://{address}");
     let key = anytrade::crypto::Keyring::generate_key();
-    let server = spawn_serve(data.path(), port, &key);
+    let env: Vec<(&str, &str)> = database_url
+        .map(|url| ("DATABASE_URL", url))
+        .into_iter()
+        .collect();
+    let server = spawn_serve_with(data.path(), port, &key, &env);
     let token = admin_token(&base, "first-admin-password").await;
     let http = reqwest::Client::new();
     let post = |query: &'static str| {
@@ -205,8 +241,6 @@ async fn the_embedded_cluster_stopped_and_started_again_is_used_again_by_itself(
     let first = event(&mut socket).await.expect("the first create's event");
     let seen = first["position"].as_i64().expect("position");
 
-    let cluster = anytrade::db::embedded::EmbeddedPostgres::new(data.path(), None)
-        .expect("the embedded cluster");
     cluster.stop().await.expect("pg_ctl stop");
     let stopped = Instant::now();
     poll_until(

@@ -444,8 +444,10 @@ impl Seen {
 }
 
 /// The stand-in for `freqtrade trade`, after its `#!` line: answers /api/v1/ping on
-/// the address its (first) config names.
-const STAND_IN: &str = r#"import http.server, json, sys
+/// the address its (first) config names, and exits on SIGTERM as freqtrade does (in a
+/// container it is process 1, which the kernel spares from signals it does not handle).
+const STAND_IN: &str = r#"import http.server, json, signal, sys
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 args = sys.argv[1:]
 config = json.load(open(args[args.index("--config") + 1]))
 api = config["api_server"]
