@@ -61,6 +61,7 @@ fn assert_confined(inspected: &Value) {
     assert_eq!(host["ReadonlyRootfs"], true);
     assert!(host["Tmpfs"]["/tmp"].is_string(), "{host}");
     assert_eq!(host["PidsLimit"], 512);
+    assert_eq!(host["Init"], true);
     assert_ne!(host["NetworkMode"], "host");
     assert_eq!(host["Privileged"], false);
     let user = inspected["Config"]["User"].as_str().expect("a user");

@@ -6,7 +6,8 @@
 //!
 //! Every container runs as a user other than root, with all capabilities dropped,
 //! `no-new-privileges`, a read-only root filesystem (freqtrade writes its mounted
-//! directory, and `/tmp`, a tmpfs that is also its home), and a limit on processes.
+//! directory, and `/tmp`, a tmpfs that is also its home), a limit on processes, and
+//! the engine's init as process 1.
 //! A bot without limits of its own gets [`DEFAULT_BOT_CPU`] and [`DEFAULT_BOT_MEMORY`].
 
 use std::collections::{BTreeMap, HashMap};
@@ -194,6 +195,10 @@ fn host_config(shared: &Shared<'_>, resources: &ResourceLimits) -> HostConfig {
             "rw,nosuid,nodev,size=256m".into(),
         )])),
         pids_limit: Some(PIDS_LIMIT),
+        // The engine's init is process 1 and passes signals on: freqtrade (or a job's
+        // shell) as process 1 would ignore a SIGTERM it has no handler for yet, and a
+        // stop right after a start would wait out the whole grace period.
+        init: Some(true),
         network_mode: Some(shared.network.into()),
         extra_hosts: Some(vec![format!("{HOST_ALIAS}:host-gateway")]),
         // The engine keeps a container's output; a bot runs for months.
@@ -334,6 +339,7 @@ mod tests {
         assert_eq!(host.readonly_rootfs, Some(true));
         assert!(host.tmpfs.as_ref().is_some_and(|t| t.contains_key("/tmp")));
         assert_eq!(host.pids_limit, Some(PIDS_LIMIT));
+        assert_eq!(host.init, Some(true));
         assert_eq!(host.network_mode.as_deref(), Some("anytrade-network"));
     }
 
