@@ -371,6 +371,7 @@ impl Application {
             .merge(auth::router(AuthState {
                 pool,
                 keys: self.token_keys.clone(),
+                users: api.users.clone(),
             }))
             .merge(crate::graphql::router(api, self.token_keys.clone()));
         tracing::info!(address = %self.listener.local_addr()?, "AnyTrade is serving");

@@ -1,7 +1,9 @@
 //! A token stands for its user as the user is now, not as they were when it was
-//! issued: a deleted user's token stops working and a demoted admin stops mutating,
-//! within [`RECHECK_AFTER`] (an outside probe found both working for the token's whole
-//! day). The users table is read at most once per user in that time.
+//! issued: a deleted user's token stops working, a demoted admin stops mutating, and a
+//! token from before a logout or a password change (an older sign-in generation) stops
+//! working, within [`RECHECK_AFTER`] (an outside probe found the first two working for
+//! the token's whole day); at once on the instance that took the logout. The users
+//! table is read at most once per user in that time.
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
@@ -11,7 +13,7 @@ use lru::LruCache;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::users::{self, Role};
+use super::users::{self, Standing};
 use super::{AuthError, Principal};
 
 /// How long a user's role, as read, is trusted.
@@ -29,10 +31,10 @@ pub enum CheckError {
     Database(#[from] sqlx::Error),
 }
 
-/// The users' roles as the users table has them, each remembered for [`RECHECK_AFTER`].
+/// The users as the users table has them, each remembered for [`RECHECK_AFTER`].
 pub struct CurrentUsers {
     pool: PgPool,
-    roles: Mutex<LruCache<Uuid, (Instant, Option<Role>)>>,
+    roles: Mutex<LruCache<Uuid, (Instant, Option<Standing>)>>,
 }
 
 impl CurrentUsers {
@@ -45,7 +47,7 @@ impl CurrentUsers {
     }
 
     /// `principal` with the role its user has now; [`AuthError::Revoked`] when the user
-    /// no longer exists. A principal confirmed within [`RECHECK_AFTER`] is taken as is,
+    /// no longer exists or the token is from an older sign-in generation. A principal confirmed within [`RECHECK_AFTER`] is taken as is,
     /// so an HTTP request checked by its handler is not checked again by the guard.
     pub async fn current(&self, principal: &Principal) -> Result<Principal, CheckError> {
         if principal
@@ -54,28 +56,36 @@ impl CurrentUsers {
         {
             return Ok(principal.clone());
         }
-        let (read, role) = match self.remembered(principal.user_id) {
+        let (read, standing) = match self.remembered(principal.user_id) {
             Some(remembered) => remembered,
             None => {
-                let role = users::role_of(&self.pool, principal.user_id).await?;
+                let standing = users::standing(&self.pool, principal.user_id).await?;
                 let read = Instant::now();
                 if let Ok(mut roles) = self.roles.lock() {
-                    roles.put(principal.user_id, (read, role));
+                    roles.put(principal.user_id, (read, standing));
                 }
-                (read, role)
+                (read, standing)
             }
         };
-        match role {
-            Some(role) => Ok(Principal {
-                role,
+        match standing {
+            Some(standing) if standing.generation == principal.generation => Ok(Principal {
+                role: standing.role,
                 confirmed_at: Some(read),
                 ..principal.clone()
             }),
-            None => Err(AuthError::Revoked.into()),
+            _ => Err(AuthError::Revoked.into()),
         }
     }
 
-    fn remembered(&self, user: Uuid) -> Option<(Instant, Option<Role>)> {
+    /// Forgets what was read of `user`, so its next token is checked against the
+    /// table (after this instance changed it).
+    pub fn forget(&self, user: Uuid) {
+        if let Ok(mut roles) = self.roles.lock() {
+            roles.pop(&user);
+        }
+    }
+
+    fn remembered(&self, user: Uuid) -> Option<(Instant, Option<Standing>)> {
         let mut roles = self.roles.lock().ok()?;
         roles
             .get(&user)

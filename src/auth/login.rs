@@ -114,10 +114,12 @@ async fn attempt(
     let stored = found.as_ref().map(|c| c.password_hash.clone());
     // Checked even when the user does not exist, against a dummy hash: same time.
     let matched = passwords::verify(password, stored).await?;
-    let Some(user) = found.filter(|_| matched).map(|c| c.user) else {
+    let Some((user, generation)) = found.filter(|_| matched).map(|c| (c.user, c.generation)) else {
         return Ok(None);
     };
-    let issued = state.keys.issue(user.id, &user.username, user.role)?;
+    let issued = state
+        .keys
+        .issue(user.id, &user.username, user.role, generation)?;
     tracing::info!(user_id = %user.id, username = %user.username, "logged in");
     let body = serde_json::json!({
         "token": issued.token,

@@ -4,6 +4,7 @@
 //! Users log in once with a username and password (`POST /auth/login`) and get a
 //! JWT, signed with HS256 and valid for 24 hours, which they send as
 //! `Authorization: Bearer <token>` (or in a WebSocket `connection_init` payload).
+//! `POST /auth/logout` and `POST /auth/password` end every session of the user.
 //! Tokens are checked without a database round trip; the role they carry decides what
 //! the caller may do: `admin` everything, `viewer` queries and subscriptions only.
 //!
@@ -17,6 +18,7 @@ pub mod current;
 mod login;
 pub mod passwords;
 pub mod principal;
+mod sessions;
 pub mod tokens;
 pub mod users;
 
@@ -50,9 +52,10 @@ pub enum AuthError {
     Invalid,
     #[error("this operation needs the admin role")]
     Forbidden,
-    /// The token's user was deleted or given another role since it was issued.
+    /// The token's user was deleted, or logged out or changed the password since it
+    /// was issued.
     #[error(
-        "the token no longer stands for its user (deleted, or given another role); log in again"
+        "the token no longer stands for its user (deleted, logged out, or the password changed); log in again"
     )]
     Revoked,
 }
@@ -106,11 +109,13 @@ pub(crate) fn error_response(
     (status, Json(serde_json::json!({ "error": error })))
 }
 
-/// What the auth endpoints need: the users table and the token keys.
-#[derive(Debug, Clone)]
+/// What the auth endpoints need: the users table, the token keys, and the users as
+/// the API last read them (forgotten when a user's sessions end here).
+#[derive(Clone)]
 pub struct AuthState {
     pub pool: PgPool,
     pub keys: TokenKeys,
+    pub users: std::sync::Arc<CurrentUsers>,
 }
 
 impl FromRef<AuthState> for TokenKeys {
@@ -128,10 +133,13 @@ impl FromRef<AuthState> for PgPool {
 /// A login body is two short strings; anything much larger is refused unread.
 const LOGIN_BODY_LIMIT: usize = 16 * 1024;
 
-/// `POST /auth/login`, ready to be merged into the service's router.
+/// `POST /auth/login`, `/auth/logout` and `/auth/password`, ready to be merged into
+/// the service's router.
 pub fn router(state: AuthState) -> Router {
     Router::new()
         .route("/auth/login", post(login::login))
+        .route("/auth/logout", post(sessions::logout))
+        .route("/auth/password", post(sessions::change_password))
         .layer(DefaultBodyLimit::max(LOGIN_BODY_LIMIT))
         .with_state(state)
 }

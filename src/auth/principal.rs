@@ -21,6 +21,8 @@ pub struct Principal {
     /// When the token expires, seconds since the epoch: a WebSocket outlives it, and
     /// each of its operations is checked against it.
     pub expires_at: i64,
+    /// The user's sign-in generation the token belongs to (see [`Claims`]).
+    pub generation: i32,
     /// When the users table last confirmed the role (`None`: only the token says so).
     pub confirmed_at: Option<std::time::Instant>,
 }
@@ -53,6 +55,7 @@ impl From<Claims> for Principal {
             username: claims.name,
             role: claims.role,
             expires_at: claims.exp,
+            generation: claims.generation,
             confirmed_at: None,
         }
     }
@@ -160,7 +163,7 @@ mod tests {
 
     fn token(role: Role) -> String {
         keys()
-            .issue(Uuid::nil(), "carol", role)
+            .issue(Uuid::nil(), "carol", role, 0)
             .expect("issues")
             .token
     }
@@ -181,6 +184,7 @@ mod tests {
                     username: "carol".into(),
                     role: Role::Viewer,
                     expires_at: who.expires_at,
+                    generation: 0,
                     confirmed_at: None,
                 }
             );
@@ -285,7 +289,7 @@ mod tests {
             );
         }
         let other_key = TokenKeys::from_secret(&[4u8; 32])
-            .issue(Uuid::nil(), "carol", Role::Admin)
+            .issue(Uuid::nil(), "carol", Role::Admin, 0)
             .expect("issues")
             .token;
         assert_eq!(

@@ -46,6 +46,10 @@ pub struct Claims {
     pub iat: i64,
     /// Expires at, seconds since the epoch.
     pub exp: i64,
+    /// The user's sign-in generation when it was issued: logging out or changing the
+    /// password starts a new one, and tokens of older generations are refused.
+    #[serde(rename = "gen", default)]
+    pub generation: i32,
 }
 
 /// A freshly issued token. Its `Debug` output leaves the token out.
@@ -133,9 +137,16 @@ impl TokenKeys {
         Ok(Self::from_secret(derived.as_slice()))
     }
 
-    /// A token for this user, valid for [`TOKEN_LIFETIME`] from now.
-    pub fn issue(&self, user_id: Uuid, username: &str, role: Role) -> anyhow::Result<IssuedToken> {
-        self.issue_at(user_id, username, role, Utc::now())
+    /// A token for this user in its sign-in `generation`, valid for
+    /// [`TOKEN_LIFETIME`] from now.
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        username: &str,
+        role: Role,
+        generation: i32,
+    ) -> anyhow::Result<IssuedToken> {
+        self.issue_at(user_id, username, role, generation, Utc::now())
     }
 
     /// A token as if issued at `now` (tests use it to make expired tokens).
@@ -144,6 +155,7 @@ impl TokenKeys {
         user_id: Uuid,
         username: &str,
         role: Role,
+        generation: i32,
         now: DateTime<Utc>,
     ) -> anyhow::Result<IssuedToken> {
         let expires_at = now + TOKEN_LIFETIME;
@@ -153,6 +165,7 @@ impl TokenKeys {
             role,
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
+            generation,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.0.encoding)
             .context("cannot sign the token")?;
@@ -203,7 +216,7 @@ mod tests {
     fn round_trip() {
         let keys = keys();
         let id = Uuid::new_v4();
-        let issued = keys.issue(id, "alice", Role::Viewer).expect("issues");
+        let issued = keys.issue(id, "alice", Role::Viewer, 0).expect("issues");
         let claims = keys.verify(&issued.token).expect("verifies");
         assert_eq!(claims, issued.claims);
         assert_eq!(claims.sub, id);
@@ -219,12 +232,12 @@ mod tests {
         let keys = keys();
         let long_ago = Utc::now() - TOKEN_LIFETIME - TimeDelta::minutes(5);
         let old = keys
-            .issue_at(Uuid::new_v4(), "alice", Role::Admin, long_ago)
+            .issue_at(Uuid::new_v4(), "alice", Role::Admin, 0, long_ago)
             .expect("issues");
         assert_eq!(keys.verify(&old.token), Err(AuthError::Expired));
         let just_past = Utc::now() - TOKEN_LIFETIME - TimeDelta::seconds(5);
         let skewed = keys
-            .issue_at(Uuid::new_v4(), "alice", Role::Admin, just_past)
+            .issue_at(Uuid::new_v4(), "alice", Role::Admin, 0, just_past)
             .expect("issues");
         assert!(keys.verify(&skewed.token).is_ok());
     }
@@ -233,7 +246,7 @@ mod tests {
     fn a_tampered_token_is_invalid() {
         let keys = keys();
         let token = keys
-            .issue(Uuid::new_v4(), "viewer", Role::Viewer)
+            .issue(Uuid::new_v4(), "viewer", Role::Viewer, 0)
             .expect("issues")
             .token;
         // Promote the bearer to admin, keeping the signature.
@@ -266,7 +279,7 @@ mod tests {
         let id = Uuid::nil();
         let ahead = |secs: i64| {
             let at = Utc::now() + TimeDelta::seconds(secs);
-            keys.issue_at(id, "mallory", Role::Admin, at)
+            keys.issue_at(id, "mallory", Role::Admin, 0, at)
                 .expect("issues")
                 .token
         };
@@ -307,7 +320,7 @@ mod tests {
     fn a_token_signed_with_another_key_is_invalid() {
         let other = TokenKeys::from_secret(&[8u8; 32]);
         let token = other
-            .issue(Uuid::new_v4(), "alice", Role::Admin)
+            .issue(Uuid::new_v4(), "alice", Role::Admin, 0)
             .expect("issues")
             .token;
         assert_eq!(keys().verify(&token), Err(AuthError::Invalid));
@@ -317,6 +330,7 @@ mod tests {
                 Uuid::new_v4(),
                 "alice",
                 Role::Admin,
+                0,
                 Utc::now() - TimeDelta::days(3),
             )
             .expect("issues")
@@ -376,7 +390,7 @@ mod tests {
         let first = TokenKeys::from_settings(&settings(Some(&key), None)).expect("derives");
         let again = TokenKeys::from_settings(&settings(Some(&key), None)).expect("derives");
         let token = first
-            .issue(Uuid::new_v4(), "alice", Role::Admin)
+            .issue(Uuid::new_v4(), "alice", Role::Admin, 0)
             .expect("issues")
             .token;
         assert!(again.verify(&token).is_ok(), "survives a restart");
@@ -395,7 +409,7 @@ mod tests {
             TokenKeys::from_settings(&settings(Some(&Keyring::generate_key()), Some(&secret)))
                 .expect("loads");
         let token = TokenKeys::from_secret(&[9u8; 48])
-            .issue(Uuid::new_v4(), "alice", Role::Admin)
+            .issue(Uuid::new_v4(), "alice", Role::Admin, 0)
             .expect("issues")
             .token;
         assert!(configured.verify(&token).is_ok());

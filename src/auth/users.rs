@@ -92,13 +92,63 @@ impl From<sqlx::Error> for UserError {
     }
 }
 
-/// The role user `id` has now; `None` when there is no such user.
-pub async fn role_of(pool: &PgPool, id: Uuid) -> Result<Option<Role>, sqlx::Error> {
-    let role: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+/// What a token's user is now: its role, and its sign-in generation (tokens of
+/// another generation no longer count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub role: Role,
+    pub generation: i32,
+}
+
+/// User `id`'s standing now; `None` when there is no such user.
+pub async fn standing(pool: &PgPool, id: Uuid) -> Result<Option<Standing>, sqlx::Error> {
+    let row: Option<(String, i32)> =
+        sqlx::query_as("SELECT role, token_generation FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.and_then(|(role, generation)| {
+        Some(Standing {
+            role: role.parse().ok()?,
+            generation,
+        })
+    }))
+}
+
+/// User `id`'s password hash; `None` when there is no such user.
+pub async fn password_hash(pool: &PgPool, id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(pool)
+        .await
+}
+
+/// Ends every session of user `id`: its tokens issued so far stop counting.
+pub async fn end_sessions(pool: &PgPool, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET token_generation = token_generation + 1 WHERE id = $1")
+        .bind(id)
+        .execute(pool)
         .await?;
-    Ok(role.and_then(|role| role.parse().ok()))
+    Ok(())
+}
+
+/// Sets user `id`'s password to `new` (checked first) and ends its sessions.
+pub async fn change_password(pool: &PgPool, id: Uuid, new: &str) -> Result<(), UserError> {
+    check_password(new).map_err(|reason| UserError::Invalid {
+        field: "newPassword",
+        reason,
+    })?;
+    let hash = passwords::hash(Zeroizing::new(new.to_owned())).await?;
+    sqlx::query(
+        "UPDATE users SET password_hash = $2, token_generation = token_generation + 1
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(hash)
+    .execute(pool)
+    .await?;
+    tracing::info!(user_id = %id, "password changed; the user's sessions ended");
+    Ok(())
 }
 
 /// Creates a user with a checked username and password; a taken username is a
@@ -211,6 +261,8 @@ async fn insert<'e>(
 pub(crate) struct Credentials {
     pub user: User,
     pub password_hash: String,
+    /// The sign-in generation a token issued now belongs to.
+    pub generation: i32,
 }
 
 /// The user called `username`, with the password hash, if there is one.
@@ -218,13 +270,14 @@ pub(crate) async fn find_credentials(
     pool: &PgPool,
     username: &str,
 ) -> anyhow::Result<Option<Credentials>> {
-    let row: Option<(Uuid, String, String, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT id, username, password_hash, role, created_at FROM users WHERE username = $1",
+    let row: Option<(Uuid, String, String, String, DateTime<Utc>, i32)> = sqlx::query_as(
+        "SELECT id, username, password_hash, role, created_at, token_generation
+           FROM users WHERE username = $1",
     )
     .bind(username)
     .fetch_optional(pool)
     .await?;
-    let Some((id, username, password_hash, role, created_at)) = row else {
+    let Some((id, username, password_hash, role, created_at, generation)) = row else {
         return Ok(None);
     };
     let role = role
@@ -238,6 +291,7 @@ pub(crate) async fn find_credentials(
             created_at,
         },
         password_hash,
+        generation,
     }))
 }
 

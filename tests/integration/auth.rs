@@ -46,6 +46,7 @@ impl Server {
         let router = auth::router(AuthState {
             pool: pool.clone(),
             keys: keys.clone(),
+            users: std::sync::Arc::new(auth::CurrentUsers::new(pool.clone())),
         });
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self {

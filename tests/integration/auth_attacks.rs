@@ -1,6 +1,7 @@
 //! Tokens the service did not sign, or signed for another time, get nothing over HTTP or
 //! WebSocket; a viewer changes nothing by any route (HTTP, a WebSocket operation, a
-//! batch); browsers on other origins get no CORS grant.
+//! batch); browsers on other origins get no CORS grant; a token replayed after a logout
+//! or a password change gets nothing.
 
 use std::time::Duration;
 
@@ -46,13 +47,13 @@ async fn forged_unsigned_and_expired_tokens_get_nothing_over_http_or_websocket()
     let app = TestApp::spawn().await;
     let admin = admin_id(&app).await;
     let other_key = TokenKeys::from_secret(&[9u8; 32])
-        .issue(admin, "admin", Role::Admin)
+        .issue(admin, "admin", Role::Admin, 0)
         .expect("sign")
         .token;
     let long_ago = Utc::now() - TOKEN_LIFETIME - chrono::Duration::hours(1);
     let expired = TokenKeys::from_settings(&app.settings)
         .expect("the service's keys")
-        .issue_at(admin, "admin", Role::Admin, long_ago)
+        .issue_at(admin, "admin", Role::Admin, 0, long_ago)
         .expect("sign")
         .token;
     let events = app.event_count().await;
@@ -145,4 +146,99 @@ async fn other_origins_get_no_cors_grant() {
             .collect();
         assert!(granted.is_empty(), "{granted:?}");
     }
+}
+
+/// POSTs `body` to `/auth/<path>` with `token`; the status and the JSON answer (if any).
+async fn auth_post(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/auth/{path}", app.address))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("auth endpoint");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A token replayed after its user logged out, or after the password changed, gets
+/// nothing: not over HTTP, not on a WebSocket opened before (closed with 4403) or after.
+/// Every session of the user ends (a JWT holds no session to end alone); a new login
+/// works, with the new password only.
+#[tokio::test]
+async fn tokens_replayed_after_logout_or_a_password_change_get_nothing() {
+    use crate::app::VIEWER_PASSWORD;
+
+    let app = TestApp::spawn().await;
+    let viewer = app.viewer.clone();
+    let second = app.login("viewer", VIEWER_PASSWORD).await;
+    let query = "{ exchanges { id } }";
+    let (status, body) = app.graphql_as(Some(&viewer), query, json!({})).await;
+    assert_eq!((status, body.get("errors")), (200, None), "{body}");
+    let mut open = acknowledged(&app, &second).await;
+
+    // Logout (a viewer may: it changes no data) ends both sessions.
+    let (status, _) = auth_post(&app, "logout", &viewer, json!({})).await;
+    assert_eq!(status, 204);
+    for token in [&viewer, &second] {
+        let (_, body) = app.graphql_as(Some(token), query, json!({})).await;
+        assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
+        let (status, _) = auth_post(&app, "logout", token, json!({})).await;
+        assert_eq!(status, 401, "a replayed logout is refused too");
+    }
+    assert_eq!(
+        close_code(&mut open, Duration::from_secs(10)).await,
+        Some(4403),
+        "the open socket of an ended session is closed"
+    );
+    let init = json!({ "Authorization": format!("Bearer {second}") });
+    let mut late = connect(&app, "graphql-transport-ws", init).await;
+    assert_eq!(
+        close_code(&mut late, Duration::from_secs(5)).await,
+        Some(4403)
+    );
+
+    // A new login works; changing the password ends that session too.
+    let fresh = app.login("viewer", VIEWER_PASSWORD).await;
+    let (_, body) = app.graphql_as(Some(&fresh), query, json!({})).await;
+    assert_eq!(body.get("errors"), None, "{body}");
+    let new_password = "a-new-viewer-password-2026";
+    let wrong = json!({ "currentPassword": "not-the-password", "newPassword": new_password });
+    let (status, body) = auth_post(&app, "password", &fresh, wrong).await;
+    assert_eq!(
+        (status, &body["error"]["field"]),
+        (400, &json!("currentPassword"))
+    );
+    let short = json!({ "currentPassword": VIEWER_PASSWORD, "newPassword": "short" });
+    let (status, body) = auth_post(&app, "password", &fresh, short).await;
+    assert_eq!(
+        (status, &body["error"]["field"]),
+        (400, &json!("newPassword"))
+    );
+    assert!(
+        !body.to_string().contains("short"),
+        "no password in an error: {body}"
+    );
+    // Refused changes changed nothing: the session still counts.
+    let (_, body) = app.graphql_as(Some(&fresh), query, json!({})).await;
+    assert_eq!(body.get("errors"), None, "{body}");
+    let change = json!({ "currentPassword": VIEWER_PASSWORD, "newPassword": new_password });
+    let (status, _) = auth_post(&app, "password", &fresh, change).await;
+    assert_eq!(status, 204);
+    let (_, body) = app.graphql_as(Some(&fresh), query, json!({})).await;
+    assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
+    let old = reqwest::Client::new()
+        .post(format!("http://{}/auth/login", app.address))
+        .json(&json!({ "username": "viewer", "password": VIEWER_PASSWORD }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(old.status(), 401, "the old password no longer logs in");
+    let renewed = app.login("viewer", new_password).await;
+    let (_, body) = app.graphql_as(Some(&renewed), query, json!({})).await;
+    assert_eq!(body.get("errors"), None, "{body}");
+    // The admin's sessions are untouched.
+    let (_, body) = app.graphql_as(Some(&app.admin), query, json!({})).await;
+    assert_eq!(body.get("errors"), None, "{body}");
 }

@@ -392,7 +392,7 @@ async fn a_running_subscription_ends_when_its_token_expires_or_its_user_goes() {
         chrono::Utc::now() - TOKEN_LIFETIME + chrono::Duration::seconds(5 - LEEWAY_SECONDS as i64);
     let expiring = TokenKeys::from_settings(&app.settings)
         .expect("keys")
-        .issue_at(admin, "admin", Role::Admin, issued)
+        .issue_at(admin, "admin", Role::Admin, 0, issued)
         .expect("sign")
         .token;
     let mut socket = acknowledged(&app, &expiring).await;
