@@ -49,7 +49,10 @@ async fn sigkill_while_managing_bots_leaves_one_process_per_running_bot() {
     let report = side_effects::run(&plan).await;
     eprintln!("{report:#?}");
     assert_eq!(report.kills, 4);
-    assert!(report.acknowledged >= 50, "too little load: {report:?}");
+    // Most commands are refused as conflicts (a start while starting, …): what counts is
+    // that some were carried out and bots' last commands could be checked.
+    assert!(report.acknowledged >= 25, "too little load: {report:?}");
+    assert!(report.bots_checked > 0, "no bot's last command was checked");
     assert!(report.peak_processes > 0, "no bot ever ran: {report:?}");
     assert_eq!(report.failures(), Vec::<String>::new());
 }

@@ -202,6 +202,41 @@ async fn aliases_cannot_multiply_the_parsing_of_large_code() {
     assert_eq!(data["validateStrategy"]["valid"], false, "{data}");
 }
 
+/// Many validations of the largest code at once wait their turn on the blocking pool:
+/// `/healthz` is answered throughout (an outside probe saw it blocked for 32 s when
+/// parsing ran on the async workers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_validations_at_once_leave_the_service_answering() {
+    let app = TestApp::spawn().await;
+    let line = "value = (1 + 2) * [3, 4][0] - call(a, b=c)\n";
+    let code = line.repeat((1024 * 1024 - 1024) / line.len());
+    let healthz = Healthz::of(&app);
+    let query = "mutation($code: String!) { validateStrategy(code: $code) { valid } }";
+    let validations: Vec<_> = (0..8)
+        .map(|_| app.graphql_as(Some(&app.admin), query, json!({ "code": code })))
+        .collect();
+    let checks = async {
+        let mut answered = Vec::new();
+        for _ in 0..20 {
+            answered.push(healthz.served_now().await);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        answered
+    };
+    let (answers, answered) = tokio::join!(futures::future::join_all(validations), checks);
+    for (status, body) in answers {
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["data"]["validateStrategy"]["valid"], false,
+            "no strategy class in it: {body}"
+        );
+    }
+    assert!(
+        answered.iter().all(|served| *served),
+        "/healthz went unanswered (500 ms each) while code was parsed: {answered:?}"
+    );
+}
+
 /// Reads until the server closes the connection; `None` if it is still open after 10 s.
 async fn closed_within(socket: &mut tokio::net::TcpStream) -> Option<Duration> {
     let started = std::time::Instant::now();
