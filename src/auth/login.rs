@@ -13,7 +13,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::users;
-use super::{AuthState, error_response, passwords};
+use super::{AuthState, error_response, internal_error, passwords};
 use crate::credential_rules::MAX_PASSWORD_CHARS;
 
 /// The one answer to every refused login.
@@ -34,13 +34,7 @@ pub(crate) async fn login(State(state): State<AuthState>, body: Bytes) -> Respon
         }
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "login failed");
-            error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error",
-                None,
-            )
-            .into_response()
+            internal_error()
         }
     }
 }

@@ -109,6 +109,18 @@ pub(crate) fn error_response(
     (status, Json(serde_json::json!({ "error": error })))
 }
 
+/// The answer to a request that failed on the service's side (its cause is logged, not
+/// told).
+pub(crate) fn internal_error() -> Response {
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL",
+        "internal error",
+        None,
+    )
+    .into_response()
+}
+
 /// What the auth endpoints need: the users table, the token keys, and the users as
 /// the API last read them (forgotten when a user's sessions end here).
 #[derive(Clone)]

@@ -11,7 +11,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::users::{self, UserError};
-use super::{AuthState, CheckError, Principal, error_response, passwords};
+use super::{AuthState, CheckError, Principal, error_response, internal_error, passwords};
 use crate::credential_rules::MAX_PASSWORD_CHARS;
 
 pub(crate) async fn logout(State(state): State<AuthState>, headers: HeaderMap) -> Response {
@@ -100,13 +100,7 @@ fn invalid(field: &str, reason: &str) -> Response {
 
 fn internal(error: &dyn std::fmt::Display) -> Response {
     tracing::error!(error = %error, "cannot end the user's sessions");
-    error_response(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "INTERNAL",
-        "internal error",
-        None,
-    )
-    .into_response()
+    internal_error()
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::bot_lifecycle::{
     wait_for_status, wait_until_no_process,
 };
 use crate::helpers::poll_until;
+use crate::job_executor::event_types;
 use crate::sandbox::{ALWAYS_ENTER, simulator};
 
 async fn health(app: &TestApp, id: &str) -> Value {
@@ -115,13 +116,7 @@ async fn the_health_monitor_follows_a_real_bot() {
         ["stopped after 6 failed health checks in a row"],
         "{recorded:?}"
     );
-    let types: Vec<String> = sqlx::query_scalar(
-        "SELECT event_type FROM events WHERE aggregate_id = $1 ORDER BY sequence",
-    )
-    .bind(&id)
-    .fetch_all(&app.pool)
-    .await
-    .expect("events");
+    let types = event_types(&app, &id).await;
     // Only transitions are events: no event per check.
     assert_eq!(
         types,
@@ -144,13 +139,7 @@ async fn the_health_monitor_follows_a_real_bot() {
     let app = TestApp::restart(settings).await;
     wait_for_status(&app, &id, "RUNNING", START_WITHIN).await;
     assert_eq!(freqtrade_processes(&id).len(), 1);
-    let later: Vec<String> = sqlx::query_scalar(
-        "SELECT event_type FROM events WHERE aggregate_id = $1 ORDER BY sequence",
-    )
-    .bind(&id)
-    .fetch_all(&app.pool)
-    .await
-    .expect("events");
+    let later = event_types(&app, &id).await;
     assert_eq!(later[types.len()..], ["BotStartRequested", "BotStarted"]);
     act(&app, "deleteBot", &id).await;
 }

@@ -102,7 +102,8 @@ pub(crate) async fn wait_for(
     .await
 }
 
-async fn event_types(app: &TestApp, id: &str) -> Vec<String> {
+/// The types of aggregate `id`'s events, in order.
+pub(crate) async fn event_types(app: &TestApp, id: &str) -> Vec<String> {
     sqlx::query_scalar("SELECT event_type FROM events WHERE aggregate_id = $1 ORDER BY sequence")
         .bind(id)
         .fetch_all(&app.pool)

@@ -17,7 +17,7 @@ use sqlx::PgPool;
 
 use crate::crash_load::{Api, Server};
 use crate::docker_engine::{self, Restart};
-use crate::side_effects::{StandInImage, data, running_containers};
+use crate::side_effects::{StandInImage, data, exchange_and_strategy, running_containers};
 
 /// What to run.
 pub struct Plan {
@@ -111,24 +111,7 @@ pub async fn run(plan: &Plan) -> Report {
     let server = Server::new(plan.binary.clone(), plan.database_url.clone(), env);
     let child = server.start(&mut Vec::new()).await;
     let mut api = Api::new(server.base().to_owned());
-    let exchange = data(
-        &mut api,
-        "mutation { createExchange(input: { name: \"binance\" }) { id } }",
-        json!({}),
-    )
-    .await["createExchange"]["id"]
-        .as_str()
-        .expect("exchange id")
-        .to_owned();
-    let strategy = data(
-        &mut api,
-        "mutation($code: String!) { createStrategy(input: { name: \"fast\", code: $code }) { id } }",
-        json!({ "code": crate::side_effects::CODE }),
-    )
-    .await["createStrategy"]["id"]
-        .as_str()
-        .expect("strategy id")
-        .to_owned();
+    let (exchange, strategy) = exchange_and_strategy(&mut api).await;
     for n in 0..plan.bots {
         let input = json!({
             "name": format!("through-{n}"), "exchangeId": exchange, "strategyId": strategy,

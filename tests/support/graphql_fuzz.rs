@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
-use rand::seq::IndexedRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Number, Value, json};
 use sqlx::PgPool;
@@ -288,8 +288,15 @@ pub async fn run(plan: &Plan) -> Report {
     let mut transport_errors = 0;
     let mut slowest = Duration::ZERO;
     let trace = std::env::var_os("FUZZ_TRACE").is_some();
+    // Root fields are dealt from shuffled rounds: each is sent once per round, so every
+    // run of at least one round exercises them all, whatever the seed.
+    let mut deck: Vec<usize> = Vec::new();
     for _ in 0..plan.requests {
-        let Some((operation, field)) = roots.choose(&mut rng) else {
+        if deck.is_empty() {
+            deck = (0..roots.len()).collect();
+            deck.shuffle(&mut rng);
+        }
+        let Some((operation, field)) = deck.pop().and_then(|i| roots.get(i)) else {
             break;
         };
         let wild = rng.random_bool(WILD);

@@ -157,24 +157,7 @@ pub async fn run(plan: &Plan) -> Report {
     let mut restarts = Vec::new();
     let mut child = server.start(&mut restarts).await;
     let mut api = Api::new(server.base().to_owned());
-    let exchange = data(
-        &mut api,
-        "mutation { createExchange(input: { name: \"binance\" }) { id } }",
-        json!({}),
-    )
-    .await["createExchange"]["id"]
-        .as_str()
-        .expect("exchange id")
-        .to_owned();
-    let strategy = data(
-        &mut api,
-        "mutation($code: String!) { createStrategy(input: { name: \"fast\", code: $code }) { id } }",
-        json!({ "code": CODE }),
-    )
-    .await["createStrategy"]["id"]
-        .as_str()
-        .expect("strategy id")
-        .to_owned();
+    let (exchange, strategy) = exchange_and_strategy(&mut api).await;
     let world = Arc::new(World {
         base: server.base().to_owned(),
         runtime: stand_in.runtime(),
@@ -264,6 +247,30 @@ pub async fn run(plan: &Plan) -> Report {
     }
     server.stop(child).await;
     report
+}
+
+/// An exchange (no simulator: the stand-in trades nothing) and the stand-in's
+/// strategy, which every bot of a run uses.
+pub async fn exchange_and_strategy(api: &mut Api) -> (String, String) {
+    let exchange = data(
+        api,
+        "mutation { createExchange(input: { name: \"binance\" }) { id } }",
+        json!({}),
+    )
+    .await["createExchange"]["id"]
+        .as_str()
+        .expect("exchange id")
+        .to_owned();
+    let strategy = data(
+        api,
+        "mutation($code: String!) { createStrategy(input: { name: \"fast\", code: $code }) { id } }",
+        json!({ "code": CODE }),
+    )
+    .await["createStrategy"]["id"]
+        .as_str()
+        .expect("strategy id")
+        .to_owned();
+    (exchange, strategy)
 }
 
 /// `data` of a request that must succeed.
