@@ -86,6 +86,7 @@ start_kube() {
   kube_wait "curl -sf --cacert '$dir/ca.crt' -H 'Authorization: Bearer $token' https://127.0.0.1:$api_port/readyz" 60 ||
     { echo "the API server did not start: $dir/apiserver.log" >&2; return 1; }
 
+  (umask 077 && : >"$dir/kubeconfig")
   cat >"$dir/kubeconfig" <<EOF
 apiVersion: v1
 kind: Config

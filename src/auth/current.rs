@@ -56,7 +56,11 @@ impl CurrentUsers {
         {
             return Ok(principal.clone());
         }
-        let (read, standing) = match self.remembered(principal.user_id) {
+        // A token newer than what was read (issued after a logout here) reads again.
+        let remembered = self
+            .remembered(principal.user_id)
+            .filter(|(_, standing)| standing.is_none_or(|s| s.generation >= principal.generation));
+        let (read, standing) = match remembered {
             Some(remembered) => remembered,
             None => {
                 let standing = users::standing(&self.pool, principal.user_id).await?;

@@ -128,6 +128,15 @@ impl Lifecycle {
         let Event::Bot(change) = &typed.event else {
             return;
         };
+        let bot = BotId::from(typed.aggregate_id);
+        match change {
+            BotEvent::BotFailed { .. } => self.restarts.saw_failure(bot),
+            BotEvent::BotStartRequested
+            | BotEvent::BotStopRequested
+            | BotEvent::BotDeletionRequested
+            | BotEvent::BotRestartRequested => self.restarts.asked(bot),
+            _ => {}
+        }
         let restart = match change {
             // A bot created with a start wanted is started once provisioned.
             BotEvent::BotCreated { .. }
@@ -150,7 +159,7 @@ impl Lifecycle {
             | BotEvent::BotInstanceRemoved { .. } => return,
         };
         let metadata = CommandMetadata::caused_by(ACTOR, typed);
-        self.schedule(BotId::from(typed.aggregate_id), Job { restart, metadata });
+        self.schedule(bot, Job { restart, metadata });
     }
 
     /// Works on `bot` now, or right after the pass already running on it.
@@ -225,9 +234,10 @@ impl Lifecycle {
             let drift = match bot.status {
                 BotStatus::Running => !running,
                 BotStatus::Stopped => running || bot.wanted == Some(WantedState::Running),
-                // Perhaps lost while it ran (the pass looks): its instance has ended.
+                // Seen failing, perhaps while it ran (the pass looks), and ended.
                 BotStatus::Error => {
-                    instance.is_some_and(|i| !i.is_running()) && self.restarts.allows(bot.id, now)
+                    instance.is_some_and(|i| !i.is_running())
+                        && self.restarts.allows_failed(bot.id, now)
                 }
                 BotStatus::Deleted => false,
                 // Transitional: someone must be carrying it out.
@@ -294,7 +304,10 @@ impl Lifecycle {
                 self.restart_lost(state, instance, runtime.as_ref(), job)
                     .await
             }
-            BotStatus::Error if state.failed_while_running => {
+            BotStatus::Error
+                if state.failed_while_running
+                    && self.restarts.allows_failed(id, Instant::now()) =>
+            {
                 let instance = runtime.bot_status(id).await?;
                 if instance.as_ref().is_some_and(Instance::is_running) {
                     // Unhealthy, not gone: the health monitor decides.
@@ -401,14 +414,24 @@ impl Lifecycle {
         let Some(attempt) = self.restarts.take(id, Instant::now()) else {
             if state.status == BotStatus::Running {
                 let reason = format!("{lost}; not started again: restarts are {policy}");
-                return self.fail(id, reason, job).await;
+                return self
+                    .send(id, BotCommand::ReportBotLost { reason }, job)
+                    .await;
             }
             return Ok(());
         };
         if state.status == BotStatus::Running {
             let reason = format!("{lost}; starting it again (restart {attempt}, {policy})");
-            self.send(id, BotCommand::ReportBotFailure { reason }, job)
+            // Refused unless still running: a stop or deletion meanwhile wins.
+            self.send(id, BotCommand::ReportBotLost { reason }, job)
                 .await?;
+        }
+        let bot = self.commands.bots.load_state(&id).await?;
+        if !bot
+            .state()
+            .is_some_and(|s| s.status == BotStatus::Error && s.failed_while_running)
+        {
+            return Ok(());
         }
         tracing::info!(bot = %id, %lost, attempt, "starting a lost bot again");
         self.send(id, BotCommand::StartBot, job).await?;

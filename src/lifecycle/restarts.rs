@@ -1,7 +1,9 @@
 //! How often the reconciler may start again a bot whose process was lost (an engine
 //! restart, an out-of-memory kill, a crash): at most `limit` times within any
-//! `window`, so a bot that keeps dying stays in error instead of looping. Counted in
-//! memory: a restarted control plane starts counting afresh.
+//! `window`; past that it gives the bot up, which stays in error until someone starts,
+//! stops or deletes it. A bot already in error is started again only if this control
+//! plane saw it fail while running: what it finds in error when it starts (an earlier
+//! give-up, a failure from before an upgrade) is left alone. Kept in memory.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -37,11 +39,22 @@ impl std::fmt::Display for RestartPolicy {
     }
 }
 
-/// The restarts each bot had within the window.
+/// What this control plane knows of one bot's losses.
+#[derive(Debug, Default)]
+struct Record {
+    /// Restarts within the window.
+    restarts: VecDeque<Instant>,
+    /// Seen failing (live) since its last start, stop or deletion request.
+    failed: bool,
+    /// Out of restarts: not started again until someone asks for it.
+    given_up: bool,
+}
+
+/// The restarts each bot had within the window, and what was seen of it.
 #[derive(Debug, Default)]
 pub struct RestartBudget {
     policy: RestartPolicy,
-    recent: Mutex<HashMap<BotId, VecDeque<Instant>>>,
+    recent: Mutex<HashMap<BotId, Record>>,
 }
 
 impl RestartBudget {
@@ -57,31 +70,49 @@ impl RestartBudget {
     }
 
     /// Counts a restart of `bot` at `now` and returns its number within the window, or
-    /// `None` when the limit is reached (nothing is counted then).
+    /// `None` when the limit is reached: then the bot is given up.
     pub fn take(&self, bot: BotId, now: Instant) -> Option<u32> {
         let Ok(mut recent) = self.recent.lock() else {
             return None;
         };
-        let times = recent.entry(bot).or_default();
-        self.forget_old(times, now);
-        if times.len() >= self.policy.limit as usize {
+        let record = recent.entry(bot).or_default();
+        self.forget_old(&mut record.restarts, now);
+        if record.given_up || record.restarts.len() >= self.policy.limit as usize {
+            record.given_up = true;
             return None;
         }
-        times.push_back(now);
-        u32::try_from(times.len()).ok()
+        record.restarts.push_back(now);
+        u32::try_from(record.restarts.len()).ok()
     }
 
-    /// Whether `bot` may be restarted at `now`.
-    pub fn allows(&self, bot: BotId, now: Instant) -> bool {
+    /// Whether `bot`, in error, may be started again at `now`: seen failing, not given
+    /// up, restarts left.
+    pub fn allows_failed(&self, bot: BotId, now: Instant) -> bool {
         let Ok(mut recent) = self.recent.lock() else {
             return false;
         };
-        match recent.get_mut(&bot) {
-            Some(times) => {
-                self.forget_old(times, now);
-                times.len() < self.policy.limit as usize
-            }
-            None => self.policy.limit > 0,
+        let Some(record) = recent.get_mut(&bot) else {
+            return false;
+        };
+        self.forget_old(&mut record.restarts, now);
+        record.failed && !record.given_up && record.restarts.len() < self.policy.limit as usize
+    }
+
+    /// `bot` failed (a live event).
+    pub fn saw_failure(&self, bot: BotId) {
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.entry(bot).or_default().failed = true;
+        }
+    }
+
+    /// Someone asked `bot` to start, stop or be deleted: what was seen of its failures
+    /// no longer counts (its restarts within the window still do).
+    pub fn asked(&self, bot: BotId) {
+        if let Ok(mut recent) = self.recent.lock()
+            && let Some(record) = recent.get_mut(&bot)
+        {
+            record.failed = false;
+            record.given_up = false;
         }
     }
 
@@ -113,16 +144,48 @@ mod tests {
         let start = Instant::now();
         assert_eq!(budget.take(a, start), Some(1));
         assert_eq!(budget.take(a, start + Duration::from_secs(10)), Some(2));
-        assert!(!budget.allows(a, start + Duration::from_secs(20)));
-        assert_eq!(budget.take(a, start + Duration::from_secs(20)), None);
         // Another bot has its own count.
         assert_eq!(budget.take(b, start + Duration::from_secs(20)), Some(1));
         // The first restart leaves the window: one more is allowed, and it is the
         // second within the window.
         let later = start + Duration::from_secs(60);
-        assert!(budget.allows(a, later));
         assert_eq!(budget.take(a, later), Some(2));
         assert_eq!(budget.take(a, later), None);
+    }
+
+    #[test]
+    fn a_bot_out_of_restarts_is_given_up_until_someone_asks_for_it() {
+        let budget = RestartBudget::new(RestartPolicy {
+            limit: 1,
+            window: Duration::from_secs(60),
+        });
+        let a = bot();
+        let start = Instant::now();
+        assert_eq!(budget.take(a, start), Some(1));
+        budget.saw_failure(a);
+        assert!(!budget.allows_failed(a, start), "no restart left");
+        assert_eq!(budget.take(a, start), None);
+        // Given up: not even once the window has passed.
+        let later = start + Duration::from_secs(120);
+        assert!(!budget.allows_failed(a, later));
+        assert_eq!(budget.take(a, later), None);
+        // Started by someone, then seen failing again: it may be restarted.
+        budget.asked(a);
+        budget.saw_failure(a);
+        assert!(budget.allows_failed(a, later));
+        assert_eq!(budget.take(a, later), Some(1));
+    }
+
+    #[test]
+    fn a_bot_in_error_is_restarted_only_if_seen_failing() {
+        let budget = RestartBudget::new(RestartPolicy::default());
+        let a = bot();
+        assert!(
+            !budget.allows_failed(a, Instant::now()),
+            "found in error at start"
+        );
+        budget.saw_failure(a);
+        assert!(budget.allows_failed(a, Instant::now()));
     }
 
     #[test]
@@ -132,7 +195,8 @@ mod tests {
             window: Duration::from_secs(60),
         });
         let a = bot();
-        assert!(!budget.allows(a, Instant::now()));
+        budget.saw_failure(a);
+        assert!(!budget.allows_failed(a, Instant::now()));
         assert_eq!(budget.take(a, Instant::now()), None);
     }
 }

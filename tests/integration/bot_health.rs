@@ -1,7 +1,7 @@
 //! The health monitor against a real freqtrade bot: healthy while it answers,
 //! unhealthy (status ERROR) after 3 failed checks while its process is frozen, running
-//! again when it answers again, stopped after too many failures, and started again by
-//! the reconciler since it failed while it ran.
+//! again when it answers again, stopped after too many failures, and left in error
+//! (then stopped by its user) by a control plane that finds it so when it starts.
 
 use std::time::Duration;
 
@@ -132,14 +132,14 @@ async fn the_health_monitor_follows_a_real_bot() {
         ]
     );
 
-    // It failed while it ran, and its process is gone: the reconciler starts it again
-    // (here at the control plane's next start, the only pass this test's interval
-    // leaves it).
+    // A control plane that starts and finds it in error leaves it so (it did not see
+    // it fail: a give-up or a failure from before it started); a user may stop it.
     let settings = app.shut_down().await;
     let app = TestApp::restart(settings).await;
-    wait_for_status(&app, &id, "RUNNING", START_WITHIN).await;
-    assert_eq!(freqtrade_processes(&id).len(), 1);
-    let later = event_types(&app, &id).await;
-    assert_eq!(later[types.len()..], ["BotStartRequested", "BotStarted"]);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(freqtrade_processes(&id).is_empty(), "not started again");
+    assert_eq!(event_types(&app, &id).await, types);
+    act(&app, "stopBot", &id).await;
+    wait_for_status(&app, &id, "STOPPED", Duration::from_secs(30)).await;
     act(&app, "deleteBot", &id).await;
 }

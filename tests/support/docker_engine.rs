@@ -2,8 +2,11 @@
 //! would: the daemon is stopped (without live-restore, its containers stop with it)
 //! and started again with its own command line, detached as `start-stop-daemon`
 //! started it (Debian's service script cannot run here: it raises a limit the sandbox
-//! refuses). Only where this process may (root, the engine on this host); callers keep
-//! every other use of the engine out meanwhile.
+//! refuses). Only where asked to (`ANYTRADE_TEST_RESTART_DOCKER=1`, which
+//! `scripts/test` sets: a developer's `cargo test` leaves their engine alone), where
+//! this process may (root, the engine on this host), and never an engine a service
+//! manager runs (systemd would start it again on its own); callers keep every other use
+//! of the engine out meanwhile.
 
 use std::path::Path;
 use std::process::Command;
@@ -16,6 +19,9 @@ const START_WITHIN: Duration = Duration::from_secs(60);
 
 /// Why the engine cannot be restarted from here, if it cannot.
 pub fn cannot_restart() -> Option<String> {
+    if std::env::var_os("ANYTRADE_TEST_RESTART_DOCKER").is_none_or(|v| v != "1") {
+        return Some("ANYTRADE_TEST_RESTART_DOCKER is not 1".into());
+    }
     let pid = match daemon_pid() {
         Ok(pid) => pid,
         Err(e) => return Some(e),
@@ -26,6 +32,12 @@ pub fn cannot_restart() -> Option<String> {
         .is_err()
     {
         return Some("no start-stop-daemon to start the engine with".into());
+    }
+    let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    if cgroup.contains(".service") {
+        return Some(format!(
+            "the engine runs under a service manager ({cgroup:?})"
+        ));
     }
     command_line(pid).err()
 }

@@ -435,6 +435,12 @@ impl Aggregate for Bot {
                     reason: failure_message(&reason),
                 }
             }
+            BotCommand::ReportBotLost { reason } => {
+                self.allowing(BotAction::Lose)?;
+                BotEvent::BotFailed {
+                    reason: failure_message(&reason),
+                }
+            }
             BotCommand::ConfirmBotRecovered => {
                 self.allowing(BotAction::Recover)?;
                 BotEvent::BotRecovered
@@ -552,10 +558,12 @@ impl Aggregate for Bot {
                 state.runtime_id = Some(runtime_id);
                 state.api_url = Some(api_url);
                 state.last_error = None;
+                state.failed_while_running = false;
             }
             BotEvent::BotStopRequested => {
                 state.status = BotStatus::Stopping;
                 state.wanted = None;
+                state.failed_while_running = false;
             }
             BotEvent::BotStopped => {
                 state.status = BotStatus::Stopped;

@@ -41,6 +41,9 @@ pub enum BotAction {
     CloseTrade,
     /// Reachable again after the health monitor reported it unhealthy.
     Recover,
+    /// Its process is gone while it ran (only then: a bot stopped or deleted meanwhile
+    /// is left to that request).
+    Lose,
 }
 
 impl BotStatus {
@@ -57,9 +60,11 @@ impl BotStatus {
             (Stopped | Error, Update) => Some(self),
             (Stopped | Error, Start) => Some(Starting),
             (Starting, ConfirmStarted) => Some(Running),
-            (Running | Starting, Stop) => Some(Stopping),
+            // From error too: a bot the reconciler would start again can be kept down.
+            (Running | Starting | Error, Stop) => Some(Stopping),
             (Stopping, ConfirmStopped) => Some(Stopped),
             (Running, Restart) => Some(Starting),
+            (Running, Lose) => Some(Error),
             (Deleted, Fail) => None,
             (_, Fail) => Some(Error),
             (Creating | Stopped | Stopping | Error, Delete) => Some(Deleting),
@@ -78,6 +83,7 @@ impl BotStatus {
                 ConfirmStopped => "confirm the stop of",
                 Restart => "restart",
                 Fail => "report a failure of",
+                Lose => "report the loss of the process of",
                 Delete => "delete",
                 ConfirmDeleted => "confirm the deletion of",
                 SyncTrades => "sync the trades of",
@@ -112,6 +118,8 @@ mod tests {
         (Starting, ConfirmStarted, Running),
         (Running, Stop, Stopping),
         (Starting, Stop, Stopping),
+        (Error, Stop, Stopping),
+        (Running, Lose, Error),
         (Stopping, ConfirmStopped, Stopped),
         (Running, Restart, Starting),
         (Creating, Fail, Error),
@@ -131,7 +139,7 @@ mod tests {
         (Error, Recover, Running),
     ];
 
-    const ACTIONS: [BotAction; 13] = [
+    const ACTIONS: [BotAction; 14] = [
         ConfirmProvisioned,
         Update,
         Start,
@@ -140,6 +148,7 @@ mod tests {
         ConfirmStopped,
         Restart,
         Fail,
+        Lose,
         Delete,
         ConfirmDeleted,
         SyncTrades,

@@ -200,6 +200,9 @@ fn every_other_command() -> Vec<BotCommand> {
         BotCommand::ReportBotFailure {
             reason: "boom".into(),
         },
+        BotCommand::ReportBotLost {
+            reason: "gone".into(),
+        },
         BotCommand::DeleteBot,
         BotCommand::ConfirmBotDeleted,
         BotCommand::RequestTradeSync,
@@ -953,18 +956,53 @@ async fn stop_a_running_or_starting_bot() {
 
 #[tokio::test]
 async fn stop_a_bot_that_does_not_run_is_a_conflict() {
-    for status in [
-        BotStatus::Stopped,
-        BotStatus::Stopping,
-        BotStatus::Error,
-        BotStatus::Deleting,
-    ] {
+    for status in [BotStatus::Stopped, BotStatus::Stopping, BotStatus::Deleting] {
         fixture()
             .given(history(status))
             .when_async(BotCommand::StopBot)
             .await
             .then_expect_error(conflict(&format!(
                 "cannot stop a bot that is {}",
+                status.as_str()
+            )));
+    }
+}
+
+/// A bot in error may be stopped, so one the reconciler would start again stays down.
+#[tokio::test]
+async fn stop_a_bot_in_error() {
+    let mut bot = Bot::default();
+    for event in history(BotStatus::Running) {
+        bot.apply(event);
+    }
+    bot.apply(failed("gone"));
+    assert!(bot.state().expect("created").failed_while_running);
+    fixture()
+        .given(history(BotStatus::Error))
+        .when_async(BotCommand::StopBot)
+        .await
+        .then_expect_events(vec![BotEvent::BotStopRequested]);
+    bot.apply(BotEvent::BotStopRequested);
+    assert!(!bot.state().expect("created").failed_while_running);
+}
+
+#[tokio::test]
+async fn the_loss_of_a_process_is_reported_only_while_it_runs() {
+    let lost = || BotCommand::ReportBotLost {
+        reason: "gone".into(),
+    };
+    fixture()
+        .given(history(BotStatus::Running))
+        .when_async(lost())
+        .await
+        .then_expect_events(vec![failed("gone")]);
+    for status in [BotStatus::Stopping, BotStatus::Error, BotStatus::Deleting] {
+        fixture()
+            .given(history(status))
+            .when_async(lost())
+            .await
+            .then_expect_error(conflict(&format!(
+                "cannot report the loss of the process of a bot that is {}",
                 status.as_str()
             )));
     }
