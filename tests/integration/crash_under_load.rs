@@ -79,7 +79,9 @@ async fn sigkill_while_managing_docker_bots_leaves_one_container_per_running_bot
     let report = side_effects::run(&plan).await;
     eprintln!("{report:#?}");
     assert_eq!(report.kills, 3);
-    assert!(report.acknowledged >= 20, "too little load: {report:?}");
+    // Load varies most here (the stand-in image is built while other tests run).
+    assert!(report.acknowledged >= 10, "too little load: {report:?}");
+    assert!(report.bots_checked > 0, "no bot's last command was checked");
     assert!(report.peak_processes > 0, "no bot ever ran: {report:?}");
     assert_eq!(report.failures(), Vec::<String>::new());
 }

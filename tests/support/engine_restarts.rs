@@ -17,7 +17,9 @@ use sqlx::PgPool;
 
 use crate::crash_load::{Api, Server};
 use crate::docker_engine::{self, Restart};
-use crate::side_effects::{StandInImage, data, exchange_and_strategy, running_containers};
+use crate::side_effects::{
+    StandInImage, create_bot, data, exchange_and_strategy, running_containers,
+};
 
 /// What to run.
 pub struct Plan {
@@ -90,14 +92,9 @@ fn not_back(
 
 pub async fn run(plan: &Plan) -> Report {
     let image = StandInImage::build();
-    let env = vec![
+    let mut env = image.settings();
+    env.extend([
         ("ANYTRADE_RUNTIME__MANAGE", "true".into()),
-        ("ANYTRADE_RUNTIME", "docker".into()),
-        ("ANYTRADE_RUNTIME__DOCKER__IMAGE", image.template.clone()),
-        (
-            "ANYTRADE_RUNTIME__DOCKER__DATA_PATH",
-            image.data.path().to_string_lossy().into_owned(),
-        ),
         (
             "ANYTRADE_RUNTIME__RECONCILE_INTERVAL_SECS",
             plan.reconcile_secs.to_string(),
@@ -107,26 +104,14 @@ pub async fn run(plan: &Plan) -> Report {
             "ANYTRADE_RUNTIME__RESTART_LIMIT",
             (plan.restarts + 1).to_string(),
         ),
-    ];
+    ]);
     let server = Server::new(plan.binary.clone(), plan.database_url.clone(), env);
     let child = server.start(&mut Vec::new()).await;
     let mut api = Api::new(server.base().to_owned());
     let (exchange, strategy) = exchange_and_strategy(&mut api).await;
     for n in 0..plan.bots {
-        let input = json!({
-            "name": format!("through-{n}"), "exchangeId": exchange, "strategyId": strategy,
-            "mode": "DRY_RUN", "runtime": "DOCKER", "freqtradeVersion": crate::side_effects::VERSION,
-            "config": { "pairs": ["BTC/USDT"], "stakeAmount": "100", "maxOpenTrades": 1 },
-        });
-        let id = data(
-            &mut api,
-            "mutation($input: CreateBotInput!) { createBot(input: $input) { id } }",
-            json!({ "input": input }),
-        )
-        .await["createBot"]["id"]
-            .as_str()
-            .expect("bot id")
-            .to_owned();
+        let name = format!("through-{n}");
+        let id = create_bot(&mut api, &name, &exchange, &strategy, "DOCKER").await;
         data(
             &mut api,
             "mutation($id: ID!) { startBot(id: $id) { id } }",

@@ -65,8 +65,9 @@ pub struct Report {
     pub bots_checked: usize,
     /// Bots deleted by an acknowledged command.
     pub deleted: usize,
-    /// The most stand-in processes seen at once (looked at before each kill): that
-    /// bots really ran.
+    /// The most stand-ins seen running at once (looked at every 100 ms while the
+    /// service serves, then while commands are still sent, and at the end): that bots
+    /// really ran.
     pub peak_processes: usize,
     /// Bots RUNNING at the end, and processes running at the end.
     pub running: usize,
@@ -177,15 +178,21 @@ pub async fn run(plan: &Plan) -> Report {
         .collect();
     let mut report = Report::default();
     for _ in 0..plan.kills {
-        tokio::time::sleep(rand::rng().random_range(plan.serve_for.clone())).await;
-        let running = stand_in.running(server.data_dir()).values().sum();
-        report.peak_processes = report.peak_processes.max(running);
+        // Counted every 100 ms while it serves: a bot may run between two kills only.
+        let kill_at = Instant::now() + rand::rng().random_range(plan.serve_for.clone());
+        while Instant::now() < kill_at {
+            let running = stand_in.running(server.data_dir()).values().sum();
+            report.peak_processes = report.peak_processes.max(running);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         child.kill().await.expect("SIGKILL the service");
         report.kills += 1;
         child = server.start(&mut restarts).await;
     }
     // The commands still to send, if the kills came first.
     while world.sent.load(Ordering::Relaxed) < plan.commands {
+        let running = stand_in.running(server.data_dir()).values().sum();
+        report.peak_processes = report.peak_processes.max(running);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     stop.send(true).expect("clients listen");
@@ -237,6 +244,7 @@ pub async fn run(plan: &Plan) -> Report {
             report.settled_after = Some(since_start + settling.elapsed());
             report.running = seen.statuses.values().filter(|s| s.0 == "running").count();
             report.processes = seen.processes.values().sum();
+            report.peak_processes = report.peak_processes.max(report.processes);
             break;
         }
         if Instant::now() > deadline {
@@ -273,6 +281,31 @@ pub async fn exchange_and_strategy(api: &mut Api) -> (String, String) {
     (exchange, strategy)
 }
 
+/// Creates a dry-run bot of the stand-in's strategy on `runtime` (as the API names it)
+/// and returns its id.
+pub async fn create_bot(
+    api: &mut Api,
+    name: &str,
+    exchange: &str,
+    strategy: &str,
+    runtime: &str,
+) -> String {
+    let input = json!({
+        "name": name, "exchangeId": exchange, "strategyId": strategy,
+        "mode": "DRY_RUN", "runtime": runtime, "freqtradeVersion": VERSION,
+        "config": { "pairs": ["BTC/USDT"], "stakeAmount": "100", "maxOpenTrades": 1 },
+    });
+    data(
+        api,
+        "mutation($input: CreateBotInput!) { createBot(input: $input) { id } }",
+        json!({ "input": input }),
+    )
+    .await["createBot"]["id"]
+        .as_str()
+        .expect("bot id")
+        .to_owned()
+}
+
 /// `data` of a request that must succeed.
 pub async fn data(api: &mut Api, query: &str, variables: Value) -> Value {
     loop {
@@ -300,22 +333,9 @@ struct World {
 impl World {
     async fn create_bot(&self, api: &mut Api, owner: usize) {
         let name = format!("bot-{}", uuid::Uuid::new_v4().simple());
-        let input = json!({
-            "name": name, "exchangeId": self.exchange, "strategyId": self.strategy,
-            "mode": "DRY_RUN", "runtime": self.runtime, "freqtradeVersion": VERSION,
-            "config": { "pairs": ["BTC/USDT"], "stakeAmount": "100", "maxOpenTrades": 1 },
-        });
         // A create whose answer was lost is sent again under a new name; the lost one
         // (if it landed) is a bot nobody commands, which must end STOPPED and idle.
-        let id = data(
-            api,
-            "mutation($input: CreateBotInput!) { createBot(input: $input) { id } }",
-            json!({ "input": input }),
-        )
-        .await["createBot"]["id"]
-            .as_str()
-            .expect("bot id")
-            .to_owned();
+        let id = create_bot(api, &name, &self.exchange, &self.strategy, self.runtime).await;
         let mut ledger = self.ledger.lock().expect("ledger");
         ledger.owners.insert(id.clone(), owner);
         ledger.bots.insert(id, None);
@@ -507,14 +527,7 @@ impl StandIn {
                     fake.root.path().to_string_lossy().into_owned(),
                 ),
             ],
-            Self::Docker(image) => vec![
-                ("ANYTRADE_RUNTIME", "docker".into()),
-                ("ANYTRADE_RUNTIME__DOCKER__IMAGE", image.template.clone()),
-                (
-                    "ANYTRADE_RUNTIME__DOCKER__DATA_PATH",
-                    image.data.path().to_string_lossy().into_owned(),
-                ),
-            ],
+            Self::Docker(image) => image.settings(),
         }
     }
 
@@ -602,6 +615,18 @@ impl Drop for StandInImage {
 
 impl StandInImage {
     pub const BASE: &str = "anytrade/freqtrade:2026.9";
+
+    /// The service's settings that make its docker runtime (the default) run it.
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("ANYTRADE_RUNTIME", "docker".into()),
+            ("ANYTRADE_RUNTIME__DOCKER__IMAGE", self.template.clone()),
+            (
+                "ANYTRADE_RUNTIME__DOCKER__DATA_PATH",
+                self.data.path().to_string_lossy().into_owned(),
+            ),
+        ]
+    }
 
     pub fn build() -> Self {
         use std::os::unix::fs::PermissionsExt;
