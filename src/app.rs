@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::auth::{self, AuthState, TokenKeys};
-use crate::config::{JobSettings, MonitorSettings, Settings};
+use crate::config::{JobSettings, KubernetesReach, MonitorSettings, RuntimeChoice, Settings};
 use crate::crypto::Keyring;
 use crate::db::{self, Availability, embedded::EmbeddedPostgres};
 use crate::graphql::ApiContext;
@@ -24,6 +24,7 @@ use crate::monitor::clients::BotClients;
 use crate::monitor::health::{HealthMonitor, HealthPolicy};
 use crate::monitor::trade_sync::TradeSync;
 use crate::runtime::docker::{DockerConfig, DockerRuntime};
+use crate::runtime::kubernetes::{Cluster, KubernetesConfig, KubernetesRuntime, Reach};
 use crate::runtime::local::{LocalConfig, LocalRuntime};
 use crate::runtime::{Runtime, RuntimeMap, Runtimes};
 use crate::server::ConnectionLimits;
@@ -90,8 +91,9 @@ impl Database {
 }
 
 /// The runtimes at hand, configured from `settings`: local always, docker when its
-/// engine answers.
-async fn runtimes(settings: &Settings) -> anyhow::Result<Runtimes> {
+/// engine answers, kubernetes when asked for (in a cluster, a kubeconfig set, or the
+/// default) and its API server answers.
+async fn runtimes(settings: &Settings, pool: &PgPool) -> anyhow::Result<Runtimes> {
     let local = &settings.runtime.local;
     let base = settings.data_dir.join("local");
     let config = LocalConfig {
@@ -124,17 +126,95 @@ async fn runtimes(settings: &Settings) -> anyhow::Result<Runtimes> {
         secrets_dir: docker.secrets_path.clone(),
         unprivileged: docker.user_ids()?,
     };
-    match DockerRuntime::connect(&docker.socket, docker_config, http).await {
+    match DockerRuntime::connect(&docker.socket, docker_config, http.clone()).await {
         Ok(runtime) => {
             available.insert(RuntimeKind::Docker, Arc::new(runtime));
         }
         Err(e) => tracing::info!(error = %e, "the docker runtime is not available"),
+    }
+    if let Some(runtime) = kubernetes(settings, pool, http).await? {
+        available.insert(RuntimeKind::Kubernetes, Arc::new(runtime));
     }
     Ok(Runtimes::new(
         settings.runtime.default,
         available,
         &settings.runtime.docker.socket,
     ))
+}
+
+/// The kubernetes runtime when it is asked for: inside a cluster, with a kubeconfig
+/// set, or as the default runtime. Bad settings stop the start; an API server that
+/// does not answer leaves the runtime out.
+async fn kubernetes(
+    settings: &Settings,
+    pool: &PgPool,
+    http: reqwest::Client,
+) -> anyhow::Result<Option<KubernetesRuntime>> {
+    let kube = &settings.runtime.kubernetes;
+    let in_cluster = crate::runtime::in_cluster();
+    let wanted = in_cluster
+        || kube.kubeconfig.is_some()
+        || settings.runtime.default == RuntimeChoice::Kubernetes;
+    if !wanted {
+        return Ok(None);
+    }
+    kube.check()?;
+    let user = kube.user_ids()?;
+    let client = match kube_client(kube.kubeconfig.as_deref()).await {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::warn!(error = %e, "the kubernetes runtime is not available");
+            return Ok(None);
+        }
+    };
+    let reach = match kube.reach {
+        KubernetesReach::Auto if in_cluster => Reach::ClusterDns,
+        KubernetesReach::Auto | KubernetesReach::ClusterIp => Reach::ClusterIp,
+        KubernetesReach::ClusterDns => Reach::ClusterDns,
+    };
+    let results_url = kube.results_url.clone().or_else(|| {
+        let namespace = std::fs::read_to_string(SERVICE_ACCOUNT_NAMESPACE).ok()?;
+        let port = settings.listen.port();
+        Some(format!("http://anytrade.{}.svc:{port}", namespace.trim()))
+    });
+    let config = KubernetesConfig {
+        cluster: Cluster {
+            namespace: kube.namespace.clone(),
+            owner: kube.owner.clone(),
+            image: kube.image.clone(),
+            pull_policy: kube.image_pull_policy.clone(),
+            user,
+            storage_class: kube.storage_class.clone(),
+            volume_size: kube.volume_size.clone(),
+        },
+        reach,
+        results_url,
+        start_timeout: Duration::from_secs(kube.start_timeout_secs),
+    };
+    match KubernetesRuntime::connect(client, config, pool.clone(), http).await {
+        Ok(runtime) => Ok(Some(runtime)),
+        Err(e) => {
+            tracing::warn!(error = %e, "the kubernetes runtime is not available");
+            Ok(None)
+        }
+    }
+}
+
+/// Where a pod's service account names its namespace.
+const SERVICE_ACCOUNT_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+/// A client from `kubeconfig`, or else as kubectl would find one (in a cluster, the
+/// service account; else `KUBECONFIG` or `~/.kube/config`).
+async fn kube_client(kubeconfig: Option<&std::path::Path>) -> anyhow::Result<kube::Client> {
+    let config = match kubeconfig {
+        Some(path) => {
+            let file = kube::config::Kubeconfig::read_from(path)
+                .with_context(|| format!("cannot read the kubeconfig {}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(file, &Default::default()).await?
+        }
+        None => kube::Config::infer().await?,
+    };
+    Ok(kube::Client::try_from(config)?)
 }
 
 /// What the background workers share.
@@ -240,6 +320,8 @@ pub struct Application {
     /// Whether the database answers, probed every second.
     availability: Availability,
     connection_limits: ConnectionLimits,
+    /// The largest upload of a job's results.
+    max_results_bytes: usize,
 }
 
 impl Application {
@@ -288,7 +370,7 @@ impl Application {
             hub: &hub,
             stopped: &stopped,
         };
-        let runtimes = runtimes(settings).await?;
+        let runtimes = runtimes(settings, &database.pool).await?;
         if settings.runtime.manage {
             let interval = Duration::from_secs(settings.runtime.reconcile_interval_secs);
             let restarts = RestartPolicy {
@@ -314,6 +396,7 @@ impl Application {
             background,
             stop_background,
             availability,
+            max_results_bytes: settings.runtime.kubernetes.max_results_bytes,
             connection_limits: ConnectionLimits {
                 max_connections: settings.http.max_connections,
                 header_timeout: Duration::from_secs(settings.http.header_timeout_secs),
@@ -368,6 +451,10 @@ impl Application {
             users: Arc::new(auth::CurrentUsers::new(pool.clone())),
         };
         let router = crate::http::router(pool.clone(), self.availability.clone())
+            .merge(crate::job_uploads::router(
+                pool.clone(),
+                self.max_results_bytes,
+            ))
             .merge(auth::router(AuthState {
                 pool,
                 keys: self.token_keys.clone(),

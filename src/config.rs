@@ -103,33 +103,51 @@ impl DockerSettings {
     /// `user` as `(uid, gid)`; errors name the key. Root is refused: a container that
     /// runs strategy code never runs as root.
     pub fn user_ids(&self) -> Result<(u32, u32), ConfigError> {
-        let invalid = |reason: &str| ConfigError {
-            key: "runtime.docker.user".into(),
-            reason: format!("{:?} {reason}", self.user),
-        };
-        let (uid, gid) = self
-            .user
-            .split_once(':')
-            .ok_or_else(|| invalid("must be numeric uid:gid, like \"1000:1000\""))?;
-        let uid: u32 = uid
-            .parse()
-            .map_err(|_| invalid("must be numeric uid:gid, like \"1000:1000\""))?;
-        let gid: u32 = gid
-            .parse()
-            .map_err(|_| invalid("must be numeric uid:gid, like \"1000:1000\""))?;
-        if uid == 0 || gid == 0 {
-            return Err(invalid("must not be root (uid or gid 0)"));
-        }
-        Ok((uid, gid))
+        user_ids(&self.user, "runtime.docker.user")
     }
+}
+
+/// How the control plane reaches a bot's REST API in a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KubernetesReach {
+    /// Inside the cluster: the Service's DNS name; outside: its cluster IP.
+    Auto,
+    /// `http://<service>.<namespace>.svc:8080`: the control plane runs in the cluster.
+    ClusterDns,
+    /// `http://<cluster IP>:8080`: the control plane runs where service addresses are
+    /// routed (on a node, or a network routed to the service range).
+    ClusterIp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KubernetesSettings {
+    /// Where bots and jobs run; the namespace must exist.
     pub namespace: String,
+    /// The kubeconfig to use outside a cluster; unset: `KUBECONFIG` or `~/.kube/config`.
     pub kubeconfig: Option<PathBuf>,
+    /// The storage class of bots' `user_data` volumes.
     pub storage_class: String,
+    /// The size of a bot's `user_data` volume, as a Kubernetes quantity.
+    pub volume_size: String,
+    /// The freqtrade image; `{version}` stands for the bot's freqtrade version.
+    pub image: String,
+    /// `Always`, `IfNotPresent` or `Never`.
+    pub image_pull_policy: String,
+    /// `uid:gid` pods run as; never root. The default is the image's `ftuser`.
+    pub user: String,
+    /// The `anytrade.owner` label of everything this control plane makes: control
+    /// planes sharing a namespace each manage only their own.
+    pub owner: String,
+    pub reach: KubernetesReach,
+    /// Where a job's pod sends its results: this service's address as pods see it.
+    /// Unset inside a cluster: `http://anytrade.<its namespace>.svc:<listen port>`.
+    pub results_url: Option<String>,
+    /// The largest upload of a job's results, in bytes.
+    pub max_results_bytes: usize,
+    /// How long a bot may take until its REST API answers (pulling its image included).
+    pub start_timeout_secs: u64,
 }
 
 impl Default for KubernetesSettings {
@@ -138,8 +156,118 @@ impl Default for KubernetesSettings {
             namespace: "anytrade".into(),
             kubeconfig: None,
             storage_class: "standard".into(),
+            volume_size: "1Gi".into(),
+            image: "anytrade/freqtrade:{version}".into(),
+            image_pull_policy: "IfNotPresent".into(),
+            user: "1000:1000".into(),
+            owner: "anytrade".into(),
+            reach: KubernetesReach::Auto,
+            results_url: None,
+            max_results_bytes: 64 * 1024 * 1024,
+            start_timeout_secs: 300,
         }
     }
+}
+
+impl KubernetesSettings {
+    /// The settings as the runtime needs them; errors name the key.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, reason: String| ConfigError {
+            key: format!("runtime.kubernetes.{key}"),
+            reason,
+        };
+        if !is_dns_label(&self.namespace) {
+            return Err(invalid(
+                "namespace",
+                format!(
+                    "{:?} must be a DNS label (a-z, 0-9, '-', at most 63)",
+                    self.namespace
+                ),
+            ));
+        }
+        if !is_label_value(&self.owner) {
+            return Err(invalid(
+                "owner",
+                format!(
+                    "{:?} must be a label value (letters, digits, '-', '_', '.', at most 63, starting and ending alphanumeric)",
+                    self.owner
+                ),
+            ));
+        }
+        if !["Always", "IfNotPresent", "Never"].contains(&self.image_pull_policy.as_str()) {
+            return Err(invalid(
+                "image_pull_policy",
+                format!(
+                    "{:?} must be Always, IfNotPresent or Never",
+                    self.image_pull_policy
+                ),
+            ));
+        }
+        let size_ok = self
+            .volume_size
+            .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            .parse::<u64>()
+            .is_ok_and(|n| n > 0);
+        if !size_ok {
+            return Err(invalid(
+                "volume_size",
+                format!("{:?} must be a size like \"1Gi\"", self.volume_size),
+            ));
+        }
+        if let Some(url) = &self.results_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(invalid(
+                "results_url",
+                format!("{url:?} must be an http:// or https:// URL"),
+            ));
+        }
+        if self.max_results_bytes == 0 {
+            return Err(invalid("max_results_bytes", "must be above 0".into()));
+        }
+        Ok(())
+    }
+
+    /// `user` as `(uid, gid)`; errors name the key. Root is refused.
+    pub fn user_ids(&self) -> Result<(u32, u32), ConfigError> {
+        user_ids(&self.user, "runtime.kubernetes.user")
+    }
+}
+
+fn is_dns_label(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 63
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !text.starts_with('-')
+        && !text.ends_with('-')
+}
+
+fn is_label_value(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 63
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && text.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+/// `text` as numeric `(uid, gid)`, never root; errors name `key`.
+fn user_ids(text: &str, key: &str) -> Result<(u32, u32), ConfigError> {
+    let invalid = |reason: &str| ConfigError {
+        key: key.into(),
+        reason: format!("{text:?} {reason}"),
+    };
+    let numeric = "must be numeric uid:gid, like \"1000:1000\"";
+    let (uid, gid) = text.split_once(':').ok_or_else(|| invalid(numeric))?;
+    let uid: u32 = uid.parse().map_err(|_| invalid(numeric))?;
+    let gid: u32 = gid.parse().map_err(|_| invalid(numeric))?;
+    if uid == 0 || gid == 0 {
+        return Err(invalid("must not be root (uid or gid 0)"));
+    }
+    Ok((uid, gid))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -446,6 +574,7 @@ const ENV_KEYS: &[&str] = &[
     "runtime",
     "monitor",
     "jobs",
+    "http",
 ];
 
 /// Keys whose values are secrets. Their environment variables are taken as exact
@@ -679,8 +808,10 @@ mod tests {
             jail.set_env("ANYTRADE_LISTEN", "127.0.0.1:9100");
             jail.set_env("ANYTRADE_RUNTIME", "local");
             jail.set_env("ANYTRADE_RUNTIME__KUBERNETES__NAMESPACE", "bots");
+            jail.set_env("ANYTRADE_HTTP__MAX_CONNECTIONS", "250");
             jail.set_env("DATABASE_URL", "postgres://u:pw@db/anytrade");
             let s = load_in(jail, Some("anytrade.toml")).expect("valid");
+            assert_eq!(s.http.max_connections, 250);
             assert_eq!(s.listen, "127.0.0.1:9100".parse().unwrap());
             assert_eq!(s.log_format, LogFormat::Json);
             assert_eq!(s.runtime.default, RuntimeChoice::Local);
@@ -866,5 +997,50 @@ mod tests {
             assert!(load_in(jail, Some("nope.toml")).is_err());
             Ok(())
         });
+    }
+
+    #[test]
+    fn kubernetes_settings_are_checked_and_errors_name_the_key() {
+        let good = KubernetesSettings::default();
+        assert!(good.check().is_ok());
+        assert_eq!(good.user_ids().expect("ids"), (1000, 1000));
+        type Spoil = fn(&mut KubernetesSettings);
+        let cases: [(Spoil, &str); 6] = [
+            (
+                |k| k.namespace = "Bots!".into(),
+                "runtime.kubernetes.namespace",
+            ),
+            (|k| k.owner = "-x".into(), "runtime.kubernetes.owner"),
+            (
+                |k| k.image_pull_policy = "Sometimes".into(),
+                "runtime.kubernetes.image_pull_policy",
+            ),
+            (
+                |k| k.volume_size = "big".into(),
+                "runtime.kubernetes.volume_size",
+            ),
+            (
+                |k| k.results_url = Some("ftp://x".into()),
+                "runtime.kubernetes.results_url",
+            ),
+            (
+                |k| k.max_results_bytes = 0,
+                "runtime.kubernetes.max_results_bytes",
+            ),
+        ];
+        for (spoil, key) in cases {
+            let mut settings = KubernetesSettings::default();
+            spoil(&mut settings);
+            let error = settings.check().expect_err(key);
+            assert_eq!(error.key, key);
+        }
+        let root = KubernetesSettings {
+            user: "0:0".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            root.user_ids().expect_err("root").key,
+            "runtime.kubernetes.user"
+        );
     }
 }

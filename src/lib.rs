@@ -19,6 +19,7 @@ pub mod graphql;
 pub mod http;
 pub mod hub;
 pub mod job_executor;
+pub mod job_uploads;
 pub mod key_rotation;
 pub mod lifecycle;
 pub mod lookup;

@@ -2,6 +2,8 @@
 # the controller manager built by scripts/kube-apiserver, with a CA and a certificate
 # for 127.0.0.1 made by openssl, a static admin token, and a service-account key pair.
 # There is no scheduler or kubelet: pods stay Pending unless a test plays the kubelet.
+# Services get cluster IPs from 127.64.0.0/16, a loopback range: a test playing the
+# kubelet publishes a Service's ports on its cluster IP, where this machine reaches it.
 #
 #   source scripts/lib/kube.sh
 #   start_kube DIR    # everything under DIR; exports KUBECONFIG=DIR/kubeconfig
@@ -41,7 +43,7 @@ start_kube() {
       -subj /CN=anytrade-test-ca 2>/dev/null
     openssl req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr \
       -subj /CN=kube-apiserver 2>/dev/null
-    printf 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n' >apiserver.ext
+    printf 'subjectAltName=IP:127.0.0.1,IP:127.64.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n' >apiserver.ext
     openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
       -out apiserver.crt -days 30 -extfile apiserver.ext 2>/dev/null
     openssl genrsa -out sa.key 2048 2>/dev/null
@@ -77,7 +79,7 @@ start_kube() {
     --service-account-key-file "$dir/sa.pub" \
     --service-account-signing-key-file "$dir/sa.key" \
     --service-account-issuer https://kubernetes.default.svc \
-    --service-cluster-ip-range 10.96.0.0/12 \
+    --service-cluster-ip-range 127.64.0.0/16 \
     --allow-privileged=true \
     >"$dir/apiserver.log" 2>&1 &
   echo $! >"$dir/apiserver.pid"
@@ -109,9 +111,11 @@ EOF
   chmod 600 "$dir/kubeconfig"
 
   # Deployments become ReplicaSets and Pods, owners' deletions cascade, and namespaces
-  # get their default service account.
+  # get their default service account. Not the node lifecycle controller: no kubelet
+  # sends heartbeats, and it would evict every pod of a test's fake node.
   "$bin/kube-controller-manager" \
     --kubeconfig "$dir/kubeconfig" \
+    --controllers '*,-nodelifecycle' \
     --service-account-private-key-file "$dir/sa.key" \
     --root-ca-file "$dir/ca.crt" \
     --leader-elect=false --port 0 --secure-port 0 \

@@ -2,12 +2,13 @@
 //! implementation per backend; everything a runtime creates carries the `anytrade.*`
 //! labels, so the service can list what it owns and reconcile it with what should run.
 //!
-//! Implemented here: [`local`] (child processes) and [`docker`] (containers). Kubernetes
-//! is a selectable name whose implementation is not built yet; a bot that asks for it
-//! fails with a reason that says so.
+//! Implemented here: [`local`] (child processes), [`docker`] (containers) and
+//! [`kubernetes`] (Deployments and Jobs in a namespace).
 
+pub(crate) mod container;
 pub mod docker;
 pub(crate) mod files;
+pub mod kubernetes;
 pub mod local;
 pub(crate) mod output;
 mod selection;
@@ -21,7 +22,7 @@ use serde_json::Value;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-pub use selection::{Runtimes, detect};
+pub use selection::{Runtimes, detect, in_cluster};
 
 /// Label keys every runtime puts on what it creates.
 pub mod labels {
@@ -132,6 +133,10 @@ pub enum RuntimeError {
     Image { image: String, reason: String },
     #[error("the container engine refused: {0}")]
     Engine(String),
+    #[error("the Kubernetes API server refused: {0}")]
+    Cluster(String),
+    #[error("{key} is not set: {reason}")]
+    Unset { key: &'static str, reason: String },
     #[error("cannot {action}: {source}")]
     Io {
         action: String,

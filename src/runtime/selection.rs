@@ -64,15 +64,19 @@ impl Runtimes {
 /// The first usable runtime in order of preference: kubernetes inside a cluster,
 /// docker when its socket answers, local otherwise.
 pub fn detect(docker_socket: &str, usable: impl Fn(RuntimeKind) -> bool) -> RuntimeKind {
-    let in_cluster = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
-        && Path::new("/var/run/secrets/kubernetes.io/serviceaccount/token").exists();
-    if in_cluster && usable(RuntimeKind::Kubernetes) {
+    if in_cluster() && usable(RuntimeKind::Kubernetes) {
         return RuntimeKind::Kubernetes;
     }
     if docker_reachable(docker_socket) && usable(RuntimeKind::Docker) {
         return RuntimeKind::Docker;
     }
     RuntimeKind::Local
+}
+
+/// Whether this process runs in a Kubernetes pod with a service account.
+pub fn in_cluster() -> bool {
+    std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+        && Path::new("/var/run/secrets/kubernetes.io/serviceaccount/token").exists()
 }
 
 fn docker_reachable(socket: &str) -> bool {

@@ -41,7 +41,11 @@ mod graphql_subscriptions;
 mod graphql_trades;
 mod helpers;
 mod job_executor;
+mod job_uploads;
 mod key_rotation;
+#[path = "../support/kubelet.rs"]
+mod kubelet;
+mod kubernetes_runtime;
 mod lifecycle_reports;
 mod monitor_faults;
 mod plan_api;

@@ -37,10 +37,11 @@ use futures::StreamExt;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::container::{self, API_PORT};
 use super::files::{hand_over, user_data_file, write_private, write_run_files};
 use super::output::{FATAL_MARKER, failure_lines};
 use super::{BotSpec, Instance, InstanceState, JobSpec, Runtime, RuntimeError, labels};
-use containers::{API_PORT, Shared};
+use containers::Shared;
 
 /// Seconds a container gets to stop on SIGTERM before the engine kills it.
 const STOP_GRACE_SECS: i32 = 20;
@@ -74,7 +75,7 @@ pub struct DockerRuntime {
     /// When this process is root: the `(uid, gid)` the files it lays out are handed to,
     /// so the container's user can write its directory and read its secrets.
     hand_to: Option<(u32, u32)>,
-    /// This control plane's [`containers::OWNER`] label value: its data directory.
+    /// This control plane's [`container::OWNER`] label value: its data directory.
     owner: String,
     /// One network check at a time in this process.
     making_network: tokio::sync::Mutex<()>,
@@ -370,7 +371,7 @@ impl DockerRuntime {
             runtime_id: name.to_owned(),
             kind: RuntimeKind::Docker,
             state: InstanceState::Running,
-            labels: containers::job_labels(spec.job_id, spec.kind, &self.owner)
+            labels: container::job_labels(spec.job_id, spec.kind, &self.owner)
                 .into_iter()
                 .collect(),
             api_url: None,
@@ -420,7 +421,7 @@ impl DockerRuntime {
         if code == Some(0) && !fatal {
             return Ok(InstanceState::Finished);
         }
-        let step = containers::last_step(&output)
+        let step = container::last_step(&output)
             .map(|(number, subcommand)| format!("step {number} ({subcommand})"))
             .unwrap_or_else(|| "the job".into());
         let reason = failure_lines(&output).unwrap_or_else(|| "no error in its log".into());
@@ -566,7 +567,7 @@ impl Runtime for DockerRuntime {
             runtime_id: name,
             kind: RuntimeKind::Docker,
             state: InstanceState::Created,
-            labels: containers::bot_labels(bot_id, &self.owner)
+            labels: container::bot_labels(bot_id, &self.owner)
                 .into_iter()
                 .collect(),
             api_url: None,
@@ -593,8 +594,8 @@ impl Runtime for DockerRuntime {
         write_run_files(&dir, &spec.strategy, &config).await?;
         self.hand_over(&dir).await?;
         let secrets = self.secrets_dir(spec.bot_id);
-        let file = containers::secrets_file(&spec.environment);
-        write_private(&secrets, containers::SECRETS_FILE, &file, self.hand_to).await?;
+        let file = container::secrets_file(&spec.environment);
+        write_private(&secrets, container::SECRETS_FILE, &file, self.hand_to).await?;
         let dir_text = dir.to_string_lossy().into_owned();
         let secrets_text = secrets.to_string_lossy().into_owned();
         let mut shared = self.shared(&image, &network, &dir_text);
@@ -716,7 +717,7 @@ impl Runtime for DockerRuntime {
             "label",
             vec![
                 format!("{}=true", labels::MANAGED),
-                format!("{}={}", containers::OWNER, self.owner),
+                format!("{}={}", container::OWNER, self.owner),
             ],
         )]);
         let options = ListContainersOptionsBuilder::new()
