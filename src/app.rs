@@ -320,8 +320,9 @@ pub struct Application {
     /// Whether the database answers, probed every second.
     availability: Availability,
     connection_limits: ConnectionLimits,
-    /// The largest upload of a job's results.
-    max_results_bytes: usize,
+    /// The largest upload of a job's results, when jobs run in a cluster (else the
+    /// upload endpoint is not served).
+    results_upload: Option<usize>,
 }
 
 impl Application {
@@ -371,6 +372,7 @@ impl Application {
             stopped: &stopped,
         };
         let runtimes = runtimes(settings, &database.pool).await?;
+        let kubernetes_jobs = runtimes.has(RuntimeKind::Kubernetes);
         if settings.runtime.manage {
             let interval = Duration::from_secs(settings.runtime.reconcile_interval_secs);
             let restarts = RestartPolicy {
@@ -396,7 +398,8 @@ impl Application {
             background,
             stop_background,
             availability,
-            max_results_bytes: settings.runtime.kubernetes.max_results_bytes,
+            results_upload: kubernetes_jobs
+                .then_some(settings.runtime.kubernetes.max_results_bytes),
             connection_limits: ConnectionLimits {
                 max_connections: settings.http.max_connections,
                 header_timeout: Duration::from_secs(settings.http.header_timeout_secs),
@@ -450,11 +453,11 @@ impl Application {
             availability: self.availability.clone(),
             users: Arc::new(auth::CurrentUsers::new(pool.clone())),
         };
-        let router = crate::http::router(pool.clone(), self.availability.clone())
-            .merge(crate::job_uploads::router(
-                pool.clone(),
-                self.max_results_bytes,
-            ))
+        let mut router = crate::http::router(pool.clone(), self.availability.clone());
+        if let Some(max_bytes) = self.results_upload {
+            router = router.merge(crate::job_uploads::router(pool.clone(), max_bytes));
+        }
+        let router = router
             .merge(auth::router(AuthState {
                 pool,
                 keys: self.token_keys.clone(),

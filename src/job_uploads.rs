@@ -5,13 +5,15 @@
 //! job's last step presents to `PUT /jobs/{id}/results` with a zip of its
 //! `user_data` result directories and its log. The endpoint takes exactly one upload per
 //! job, of at most the configured size, and nothing else: a second upload gets 409, a
-//! wrong token or an unknown job 403, both without a word about which.
+//! wrong token or an unknown job 403, both without a word about which. The token is
+//! checked before the body is read, and a few uploads are taken at once.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::body::Body;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::put;
 use base64::Engine;
@@ -19,6 +21,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::Generate;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+use tokio::sync::Semaphore;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -26,8 +29,11 @@ use zeroize::Zeroizing;
 pub const LOG_FILE: &str = "anytrade-job.log";
 /// The header carrying the exit status of the job's steps.
 pub const EXIT_STATUS_HEADER: &str = "x-anytrade-exit-status";
-/// The largest file read back out of an upload.
-const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+/// The largest file read back out of an upload (unpacked: a small archive may hold a
+/// huge file).
+const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Uploads taken at once; more are asked to come back (503).
+const AT_ONCE: usize = 4;
 
 /// What a job sent home.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +45,7 @@ pub struct Upload {
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
-    #[error("the job's results cannot be read from the database: {0}")]
+    #[error("the store of job results failed: {0}")]
     Database(#[from] sqlx::Error),
     #[error("the job's upload is not a readable zip archive: {0}")]
     Archive(String),
@@ -110,6 +116,23 @@ pub enum Accepted {
     AlreadySent,
     /// No job waits for an upload with this token.
     Refused,
+}
+
+/// What an upload with `token` would meet, asked before its body is read:
+/// [`Accepted::Stored`] when the job awaits it.
+pub async fn expected(pool: &PgPool, job_id: Uuid, token: &str) -> Result<Accepted, UploadError> {
+    let awaited: Option<bool> = sqlx::query_scalar(
+        "SELECT received_at IS NULL FROM job_uploads WHERE job_id = $1 AND token_sha256 = $2",
+    )
+    .bind(job_id)
+    .bind(digest(token))
+    .fetch_optional(pool)
+    .await?;
+    Ok(match awaited {
+        Some(true) => Accepted::Stored,
+        Some(false) => Accepted::AlreadySent,
+        None => Accepted::Refused,
+    })
 }
 
 /// Stores the job's upload if `token` is the job's and it sent nothing yet.
@@ -183,21 +206,26 @@ impl Upload {
 #[derive(Clone)]
 struct Uploads {
     pool: PgPool,
+    max_bytes: usize,
+    at_once: Arc<Semaphore>,
 }
 
 /// `PUT /jobs/{id}/results`, taking bodies of at most `max_bytes`.
 pub fn router(pool: PgPool, max_bytes: usize) -> Router {
     Router::new()
         .route("/jobs/{id}/results", put(upload))
-        .layer(DefaultBodyLimit::max(max_bytes))
-        .with_state(Uploads { pool })
+        .with_state(Uploads {
+            pool,
+            max_bytes,
+            at_once: Arc::new(Semaphore::new(AT_ONCE)),
+        })
 }
 
 async fn upload(
     State(uploads): State<Uploads>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> (StatusCode, &'static str) {
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
@@ -219,9 +247,39 @@ async fn upload(
             "x-anytrade-exit-status must be the integer exit status of the job's steps",
         );
     };
-    match accept(&uploads.pool, job_id, token, exit_status, &body).await {
+    let Ok(_turn) = uploads.at_once.try_acquire() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many uploads at once; retry",
+        );
+    };
+    // Nobody gets to send a body without the job's token.
+    match expected(&uploads.pool, job_id, token).await {
+        Ok(Accepted::Stored) => {}
+        refused => return answer(refused, job_id, 0),
+    }
+    let body = match axum::body::to_bytes(body, uploads.max_bytes).await {
+        Ok(body) => body,
+        Err(_) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the results are larger than runtime.kubernetes.max_results_bytes",
+            );
+        }
+    };
+    let outcome = accept(&uploads.pool, job_id, token, exit_status, &body).await;
+    answer(outcome, job_id, body.len())
+}
+
+/// The answer to an upload attempt.
+fn answer(
+    outcome: Result<Accepted, UploadError>,
+    job_id: Uuid,
+    bytes: usize,
+) -> (StatusCode, &'static str) {
+    match outcome {
         Ok(Accepted::Stored) => {
-            tracing::info!(job = %job_id, bytes = body.len(), exit_status, "job results received");
+            tracing::info!(job = %job_id, bytes, "job results received");
             (StatusCode::CREATED, "stored")
         }
         Ok(Accepted::AlreadySent) => (StatusCode::CONFLICT, "the job's results were sent already"),

@@ -464,6 +464,10 @@ impl JobExecutor {
     /// Keeps the job's last [`LOG_LINES`] lines for `logOutput`.
     async fn keep_logs(&self, runtime: &dyn Runtime, id: Uuid) -> Result<(), PassError> {
         let lines = runtime.job_logs(id, LOG_LINES).await?;
+        if lines.is_empty() {
+            // Nothing to read now (a pod whose log is not served): what was kept stays.
+            return Ok(());
+        }
         jobs::logs::keep(&self.pool, id, &lines.join("\n")).await?;
         Ok(())
     }

@@ -65,9 +65,14 @@ pub async fn closed_trades(
     Ok((found, false))
 }
 
-/// The opening AnyTrade records for a freqtrade trade.
-pub fn opening(bot_id: BotId, trade: &Trade) -> TradeOpening {
-    TradeOpening {
+/// The opening AnyTrade records for a freqtrade trade; `None` while its entry order
+/// has filled nothing (freqtrade lists the trade with amount 0 until then): it is no
+/// position yet, and is recorded once it is one.
+pub fn opening(bot_id: BotId, trade: &Trade) -> Option<TradeOpening> {
+    if trade.amount <= 0.0 || trade.open_rate <= 0.0 {
+        return None;
+    }
+    Some(TradeOpening {
         bot_id,
         trade_id: trade.trade_id,
         pair: trade.pair.clone(),
@@ -77,7 +82,7 @@ pub fn opening(bot_id: BotId, trade: &Trade) -> TradeOpening {
         stake_amount: trade.stake_amount,
         strategy_name: trade.strategy.clone(),
         timeframe_minutes: trade.timeframe.unwrap_or_default(),
-    }
+    })
 }
 
 /// How a closed trade closed; `None` when freqtrade gave no close date (still
@@ -205,7 +210,7 @@ mod tests {
     fn records_carry_freqtrades_values() {
         let trade = recorded_trade();
         let bot = BotId::new();
-        let opening = opening(bot, &trade);
+        let opening = opening(bot, &trade).expect("a filled trade opens");
         assert_eq!(opening.trade_id, trade.trade_id);
         assert_eq!(opening.pair, trade.pair);
         assert_eq!(opening.open_rate, trade.open_rate);
@@ -219,5 +224,11 @@ mod tests {
             ..trade
         };
         assert!(super::closing(&open).is_none());
+        // An entry order that filled nothing yet is no position.
+        let unfilled = Trade {
+            amount: 0.0,
+            ..open
+        };
+        assert!(super::opening(bot, &unfilled).is_none());
     }
 }

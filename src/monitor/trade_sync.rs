@@ -189,9 +189,10 @@ impl TradeSync {
         let open = client.status().await?;
         let known = self.recorded(bot).await?;
         for trade in open.iter().filter(|t| !known.contains_key(&t.trade_id)) {
-            let command = TradeCommand::RecordTradeOpened {
-                opening: opening(bot, trade),
+            let Some(opening) = opening(bot, trade) else {
+                continue;
             };
+            let command = TradeCommand::RecordTradeOpened { opening };
             self.record(bot, trade.trade_id, command).await?;
         }
         self.mark(bot, &open).await?;
@@ -203,13 +204,10 @@ impl TradeSync {
                 if known.get(&trade.trade_id) == Some(&false) {
                     continue;
                 }
-                let Some(closing) = closing(trade) else {
+                let (Some(opening), Some(closing)) = (opening(bot, trade), closing(trade)) else {
                     continue;
                 };
-                let command = TradeCommand::RecordTradeClosed {
-                    opening: opening(bot, trade),
-                    closing,
-                };
+                let command = TradeCommand::RecordTradeClosed { opening, closing };
                 self.record(bot, trade.trade_id, command).await?;
             }
             if let Ok(mut seen) = self.seen.lock() {

@@ -135,6 +135,14 @@ pub enum RuntimeError {
     Engine(String),
     #[error("the Kubernetes API server refused: {0}")]
     Cluster(String),
+    #[error("{name} was not ready within {seconds} s: {why}")]
+    NotReady {
+        name: String,
+        seconds: u64,
+        why: String,
+    },
+    #[error("the job's results: {0}")]
+    Results(String),
     #[error("{key} is not set: {reason}")]
     Unset { key: &'static str, reason: String },
     #[error("cannot {action}: {source}")]

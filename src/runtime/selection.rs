@@ -45,6 +45,11 @@ impl Runtimes {
             })
     }
 
+    /// Whether `kind` is at hand.
+    pub fn has(&self, kind: RuntimeKind) -> bool {
+        self.available.contains_key(&kind)
+    }
+
     /// Every runtime at hand, for listing and reconciling.
     pub fn all(&self) -> impl Iterator<Item = &Arc<dyn Runtime>> {
         self.available.values()

@@ -16,7 +16,7 @@ use crate::helpers::poll_until;
 use crate::sandbox::{ALWAYS_ENTER, freqtrade_cache, sandbox_exchange_config, simulator};
 
 /// Passes AnyTrade's checks, fails when freqtrade imports it.
-const BROKEN: &str = r#"
+pub(crate) const BROKEN: &str = r#"
 from freqtrade.strategy import IStrategy
 import anytrade_no_such_module
 

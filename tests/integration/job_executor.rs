@@ -14,7 +14,7 @@ use crate::helpers::poll_until;
 use crate::sandbox::{ALWAYS_ENTER, TUNABLE, simulator};
 
 /// A strategy freqtrade loads but that fails on its first candles.
-const BROKEN: &str = r#"
+pub(crate) const BROKEN: &str = r#"
 from freqtrade.strategy import IStrategy
 
 

@@ -49,6 +49,19 @@ async fn a_job_sends_its_results_once_with_its_own_token() {
         Accepted::Refused
     );
     assert_eq!(
+        job_uploads::expected(&pool, job, &token)
+            .await
+            .expect("expected"),
+        Accepted::Stored,
+        "awaited, asked before its body is read"
+    );
+    assert_eq!(
+        job_uploads::expected(&pool, job, "guessed")
+            .await
+            .expect("expected"),
+        Accepted::Refused
+    );
+    assert_eq!(
         job_uploads::accept(&pool, job, &token, 0, &archive)
             .await
             .expect("accept"),
@@ -60,6 +73,12 @@ async fn a_job_sends_its_results_once_with_its_own_token() {
             .expect("accept"),
         Accepted::AlreadySent,
         "exactly one upload per job"
+    );
+    assert_eq!(
+        job_uploads::expected(&pool, job, &token)
+            .await
+            .expect("expected"),
+        Accepted::AlreadySent
     );
     // A token made anew after the upload does not replace the spent one.
     let _ = job_uploads::new_token(&pool, job).await.expect("token");

@@ -281,12 +281,12 @@ async fn a_bot_runs_in_a_namespace_trades_and_goes_with_its_objects() {
     assert_eq!(limits["cpu"].0, "500m");
     assert_eq!(limits["memory"].0, (768u64 * 1024 * 1024).to_string());
     let config = Api::<ConfigMap>::namespaced(client.clone(), &namespace.name)
-        .get(&format!("{name}-config"))
+        .get(&format!("bot-{id}-config"))
         .await
         .expect("the bot's ConfigMap");
     assert_eq!(owner_uid(&config.metadata), Some(uid.clone()));
     let secret = Api::<Secret>::namespaced(client.clone(), &namespace.name)
-        .get(&format!("{name}-secrets"))
+        .get(&format!("bot-{id}-creds"))
         .await
         .expect("the bot's Secret");
     assert_eq!(owner_uid(&secret.metadata), Some(uid.clone()));
@@ -301,12 +301,12 @@ async fn a_bot_runs_in_a_namespace_trades_and_goes_with_its_objects() {
         "the API password is only in the Secret"
     );
     let service = Api::<Service>::namespaced(client.clone(), &namespace.name)
-        .get(&name)
+        .get(&format!("bot-{id}"))
         .await
         .expect("the bot's Service");
     assert_eq!(owner_uid(&service.metadata), Some(uid.clone()));
     let volume = Api::<PersistentVolumeClaim>::namespaced(client.clone(), &namespace.name)
-        .get(&format!("{name}-data"))
+        .get(&format!("bot-{id}-data"))
         .await
         .expect("the bot's volume");
     assert_eq!(
@@ -389,7 +389,7 @@ async fn a_bot_runs_in_a_namespace_trades_and_goes_with_its_objects() {
         Duration::from_millis(250),
         || async {
             match secrets_api
-                .get_opt(&format!("{name}-secrets"))
+                .get_opt(&format!("bot-{id}-creds"))
                 .await
                 .expect("get")
             {
@@ -402,7 +402,7 @@ async fn a_bot_runs_in_a_namespace_trades_and_goes_with_its_objects() {
     let volumes = Api::<PersistentVolumeClaim>::namespaced(client.clone(), &namespace.name);
     assert!(
         volumes
-            .get_opt(&format!("{name}-data"))
+            .get_opt(&format!("bot-{id}-data"))
             .await
             .expect("get")
             .is_some()
@@ -417,7 +417,10 @@ async fn a_bot_runs_in_a_namespace_trades_and_goes_with_its_objects() {
         Duration::from_millis(250),
         || async {
             let deployment = deployments.get_opt(&name).await.expect("get");
-            let volume = volumes.get_opt(&format!("{name}-data")).await.expect("get");
+            let volume = volumes
+                .get_opt(&format!("bot-{id}-data"))
+                .await
+                .expect("get");
             match (deployment, volume) {
                 (None, None) => Ok(()),
                 _ => Err("the bot's Deployment or volume stays after its deletion".to_owned()),
@@ -478,6 +481,68 @@ async fn jobs_run_as_kubernetes_jobs_and_send_their_results_home() {
     )
     .await;
 
+    // A strategy that fails while testing: the Job fails, with freqtrade's reason,
+    // which came home in the log.
+    let broken = strategy(&app, "broken", crate::job_executor::BROKEN).await;
+    let failing = run(&app, "backtest", job_input(&broken, &exchange)).await;
+    let failed = wait_for(&app, "backtest", &failing, PROVISION_WITHIN, |job| {
+        job["status"] != "PENDING" && job["status"] != "RUNNING"
+    })
+    .await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    let reason = failed["errorMessage"].as_str().expect("reason");
+    assert!(
+        reason.contains("step 2 (backtesting)") && reason.contains("anytrade_broken_indicator"),
+        "{reason}"
+    );
+
+    // A short hyperopt completes with every epoch's result.
+    let tunable = strategy(&app, "tunable", TUNABLE).await;
+    let short = run(&app, "hyperopt", hyperopt_input(&tunable, &exchange, 3)).await;
+    let done = wait_for(&app, "hyperopt", &short, PROVISION_WITHIN, |job| {
+        job["status"] != "PENDING" && job["status"] != "RUNNING"
+    })
+    .await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(done["progress"], 100.0, "{done}");
+    let results = &done["results"];
+    assert!(results["params"]["buy_every"].is_i64(), "{results}");
+    // freqtrade saves no epoch that repeats an earlier one's parameters.
+    let saved = results["epochs_done"].as_u64().unwrap_or(0);
+    assert!((1..=3).contains(&saved), "{results}");
+    assert_eq!(done["epoch"], saved, "{done}");
+
+    // A bot whose strategy freqtrade cannot load: its pod ends at start, and the bot
+    // fails with freqtrade's words (the end of its log, kept in the pod's status).
+    let unloadable = strategy(&app, "unloadable", crate::bot_lifecycle::BROKEN).await;
+    let bot = create_bot(
+        &app,
+        "unloadable",
+        &exchange,
+        &unloadable,
+        json!({ "runtime": "KUBERNETES" }),
+    )
+    .await;
+    act(&app, "startBot", &bot).await;
+    let failed = wait_for_status(&app, &bot, "ERROR", PROVISION_WITHIN).await;
+    let reason = failed["errorMessage"].as_str().expect("reason");
+    assert!(
+        reason.starts_with("freqtrade exited at start (freqtrade exit code"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("anytrade_no_such_module") || reason.contains("Broken"),
+        "{reason}"
+    );
+    let bots: Api<Deployment> = Api::namespaced(client.clone(), &namespace.name);
+    assert!(
+        bots.get_opt(&format!("anytrade-bot-{bot}"))
+            .await
+            .expect("get")
+            .is_none(),
+        "a bot that cannot start is not left crash-looping"
+    );
+
     // The one-time upload is spent: the job's token opens nothing any more, and a
     // guessed one nothing at all.
     let results = format!(
@@ -495,7 +560,6 @@ async fn jobs_run_as_kubernetes_jobs_and_send_their_results_home() {
     assert_eq!(refused.status(), 403);
 
     // A long hyperopt: cancelled, its Job and pod go.
-    let tunable = strategy(&app, "tunable", TUNABLE).await;
     let long = run(&app, "hyperopt", hyperopt_input(&tunable, &exchange, 5000)).await;
     let long_name = format!("anytrade-job-{long}");
     poll_until(PROVISION_WITHIN, Duration::from_millis(500), || async {
@@ -581,34 +645,34 @@ async fn client_from(kubeconfig: &std::path::Path) -> Client {
 }
 
 /// What changes when anything in a bot's objects does.
-async fn versions(client: &Client, namespace: &str, name: &str) -> Vec<Option<String>> {
+async fn versions(client: &Client, namespace: &str, id: &str) -> Vec<Option<String>> {
     let of =
         |meta: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| meta.resource_version;
     let deployment = Api::<Deployment>::namespaced(client.clone(), namespace)
-        .get(name)
+        .get(&format!("anytrade-bot-{id}"))
         .await
         .expect("deployment");
     vec![
         // Its status is the controller's to change: its generation counts changes.
         deployment.metadata.generation.map(|g| g.to_string()),
         of(Api::<Service>::namespaced(client.clone(), namespace)
-            .get(name)
+            .get(&format!("bot-{id}"))
             .await
             .expect("service")
             .metadata),
         of(Api::<ConfigMap>::namespaced(client.clone(), namespace)
-            .get(&format!("{name}-config"))
+            .get(&format!("bot-{id}-config"))
             .await
             .expect("config map")
             .metadata),
         of(Api::<Secret>::namespaced(client.clone(), namespace)
-            .get(&format!("{name}-secrets"))
+            .get(&format!("bot-{id}-creds"))
             .await
             .expect("secret")
             .metadata),
         of(
             Api::<PersistentVolumeClaim>::namespaced(client.clone(), namespace)
-                .get(&format!("{name}-data"))
+                .get(&format!("bot-{id}-data"))
                 .await
                 .expect("volume")
                 .metadata,
@@ -659,7 +723,8 @@ async fn applying_a_bot_twice_changes_nothing_and_deleting_it_removes_everything
     .await
     .expect("the runtime connects as the manifests' service account");
     let bot_id: anytrade_aggregates::values::BotId = uuid::Uuid::new_v4().into();
-    let name = format!("anytrade-bot-{bot_id}");
+    let id = bot_id.to_string();
+    let name = format!("anytrade-bot-{id}");
     let spec = |password: &str| BotSpec {
         bot_id,
         freqtrade_version: "2026.9".into(),
@@ -677,7 +742,7 @@ async fn applying_a_bot_twice_changes_nothing_and_deleting_it_removes_everything
 
     runtime.create_bot(bot_id, "2026.9").await.expect("create");
     let first = runtime.apply_bot(&spec("one")).await.expect("apply");
-    let before = versions(&admin, &namespace.name, &name).await;
+    let before = versions(&admin, &namespace.name, &id).await;
     runtime
         .create_bot(bot_id, "2026.9")
         .await
@@ -685,7 +750,7 @@ async fn applying_a_bot_twice_changes_nothing_and_deleting_it_removes_everything
     let again = runtime.apply_bot(&spec("one")).await.expect("apply again");
     assert_eq!(first, again);
     assert_eq!(
-        versions(&admin, &namespace.name, &name).await,
+        versions(&admin, &namespace.name, &id).await,
         before,
         "applying twice changed something"
     );
@@ -695,7 +760,7 @@ async fn applying_a_bot_twice_changes_nothing_and_deleting_it_removes_everything
         .await
         .expect("apply a new secret");
     assert_ne!(changed, first);
-    let after = versions(&admin, &namespace.name, &name).await;
+    let after = versions(&admin, &namespace.name, &id).await;
     assert_ne!(
         after[0], before[0],
         "the Deployment's pod template carries the new digest"
@@ -726,22 +791,22 @@ async fn applying_a_bot_twice_changes_nothing_and_deleting_it_removes_everything
         || async {
             let left: Vec<bool> = vec![
                 claims
-                    .get_opt(&format!("{name}-data"))
+                    .get_opt(&format!("bot-{id}-data"))
                     .await
                     .expect("get")
                     .is_some(),
                 Api::<Secret>::namespaced(admin.clone(), &namespace.name)
-                    .get_opt(&format!("{name}-secrets"))
+                    .get_opt(&format!("bot-{id}-creds"))
                     .await
                     .expect("get")
                     .is_some(),
                 Api::<ConfigMap>::namespaced(admin.clone(), &namespace.name)
-                    .get_opt(&format!("{name}-config"))
+                    .get_opt(&format!("bot-{id}-config"))
                     .await
                     .expect("get")
                     .is_some(),
                 Api::<Service>::namespaced(admin.clone(), &namespace.name)
-                    .get_opt(&name)
+                    .get_opt(&format!("bot-{id}"))
                     .await
                     .expect("get")
                     .is_some(),

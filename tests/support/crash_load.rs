@@ -36,6 +36,9 @@ pub struct Plan {
     pub kills: usize,
     /// How long the service serves between starts and kills, drawn uniformly.
     pub serve_for: Range<Duration>,
+    /// Commands acknowledged in each serving window at least: on a loaded machine a
+    /// window lasts longer (up to 30 s) until the clients got that many through.
+    pub min_per_window: usize,
 }
 
 /// What happened, and what the log says about it.
@@ -121,14 +124,14 @@ pub async fn run(plan: &Plan) -> Report {
             tokio::spawn(client.run(stopped.clone()))
         })
         .collect();
-    let pause = || rand::rng().random_range(plan.serve_for.clone());
+    let serve = || serve_window(plan, &ledgers);
     for _ in 0..plan.kills {
-        tokio::time::sleep(pause()).await;
+        serve().await;
         child.kill().await.expect("SIGKILL the service");
         report.kills += 1;
         child = server.start(&mut report.restarts).await;
     }
-    tokio::time::sleep(pause()).await;
+    serve().await;
     stop.send(true).expect("clients listen");
     for client in clients {
         client.await.expect("client task");
@@ -161,6 +164,23 @@ pub async fn run(plan: &Plan) -> Report {
         .map(|(a, _)| a.0.clone())
         .collect();
     report
+}
+
+/// Lets the service serve for a drawn while, and on until the clients got
+/// `plan.min_per_window` more commands acknowledged (at most 30 s more).
+async fn serve_window(plan: &Plan, ledgers: &[Arc<Mutex<Ledger>>]) {
+    let acknowledged = || -> usize {
+        ledgers
+            .iter()
+            .map(|ledger| ledger.lock().map(|l| l.acknowledged).unwrap_or(0))
+            .sum()
+    };
+    let before = acknowledged();
+    tokio::time::sleep(rand::rng().random_range(plan.serve_for.clone())).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while acknowledged() < before + plan.min_per_window && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Waits (up to 60 s) until every projector has applied the whole log; returns those

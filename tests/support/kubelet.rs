@@ -7,6 +7,9 @@
 //! log as the termination message), so the Deployment, ReplicaSet and Job controllers
 //! carry on as in a cluster.
 //!
+//! As under a kubelet, the container's own process is process 1 (no init): one that
+//! sets no handler for SIGTERM ignores it.
+//!
 //! What a Service would do is done with Docker too: a pod a Service selects gets the
 //! Service's ports published on the Service's cluster IP, which the test API server
 //! hands out from a loopback range (`scripts/lib/kube.sh`), so the control plane
@@ -282,7 +285,6 @@ impl NodeLoop {
             format!("{LABEL}={}", self.node),
             "--user".into(),
             format!("{uid_run}:{gid_run}"),
-            "--init".into(),
             "--add-host".into(),
             "host.docker.internal:host-gateway".into(),
         ];

@@ -28,7 +28,7 @@ mod watch;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::path::{Component, Path};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anytrade_aggregates::values::{BotId, RuntimeKind};
@@ -52,7 +52,7 @@ use watch::Watched;
 use super::container::{self, API_PORT};
 use super::output::{FATAL_MARKER, failure_lines};
 use super::{BotSpec, Instance, InstanceState, JobSpec, Runtime, RuntimeError, labels};
-use crate::job_uploads;
+use crate::job_uploads::{self, Upload};
 
 /// The field manager of everything this runtime applies.
 const FIELD_MANAGER: &str = "anytrade";
@@ -82,6 +82,8 @@ pub struct KubernetesRuntime {
     pool: PgPool,
     http: reqwest::Client,
     watched: Watched,
+    /// The last job upload read, by job id.
+    last_upload: Mutex<Option<(Uuid, Arc<Upload>)>>,
 }
 
 fn cluster_error(error: kube::Error) -> RuntimeError {
@@ -94,7 +96,7 @@ fn cluster_error(error: kube::Error) -> RuntimeError {
 }
 
 fn upload_error(error: job_uploads::UploadError) -> RuntimeError {
-    RuntimeError::Cluster(error.to_string())
+    RuntimeError::Results(error.to_string())
 }
 
 fn is_not_found(error: &kube::Error) -> bool {
@@ -127,6 +129,7 @@ impl KubernetesRuntime {
             pool,
             http,
             watched,
+            last_upload: Mutex::new(None),
         })
     }
 
@@ -270,7 +273,7 @@ impl KubernetesRuntime {
 
     /// Where the bot's REST API answers, once its Service exists.
     fn api_url(&self, bot_id: BotId) -> Option<String> {
-        let name = objects::bot_name(bot_id);
+        let name = objects::bot_service_name(bot_id);
         match self.config.reach {
             Reach::ClusterDns => Some(format!(
                 "http://{name}.{}.svc:{API_PORT}",
@@ -305,18 +308,26 @@ impl KubernetesRuntime {
     /// to be applied over.
     async fn wait_deleted(&self, bot_id: BotId, unless_alive: bool) -> Result<(), RuntimeError> {
         let name = objects::bot_name(bot_id);
-        let deadline = tokio::time::Instant::now() + STOP_WAIT;
-        loop {
+        self.wait_until_gone(&name, || async {
             let deployment = self.get::<Deployment>(&name).await?;
             let alive = deployment
                 .as_ref()
                 .is_some_and(|d| d.metadata.deletion_timestamp.is_none());
-            if unless_alive && alive {
-                return Ok(());
-            }
-            if deployment.is_none() && self.bot_pods(bot_id).is_empty() {
-                return Ok(());
-            }
+            let gone = deployment.is_none() && self.bot_pods(bot_id).is_empty();
+            Ok((unless_alive && alive) || gone)
+        })
+        .await
+    }
+
+    /// Waits (at most [`STOP_WAIT`]) until `gone` says that `name`, being deleted, is
+    /// gone with its pods; asked again at every change seen.
+    async fn wait_until_gone<F, Fut>(&self, name: &str, gone: F) -> Result<(), RuntimeError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<bool, RuntimeError>>,
+    {
+        let deadline = tokio::time::Instant::now() + STOP_WAIT;
+        while !gone().await? {
             if tokio::time::Instant::now() >= deadline {
                 return Err(RuntimeError::Cluster(format!(
                     "{name} still has a pod {} s after it was deleted",
@@ -325,6 +336,7 @@ impl KubernetesRuntime {
             }
             self.watched.changed(Duration::from_millis(500)).await;
         }
+        Ok(())
     }
 
     /// Waits until the bot's pod of `digest` (not one of an older spec) is ready and its
@@ -348,10 +360,8 @@ impl KubernetesRuntime {
             let pod = status::current_pod(pods.iter().map(Arc::as_ref));
             match status::bot_state(pod) {
                 InstanceState::Exited { detail } => {
-                    let words = pod.and_then(status::last_words).unwrap_or_default();
-                    let lines: Vec<String> = words.lines().map(str::to_owned).collect();
-                    let reason = failure_lines(&lines)
-                        .or_else(|| lines.last().cloned())
+                    let reason = pod
+                        .and_then(last_words)
                         .unwrap_or_else(|| "no error in its log".into());
                     self.stop_bot(bot_id).await?;
                     return Err(RuntimeError::ExitedAtStart {
@@ -374,11 +384,17 @@ impl KubernetesRuntime {
                 _ => {}
             }
             if tokio::time::Instant::now() >= deadline {
-                let api_url = self.api_url(bot_id).unwrap_or_default();
+                let why = match (pod, self.api_url(bot_id)) {
+                    (Some(pod), _) if !status::is_ready(pod) => status::waiting_for(pod),
+                    (None, _) => "no pod was made for it".to_owned(),
+                    (_, Some(api_url)) => format!("its API at {api_url} did not answer"),
+                    (_, None) => "its Service has no address".to_owned(),
+                };
                 self.stop_bot(bot_id).await?;
-                return Err(RuntimeError::StartTimeout {
-                    api_url,
+                return Err(RuntimeError::NotReady {
+                    name,
                     seconds: self.config.start_timeout.as_secs(),
+                    why,
                 });
             }
             self.watched.changed(Duration::from_millis(500)).await;
@@ -388,10 +404,7 @@ impl KubernetesRuntime {
     /// How a job ended, from what it sent home: finished when every step succeeded and
     /// freqtrade logged no fatal error (it exits 0 after some).
     async fn uploaded_state(&self, job_id: Uuid) -> Result<InstanceState, RuntimeError> {
-        let upload = job_uploads::received(&self.pool, job_id)
-            .await
-            .map_err(upload_error)?;
-        let Some(upload) = upload else {
+        let Some(upload) = self.upload(job_id).await? else {
             return Ok(InstanceState::Exited {
                 detail: "the job's results are gone".into(),
             });
@@ -413,10 +426,53 @@ impl KubernetesRuntime {
     /// Why a job's pod ended, from its status (its log's end, where the node keeps it).
     fn job_pod_words(&self, job_id: Uuid) -> Option<String> {
         let pods = self.labelled_pods(labels::JOB_ID, &job_id.to_string());
-        let pod = status::current_pod(pods.iter().map(Arc::as_ref))?;
-        let words = status::last_words(pod)?;
-        let lines: Vec<String> = words.lines().map(str::to_owned).collect();
-        failure_lines(&lines).or_else(|| lines.last().cloned())
+        last_words(status::current_pod(pods.iter().map(Arc::as_ref))?)
+    }
+
+    /// What the job sent home, read once per job (its archive is read several times
+    /// as the job is followed to its end).
+    async fn upload(&self, job_id: Uuid) -> Result<Option<Arc<Upload>>, RuntimeError> {
+        if let Ok(last) = self.last_upload.lock()
+            && let Some((id, upload)) = last.as_ref()
+            && *id == job_id
+        {
+            return Ok(Some(upload.clone()));
+        }
+        let upload = job_uploads::received(&self.pool, job_id)
+            .await
+            .map_err(upload_error)?
+            .map(Arc::new);
+        if let (Some(upload), Ok(mut last)) = (&upload, self.last_upload.lock()) {
+            *last = Some((job_id, upload.clone()));
+        }
+        Ok(upload)
+    }
+
+    /// The Job, from the watch or, when the watch has not seen it yet (just made, say),
+    /// from the API server.
+    async fn find_job(&self, job_id: Uuid) -> Result<Option<Arc<Job>>, RuntimeError> {
+        let name = objects::job_name(job_id);
+        if let Some(job) = self.watched.named(&self.watched.jobs, &name) {
+            return Ok(Some(job));
+        }
+        Ok(self.get::<Job>(&name).await?.map(Arc::new))
+    }
+
+    /// The last `lines` lines of a pod's log, where the cluster serves it.
+    async fn pod_log(&self, pod: &Pod, lines: usize) -> Result<Vec<String>, RuntimeError> {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let params = LogParams {
+            container: Some(objects::CONTAINER.into()),
+            tail_lines: Some(i64::try_from(lines).unwrap_or(i64::MAX)),
+            ..Default::default()
+        };
+        let text = self.api::<Pod>().logs(&name, &params).await.map_err(|e| {
+            RuntimeError::Cluster(format!(
+                "the cluster does not serve {name}'s log: {}",
+                cluster_error(e)
+            ))
+        })?;
+        Ok(text.lines().map(str::to_owned).collect())
     }
 
     fn job_instance(
@@ -443,6 +499,13 @@ impl KubernetesRuntime {
         self.delete::<Secret>(&objects::job_secret_name(job_id), &DeleteParams::default())
             .await
     }
+}
+
+/// What freqtrade said as its container ended: its last errors, else its last line.
+fn last_words(pod: &Pod) -> Option<String> {
+    let words = status::last_words(pod)?;
+    let lines: Vec<String> = words.lines().map(str::to_owned).collect();
+    failure_lines(&lines).or_else(|| lines.last().cloned())
 }
 
 async fn ping(http: &reqwest::Client, api_url: &str) -> bool {
@@ -524,7 +587,7 @@ impl Runtime for KubernetesRuntime {
         let plain = DeleteParams::default();
         // Owned by the Deployment; deleted here too for a start cut off before it
         // owned them.
-        self.delete::<Service>(&objects::bot_name(bot_id), &plain)
+        self.delete::<Service>(&objects::bot_service_name(bot_id), &plain)
             .await?;
         self.delete::<ConfigMap>(&objects::bot_config_name(bot_id), &plain)
             .await?;
@@ -546,22 +609,10 @@ impl Runtime for KubernetesRuntime {
     async fn logs(&self, bot_id: BotId, lines: usize) -> Result<Vec<String>, RuntimeError> {
         self.watched.ready().await?;
         let pods = self.bot_pods(bot_id);
-        let Some(pod) = status::current_pod(pods.iter().map(Arc::as_ref)) else {
-            return Ok(Vec::new());
-        };
-        let name = pod.metadata.name.clone().unwrap_or_default();
-        let params = LogParams {
-            container: Some(objects::CONTAINER.into()),
-            tail_lines: Some(i64::try_from(lines).unwrap_or(i64::MAX)),
-            ..Default::default()
-        };
-        let text = self.api::<Pod>().logs(&name, &params).await.map_err(|e| {
-            RuntimeError::Cluster(format!(
-                "the cluster does not serve {name}'s log: {}",
-                cluster_error(e)
-            ))
-        })?;
-        Ok(text.lines().map(str::to_owned).collect())
+        match status::current_pod(pods.iter().map(Arc::as_ref)) {
+            Some(pod) => self.pod_log(pod, lines).await,
+            None => Ok(Vec::new()),
+        }
     }
 
     async fn run_job(&self, spec: &JobSpec) -> Result<Instance, RuntimeError> {
@@ -597,9 +648,7 @@ impl Runtime for KubernetesRuntime {
 
     async fn job_status(&self, job_id: Uuid) -> Result<Option<Instance>, RuntimeError> {
         self.watched.ready().await?;
-        let job = self
-            .watched
-            .named(&self.watched.jobs, &objects::job_name(job_id));
+        let job = self.find_job(job_id).await?;
         let sent = job_uploads::sent(&self.pool, job_id)
             .await
             .map_err(upload_error)?;
@@ -615,65 +664,74 @@ impl Runtime for KubernetesRuntime {
         let labels = job.metadata.labels.clone().unwrap_or_default();
         let state = match (status::job_phase(&job), sent) {
             (JobPhase::Running, _) => InstanceState::Running,
-            (JobPhase::Complete, Some(_)) => self.uploaded_state(job_id).await?,
-            (JobPhase::Failed { .. }, Some(exit_status)) if exit_status != 0 => {
-                self.uploaded_state(job_id).await?
-            }
+            // Its results say how it ended, however the Job ended after sending them.
+            (_, Some(_)) => self.uploaded_state(job_id).await?,
             (JobPhase::Complete, None) => InstanceState::Exited {
                 detail: "the job ended without sending its results".into(),
             },
-            (JobPhase::Failed { reason }, _) => InstanceState::Exited {
+            (JobPhase::Failed { reason }, None) => InstanceState::Exited {
                 detail: self
                     .job_pod_words(job_id)
                     .map(|words| format!("{reason}: {words}"))
                     .unwrap_or(reason),
             },
         };
-        if state != InstanceState::Running && sent.is_some() {
-            // Its results are home: the Job has done its work.
-            self.remove_job(job_id, &DeleteParams::background()).await?;
+        if state != InstanceState::Running
+            && sent.is_some()
+            && let Err(e) = self.remove_job(job_id, &DeleteParams::background()).await
+        {
+            // Its results are home: the Job has done its work. Removed on a later look.
+            tracing::warn!(job = %job_id, error = %e, "cannot remove a finished Job");
         }
         Ok(Some(self.job_instance(job_id, labels, state)))
     }
 
     async fn cancel_job(&self, job_id: Uuid) -> Result<(), RuntimeError> {
-        self.remove_job(job_id, &DeleteParams::foreground()).await
+        self.watched.ready().await?;
+        let Some(job) = self.find_job(job_id).await? else {
+            return Ok(());
+        };
+        if status::job_phase(&job) != JobPhase::Running {
+            // Ended: kept, its pod's status says why.
+            return Ok(());
+        }
+        // Its token opens nothing any more: a step still ending sends nothing home.
+        job_uploads::remove(&self.pool, job_id)
+            .await
+            .map_err(upload_error)?;
+        self.remove_job(job_id, &DeleteParams::foreground()).await?;
+        let name = objects::job_name(job_id);
+        self.wait_until_gone(&name, || async {
+            let pods = self.labelled_pods(labels::JOB_ID, &job_id.to_string());
+            Ok(pods.is_empty() && self.get::<Job>(&name).await?.is_none())
+        })
+        .await
     }
 
     async fn job_logs(&self, job_id: Uuid, lines: usize) -> Result<Vec<String>, RuntimeError> {
         self.watched.ready().await?;
         let pods = self.labelled_pods(labels::JOB_ID, &job_id.to_string());
         if let Some(pod) = status::current_pod(pods.iter().map(Arc::as_ref)) {
-            let name = pod.metadata.name.clone().unwrap_or_default();
-            let params = LogParams {
-                container: Some(objects::CONTAINER.into()),
-                tail_lines: Some(i64::try_from(lines).unwrap_or(i64::MAX)),
-                ..Default::default()
-            };
-            match self.api::<Pod>().logs(&name, &params).await {
-                Ok(text) => return Ok(text.lines().map(str::to_owned).collect()),
-                Err(e) => {
-                    tracing::debug!(pod = %name, error = %e, "the cluster does not serve the pod's log")
-                }
+            match self.pod_log(pod, lines).await {
+                Ok(log) => return Ok(log),
+                Err(e) => tracing::debug!(job = %job_id, error = %e, "no pod log"),
             }
         }
-        let upload = job_uploads::received(&self.pool, job_id)
-            .await
-            .map_err(upload_error)?;
-        let log = upload.map(|upload| upload.log()).unwrap_or_default();
+        let log = self
+            .upload(job_id)
+            .await?
+            .map(|upload| upload.log())
+            .unwrap_or_default();
         let skip = log.len().saturating_sub(lines);
         Ok(log.into_iter().skip(skip).collect())
     }
 
     async fn job_file(&self, job_id: Uuid, path: &str) -> Result<Option<Vec<u8>>, RuntimeError> {
         check_path(path)?;
-        let Some(upload) = job_uploads::received(&self.pool, job_id)
-            .await
-            .map_err(upload_error)?
-        else {
-            return Ok(None);
-        };
-        upload.file(path).map_err(upload_error)
+        match self.upload(job_id).await? {
+            Some(upload) => upload.file(path).map_err(upload_error),
+            None => Ok(None),
+        }
     }
 
     async fn list_instances(&self) -> Result<Vec<Instance>, RuntimeError> {

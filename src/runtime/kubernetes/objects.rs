@@ -106,16 +106,21 @@ pub fn bot_name(bot_id: BotId) -> String {
     format!("anytrade-bot-{bot_id}")
 }
 
+/// The seed plan's names for a bot's Service, ConfigMap, Secret and volume.
+pub fn bot_service_name(bot_id: BotId) -> String {
+    format!("bot-{bot_id}")
+}
+
 pub fn bot_config_name(bot_id: BotId) -> String {
-    format!("anytrade-bot-{bot_id}-config")
+    format!("bot-{bot_id}-config")
 }
 
 pub fn bot_secret_name(bot_id: BotId) -> String {
-    format!("anytrade-bot-{bot_id}-secrets")
+    format!("bot-{bot_id}-creds")
 }
 
 pub fn bot_volume_name(bot_id: BotId) -> String {
-    format!("anytrade-bot-{bot_id}-data")
+    format!("bot-{bot_id}-data")
 }
 
 pub fn job_name(job_id: Uuid) -> String {
@@ -211,7 +216,10 @@ pub fn bot_secret(bot_id: BotId, cluster: &Cluster, secrets_file: &[u8]) -> Secr
 /// The bot's REST API inside the cluster, on [`API_PORT`].
 pub fn bot_service(bot_id: BotId, cluster: &Cluster) -> Service {
     Service {
-        metadata: cluster.meta(bot_name(bot_id), all_bot_labels(bot_id, &cluster.owner)),
+        metadata: cluster.meta(
+            bot_service_name(bot_id),
+            all_bot_labels(bot_id, &cluster.owner),
+        ),
         spec: Some(ServiceSpec {
             type_: Some("ClusterIP".into()),
             selector: Some(selector(bot_id)),
@@ -346,22 +354,21 @@ pub fn bot_deployment(spec: &BotSpec, cluster: &Cluster, digest: &str) -> Deploy
     }
 }
 
-/// `meta` owned by `deployment` (or any object the API server gave back): deleted with it.
-pub fn owned_by(
-    meta: &mut ObjectMeta,
-    api_version: &str,
-    kind: &str,
-    owner: &ObjectMeta,
-) -> Option<()> {
+/// Makes `meta` owned by `owner` (as the API server gave it back: its uid is needed),
+/// so it is deleted with it; false, and `meta` unchanged, when `owner` has no uid yet.
+pub fn owned_by(meta: &mut ObjectMeta, api_version: &str, kind: &str, owner: &ObjectMeta) -> bool {
+    let (Some(name), Some(uid)) = (owner.name.clone(), owner.uid.clone()) else {
+        return false;
+    };
     meta.owner_references = Some(vec![OwnerReference {
         api_version: api_version.into(),
         kind: kind.into(),
-        name: owner.name.clone()?,
-        uid: owner.uid.clone()?,
+        name,
+        uid,
         controller: Some(true),
         block_owner_deletion: None,
     }]);
-    Some(())
+    true
 }
 
 /// A job's config, strategy, the script of its steps and the script that sends its
@@ -369,10 +376,12 @@ pub fn owned_by(
 pub fn job_config(spec: &JobSpec, cluster: &Cluster) -> ConfigMap {
     let class = &spec.strategy.class_name;
     let strategy = strategy_key(class);
+    // The script starts with `set -e`, which the copy runs under too.
+    let script = job_script(&spec.steps, &format!("{CONFIG_DIR}/config.json"));
+    let (first, rest) = script.split_once('\n').unwrap_or((script.as_str(), ""));
     let steps = format!(
-        "set -e\nmkdir -p {WORKDIR}/user_data/strategies\ncp {} {WORKDIR}/user_data/strategies/\n{}",
+        "{first}\nmkdir -p {WORKDIR}/user_data/strategies\ncp {} {WORKDIR}/user_data/strategies/\n{rest}",
         shell_words::quote(&format!("{CONFIG_DIR}/{strategy}")),
-        job_script(&spec.steps, &format!("{CONFIG_DIR}/config.json"))
     );
     ConfigMap {
         metadata: cluster.meta(
@@ -405,13 +414,16 @@ pub fn job_secret(spec: &JobSpec, cluster: &Cluster, token: &str) -> Secret {
     }
 }
 
-/// The shell a job's pod runs: its steps, their output kept for the upload, then the
-/// upload, which carries the steps' exit status; the pod ends with that status (or
-/// fails when the results could not be sent).
-const JOB_SHELL: &str = "{ sh /anytrade/config/steps.sh; echo $? >/tmp/anytrade-status; } 2>&1 \
-     | tee /tmp/anytrade-job.log\n\
-     status=$(cat /tmp/anytrade-status)\n\
-     python3 /anytrade/config/upload.py \"$status\" /tmp/anytrade-job.log || exit 125\n\
+/// The shell a job's pod runs: its steps, their output kept (on the pod's disk) for the
+/// upload, then the upload, which carries the steps' exit status; the pod ends with that
+/// status (or 125 when the results could not be sent). The shell is process 1, which
+/// ignores a signal it has no handler for: its trap passes a stop on to the steps.
+const JOB_SHELL: &str = "trap 'trap - TERM INT; kill -TERM 0 2>/dev/null; exit 143' TERM INT\n\
+     { sh /anytrade/config/steps.sh; echo $? >/anytrade/user_data/anytrade-status; } 2>&1 \
+     | tee /anytrade/user_data/anytrade-job.log &\n\
+     wait $!\n\
+     status=$(cat /anytrade/user_data/anytrade-status)\n\
+     python3 /anytrade/config/upload.py \"$status\" /anytrade/user_data/anytrade-job.log || exit 125\n\
      exit \"$status\"\n";
 
 /// A job: one pod that is never restarted nor retried (a failure is reported, not
@@ -716,10 +728,26 @@ mod tests {
             files["steps.sh"],
             "set -e\nmkdir -p /anytrade/user_data/strategies\n\
              cp /anytrade/config/Sample.py /anytrade/user_data/strategies/\n\
-             set -e\necho 'anytrade-step 1 backtesting'\n\
+             echo 'anytrade-step 1 backtesting'\n\
              freqtrade backtesting --config /anytrade/config/config.json --userdir /anytrade/user_data --strategy Sample\n"
         );
-        assert!(files["upload.py"].contains("ANYTRADE_RESULTS_URL"));
+        // The scripts in the pod name the paths and names the runtime uses.
+        let upload = &files["upload.py"];
+        for expected in [
+            format!("\"{RESULTS_URL_VAR}\""),
+            format!("\"{SECRETS_DIR}/{TOKEN_KEY}\""),
+            format!("\"{WORKDIR}/user_data\""),
+            format!("\"{}\"", crate::job_uploads::LOG_FILE),
+        ] {
+            assert!(upload.contains(&expected), "{expected} in upload.py");
+        }
+        assert!(
+            upload
+                .to_lowercase()
+                .contains(crate::job_uploads::EXIT_STATUS_HEADER)
+        );
+        assert!(JOB_SHELL.contains(&format!("{CONFIG_DIR}/steps.sh")));
+        assert!(JOB_SHELL.contains(&format!("{CONFIG_DIR}/upload.py")));
         let secret = job_secret(&spec, &cluster(), "t0ken");
         assert_eq!(secret.data.expect("data")[TOKEN_KEY].0, b"t0ken");
     }
@@ -732,19 +760,19 @@ mod tests {
             uid: Some("1234".into()),
             ..Default::default()
         };
-        assert_eq!(
-            owned_by(&mut meta, "apps/v1", "Deployment", &owner),
-            Some(())
-        );
+        assert!(owned_by(&mut meta, "apps/v1", "Deployment", &owner));
         let reference = &meta.owner_references.expect("owner")[0];
         assert_eq!(reference.uid, "1234");
         assert_eq!(reference.kind, "Deployment");
         assert_eq!(reference.controller, Some(true));
         // An owner not stored yet (no uid) owns nothing.
         let mut meta = ObjectMeta::default();
-        assert_eq!(
-            owned_by(&mut meta, "apps/v1", "Deployment", &ObjectMeta::default()),
-            None
-        );
+        assert!(!owned_by(
+            &mut meta,
+            "apps/v1",
+            "Deployment",
+            &ObjectMeta::default()
+        ));
+        assert!(meta.owner_references.is_none());
     }
 }

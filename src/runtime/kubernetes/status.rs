@@ -48,6 +48,45 @@ pub fn is_ready(pod: &Pod) -> bool {
         })
 }
 
+/// Why a pod is not ready yet, in Kubernetes' words where it has some: not scheduled
+/// (no node has room), its container waiting (an image being pulled), or its readiness
+/// probe not answering.
+pub fn waiting_for(pod: &Pod) -> String {
+    let status = pod.status.as_ref();
+    let conditions = status
+        .and_then(|s| s.conditions.as_deref())
+        .unwrap_or_default();
+    if let Some(unscheduled) = conditions
+        .iter()
+        .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+    {
+        let reason = unscheduled.reason.as_deref().unwrap_or("Unschedulable");
+        let message = unscheduled.message.as_deref().unwrap_or("");
+        return format!("the pod is not scheduled ({reason}) {message}")
+            .trim_end()
+            .to_owned();
+    }
+    if pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_ref())
+        .is_none()
+    {
+        return "the pod is not scheduled on a node".into();
+    }
+    let waiting = container(pod)
+        .and_then(|c| c.state.as_ref())
+        .and_then(|s| s.waiting.as_ref());
+    if let Some(waiting) = waiting {
+        let reason = waiting.reason.as_deref().unwrap_or("Waiting");
+        let message = waiting.message.as_deref().unwrap_or("");
+        return format!("its container is waiting ({reason}) {message}")
+            .trim_end()
+            .to_owned();
+    }
+    "its readiness probe (the REST API's ping) does not answer".into()
+}
+
 /// How a bot's pod is doing: running, not yet running, or ended (with why).
 pub fn bot_state(pod: Option<&Pod>) -> InstanceState {
     let Some(pod) = pod else {
@@ -246,6 +285,38 @@ mod tests {
             InstanceState::Exited {
                 detail: "the pod cannot start (ErrImagePull) no such image".into()
             }
+        );
+    }
+
+    #[test]
+    fn a_pod_not_ready_says_what_it_waits_for() {
+        let unscheduled = pod(json!({
+            "phase": "Pending",
+            "conditions": [{ "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                             "message": "0/3 nodes are available: 3 Insufficient memory." }]
+        }));
+        assert_eq!(
+            waiting_for(&unscheduled),
+            "the pod is not scheduled (Unschedulable) 0/3 nodes are available: 3 Insufficient memory."
+        );
+        assert_eq!(
+            waiting_for(&pod(json!({ "phase": "Pending" }))),
+            "the pod is not scheduled on a node"
+        );
+        let mut pulling = pod(json!({
+            "phase": "Pending",
+            "containerStatuses": [{
+                "name": "freqtrade", "ready": false, "restartCount": 0, "image": "i", "imageID": "",
+                "state": { "waiting": { "reason": "ContainerCreating" } }
+            }]
+        }));
+        pulling.spec = Some(k8s_openapi::api::core::v1::PodSpec {
+            node_name: Some("n".into()),
+            ..Default::default()
+        });
+        assert_eq!(
+            waiting_for(&pulling),
+            "its container is waiting (ContainerCreating)"
         );
     }
 

@@ -17,7 +17,10 @@ import zipfile
 USER_DATA = "/anytrade/user_data"
 RESULT_DIRS = ("backtest_results", "hyperopt_results")
 TOKEN_FILE = "/run/anytrade/token"
-ATTEMPTS = 8
+LOG_NAME = "anytrade-job.log"
+# How long to keep trying while the control plane does not answer (a restart, a
+# rollout): the results exist only in this pod.
+RETRY_FOR_SECONDS = 900
 
 
 def archive(log_path):
@@ -31,7 +34,7 @@ def archive(log_path):
                     if os.path.isfile(path) and not os.path.islink(path):
                         zipped.write(path, os.path.relpath(path, USER_DATA))
         if os.path.isfile(log_path):
-            zipped.write(log_path, "anytrade-job.log")
+            zipped.write(log_path, LOG_NAME)
     return buffer.getvalue()
 
 
@@ -42,7 +45,10 @@ def main():
         token = file.read().strip()
     body = archive(log_path)
     delay = 1
-    for attempt in range(1, ATTEMPTS + 1):
+    give_up = time.monotonic() + RETRY_FOR_SECONDS
+    attempt = 0
+    while True:
+        attempt += 1
         request = urllib.request.Request(url, data=body, method="PUT")
         request.add_header("Authorization", "Bearer " + token)
         request.add_header("Content-Type", "application/zip")
@@ -62,9 +68,10 @@ def main():
         except OSError as error:
             reason = error
         print("anytrade: sending results failed (attempt %d): %s" % (attempt, reason))
+        if time.monotonic() + delay > give_up:
+            return 1
         time.sleep(delay)
         delay = min(delay * 2, 30)
-    return 1
 
 
 sys.exit(main())
