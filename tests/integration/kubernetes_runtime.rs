@@ -374,6 +374,36 @@ async fn a_bot_runs_in_a_namespace_trades_and_goes_with_its_objects() {
     )
     .await;
 
+    // Restarted: a new pod (new credentials in a new Secret), the same volume.
+    let uid_before = deployments
+        .get(&name)
+        .await
+        .expect("deployment")
+        .metadata
+        .uid;
+    let containers_before = kubelet.containers();
+    act(&app, "restartBot", &id).await;
+    poll_until(
+        Duration::from_secs(180),
+        Duration::from_millis(500),
+        || async {
+            let running = bot(&app, &id).await["status"] == "RUNNING";
+            let current = kubelet.containers();
+            let replaced = current.len() == 1 && current != containers_before;
+            if running && replaced {
+                Ok(())
+            } else {
+                Err(format!("not restarted yet: {current:?}"))
+            }
+        },
+    )
+    .await;
+    let restarted = deployments.get(&name).await.expect("deployment");
+    assert_ne!(
+        restarted.metadata.uid, uid_before,
+        "a restart is a stop and a start"
+    );
+
     // Stopped: the Deployment and what it owns go, the volume stays.
     act(&app, "stopBot", &id).await;
     wait_for_status(&app, &id, "STOPPED", Duration::from_secs(90)).await;

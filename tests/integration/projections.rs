@@ -18,7 +18,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::fresh_database;
+use crate::helpers::{fresh_database, poll_until};
 pub use crate::read_models::dump;
 
 const CODE_V1: &str = "from freqtrade.strategy import IStrategy\n\nclass AlwaysIn(IStrategy):\n    timeframe = '5m'\n";
@@ -624,7 +624,27 @@ async fn a_rebuild_under_live_writes_equals_a_fresh_rebuild() {
         "queries saw {fewest} exchanges during the rebuild"
     );
 
-    let head = EventLog::new(pool.clone()).head().await.expect("head");
+    // Readers see an event once no older transaction runs anywhere in the cluster; a
+    // busy machine (other tests' databases share it) can hold that back. The fresh
+    // rebuild below runs with the live projectors stopped, so nothing would apply an
+    // event it could not see yet: wait until every written event is visible.
+    let last: i64 = sqlx::query_scalar("SELECT max(position) FROM events")
+        .fetch_one(&pool)
+        .await
+        .expect("last event");
+    let head = poll_until(
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        || async {
+            let head = EventLog::new(pool.clone()).head().await.expect("head");
+            if head.position >= last {
+                Ok(head)
+            } else {
+                Err(format!("the log shows up to {} of {last}", head.position))
+            }
+        },
+    )
+    .await;
     fleet.settled(Some(head)).await;
     let live = dump(&pool).await;
     fleet.stop.send_replace(true);
