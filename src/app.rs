@@ -173,9 +173,11 @@ async fn kubernetes(
         KubernetesReach::ClusterDns => Reach::ClusterDns,
     };
     let results_url = kube.results_url.clone().or_else(|| {
-        let namespace = std::fs::read_to_string(SERVICE_ACCOUNT_NAMESPACE).ok()?;
-        let port = settings.listen.port();
-        Some(format!("http://anytrade.{}.svc:{port}", namespace.trim()))
+        let namespace = crate::runtime::own_namespace()?;
+        Some(format!(
+            "http://anytrade.{namespace}.svc:{}",
+            settings.listen.port()
+        ))
     });
     let config = KubernetesConfig {
         cluster: Cluster {
@@ -199,9 +201,6 @@ async fn kubernetes(
         }
     }
 }
-
-/// Where a pod's service account names its namespace.
-const SERVICE_ACCOUNT_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
 /// A client from `kubeconfig`, or else as kubectl would find one (in a cluster, the
 /// service account; else `KUBECONFIG` or `~/.kube/config`).

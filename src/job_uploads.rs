@@ -143,13 +143,12 @@ pub async fn accept(
     exit_status: i32,
     archive: &[u8],
 ) -> Result<Accepted, UploadError> {
-    let digest = digest(token);
     let stored = sqlx::query(
         "UPDATE job_uploads SET exit_status = $3, archive = $4, received_at = now() \
          WHERE job_id = $1 AND token_sha256 = $2 AND received_at IS NULL",
     )
     .bind(job_id)
-    .bind(&digest)
+    .bind(digest(token))
     .bind(exit_status)
     .bind(archive)
     .execute(pool)
@@ -157,16 +156,10 @@ pub async fn accept(
     if stored.rows_affected() == 1 {
         return Ok(Accepted::Stored);
     }
-    let sent: Option<bool> = sqlx::query_scalar(
-        "SELECT received_at IS NOT NULL FROM job_uploads WHERE job_id = $1 AND token_sha256 = $2",
-    )
-    .bind(job_id)
-    .bind(&digest)
-    .fetch_optional(pool)
-    .await?;
-    Ok(match sent {
-        Some(true) => Accepted::AlreadySent,
-        _ => Accepted::Refused,
+    // Not stored: it was sent already, or the token is not the job's.
+    Ok(match expected(pool, job_id, token).await? {
+        Accepted::AlreadySent => Accepted::AlreadySent,
+        Accepted::Stored | Accepted::Refused => Accepted::Refused,
     })
 }
 

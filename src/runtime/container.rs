@@ -5,10 +5,12 @@
 use std::collections::BTreeMap;
 
 use anytrade_aggregates::values::{BotId, CpuLimit, MemoryLimit, ResourceLimits};
+use serde_json::Value;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::{JobKind, labels};
+use super::output::{FATAL_MARKER, failure_lines};
+use super::{InstanceState, JobKind, labels};
 
 /// Where a bot's or job's files are in its container. Not `/freqtrade`: the official
 /// image keeps freqtrade's own installation there.
@@ -28,6 +30,62 @@ pub const DEFAULT_BOT_MEMORY: &str = "512Mi";
 /// Label naming the control plane that made a container: one engine or namespace may
 /// serve several control planes, and each lists and reconciles only its own.
 pub const OWNER: &str = "anytrade.owner";
+
+/// What runs a bot is named (a container, a Deployment).
+pub fn bot_runtime_id(bot_id: BotId) -> String {
+    format!("anytrade-bot-{bot_id}")
+}
+
+/// What runs a job is named (a container, a Job).
+pub fn job_runtime_id(job_id: Uuid) -> String {
+    format!("anytrade-job-{job_id}")
+}
+
+/// Whose a runtime id is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeIdOf {
+    Bot(BotId),
+    Job(Uuid),
+}
+
+/// The bot or job a runtime id (see [`bot_runtime_id`], [`job_runtime_id`]) names.
+pub fn parse_runtime_id(runtime_id: &str) -> Option<RuntimeIdOf> {
+    if let Some(id) = runtime_id.strip_prefix("anytrade-bot-") {
+        return Some(RuntimeIdOf::Bot(id.parse().ok()?));
+    }
+    let id = runtime_id.strip_prefix("anytrade-job-")?;
+    Some(RuntimeIdOf::Job(Uuid::parse_str(id).ok()?))
+}
+
+/// A bot's config with its REST API listening on every address of its container, on
+/// [`API_PORT`].
+pub fn listening_in_container(config: &Value) -> Value {
+    let mut config = config.clone();
+    json_patch::merge(
+        &mut config,
+        &serde_json::json!({
+            "api_server": { "listen_ip_address": "0.0.0.0", "listen_port": API_PORT }
+        }),
+    );
+    config
+}
+
+/// How a job ended, from its output and how its steps exited (`status`, like `exit
+/// code 2`): finished when they succeeded and freqtrade logged no fatal error (it exits
+/// 0 after some), else which step failed and freqtrade's words.
+pub fn job_end(output: &[String], succeeded: bool, status: &str) -> InstanceState {
+    let fatal = output.iter().any(|line| line.contains(FATAL_MARKER));
+    if succeeded && !fatal {
+        return InstanceState::Finished;
+    }
+    let step = last_step(output)
+        .map(|(number, subcommand)| format!("step {number} ({subcommand})"))
+        .unwrap_or_else(|| "the job".into());
+    let reason = failure_lines(output).unwrap_or_else(|| "no error in its log".into());
+    InstanceState::Exited {
+        detail: format!("{step} {status}: {reason}"),
+    }
+}
 
 /// A bot's limits, the defaults filling in what it does not set.
 pub fn bot_limits(resources: &ResourceLimits) -> ResourceLimits {
@@ -179,6 +237,51 @@ mod tests {
         .into();
         assert_eq!(last_step(&output), Some((2, "hyperopt".to_owned())));
         assert_eq!(last_step(&output[1..2]), None);
+    }
+
+    #[test]
+    fn runtime_ids_name_the_bot_or_the_job() {
+        let bot = BotId::from(Uuid::from_u128(7));
+        let job = Uuid::from_u128(9);
+        assert_eq!(
+            parse_runtime_id(&bot_runtime_id(bot)),
+            Some(RuntimeIdOf::Bot(bot))
+        );
+        assert_eq!(
+            parse_runtime_id(&job_runtime_id(job)),
+            Some(RuntimeIdOf::Job(job))
+        );
+        assert_eq!(parse_runtime_id("anytrade-bot-nope"), None);
+        assert_eq!(parse_runtime_id("other"), None);
+    }
+
+    #[test]
+    fn a_job_ends_well_only_without_a_fatal_error() {
+        let lines = |text: &[&str]| -> Vec<String> { text.iter().map(|l| l.to_string()).collect() };
+        assert_eq!(
+            job_end(
+                &lines(&["anytrade-step 1 backtesting", "done"]),
+                true,
+                "exit code 0"
+            ),
+            InstanceState::Finished
+        );
+        let fatal = lines(&[
+            "anytrade-step 2 backtesting",
+            "2026-12-07 10:00:00 - freqtrade - ERROR - bad config",
+        ]);
+        assert_eq!(
+            job_end(&fatal, true, "exit code 0"),
+            InstanceState::Exited {
+                detail: "step 2 (backtesting) exit code 0: bad config".into()
+            }
+        );
+        assert_eq!(
+            job_end(&[], false, "exit code 1"),
+            InstanceState::Exited {
+                detail: "the job exit code 1: no error in its log".into()
+            }
+        );
     }
 
     #[test]

@@ -147,6 +147,19 @@ async fn blocking(
 /// Result files read at most (a backtest's archive is about 1 KB per trade).
 const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
+/// `path` when it is a plain relative path (no `..`, no root): the only paths read out
+/// of a job's `user_data`.
+pub(crate) fn plain_relative(path: &str) -> Result<(), RuntimeError> {
+    let plain = Path::new(path)
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)));
+    if plain && !path.is_empty() {
+        Ok(())
+    } else {
+        Err(RuntimeError::OutsideJob(path.to_owned()))
+    }
+}
+
 /// A file a job wrote, by its path under `dir/user_data`; `None` when there is none.
 /// Only plain relative paths are read, and only regular files that resolve inside the
 /// job's `user_data` and are at most [`MAX_FILE_BYTES`].
@@ -154,15 +167,9 @@ pub(crate) async fn user_data_file(
     dir: &Path,
     path: &str,
 ) -> Result<Option<Vec<u8>>, RuntimeError> {
-    let relative = Path::new(path);
-    let inside = relative
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)));
-    if !inside || path.is_empty() {
-        return Err(RuntimeError::OutsideJob(path.to_owned()));
-    }
+    plain_relative(path)?;
     let root = dir.join("user_data");
-    let file = root.join(relative);
+    let file = root.join(path);
     let resolved = match (
         tokio::fs::canonicalize(&root).await,
         tokio::fs::canonicalize(&file).await,

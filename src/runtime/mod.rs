@@ -22,7 +22,7 @@ use serde_json::Value;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-pub use selection::{Runtimes, detect, in_cluster};
+pub use selection::{Runtimes, detect, in_cluster, own_namespace};
 
 /// Label keys every runtime puts on what it creates.
 pub mod labels {
@@ -214,6 +214,16 @@ pub trait Runtime: Send + Sync {
 
     /// Removes an instance by runtime id, whatever bot it belonged to.
     async fn cleanup(&self, runtime_id: &str) -> Result<(), RuntimeError>;
+}
+
+/// Whether a bot's freqtrade REST API at `api_url` answers its unauthenticated `ping`
+/// (within 2 s): the sign that a started bot is up.
+pub(crate) async fn api_answers(http: &reqwest::Client, api_url: &str) -> bool {
+    http.get(format!("{api_url}/api/v1/ping"))
+        .timeout(std::time::Duration::from_secs(2))
+        .send()
+        .await
+        .is_ok_and(|response| response.status().is_success())
 }
 
 /// The runtimes this control plane can use, by kind.

@@ -78,10 +78,19 @@ pub fn detect(docker_socket: &str, usable: impl Fn(RuntimeKind) -> bool) -> Runt
     RuntimeKind::Local
 }
 
+/// Where a pod's service account is mounted.
+const SERVICE_ACCOUNT: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
 /// Whether this process runs in a Kubernetes pod with a service account.
 pub fn in_cluster() -> bool {
     std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
-        && Path::new("/var/run/secrets/kubernetes.io/serviceaccount/token").exists()
+        && Path::new(SERVICE_ACCOUNT).join("token").exists()
+}
+
+/// The namespace of the pod this process runs in, as its service account names it.
+pub fn own_namespace() -> Option<String> {
+    let namespace = std::fs::read_to_string(Path::new(SERVICE_ACCOUNT).join("namespace")).ok()?;
+    Some(namespace.trim().to_owned())
 }
 
 fn docker_reachable(socket: &str) -> bool {

@@ -38,6 +38,21 @@ const BACKTEST: &str = "id status runtimeId errorMessage results startedAt compl
     summary { totalTrades profitTotal profitTotalAbs winRate bestPair }";
 const HYPEROPT: &str = "id status runtimeId errorMessage results progress epoch logOutput";
 
+/// A 3-epoch hyperopt of [`TUNABLE`](crate::sandbox::TUNABLE) that completed with the
+/// best parameters it found.
+pub(crate) fn assert_short_hyperopt_completed(done: &Value) {
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(done["progress"], 100.0, "{done}");
+    let results = &done["results"];
+    assert!(results["params"]["buy_every"].is_i64(), "{results}");
+    assert!(results["loss"].is_number(), "{results}");
+    // freqtrade saves no epoch that repeats an earlier one's parameters (six values of
+    // buy_every here), so the search may finish with fewer than the 3 asked for.
+    let saved = results["epochs_done"].as_u64().unwrap_or(0);
+    assert!((1..=3).contains(&saved), "{results}");
+    assert_eq!(done["epoch"], saved, "{done}");
+}
+
 pub(crate) fn job_input(strategy: &str, exchange: &str) -> Value {
     json!({
         "strategyId": strategy, "exchangeId": exchange,
@@ -246,16 +261,7 @@ async fn hyperopts_wait_their_turn_report_progress_and_can_be_cancelled() {
         job["status"] != "PENDING" && job["status"] != "RUNNING"
     })
     .await;
-    assert_eq!(done["status"], "COMPLETED", "{done}");
-    assert_eq!(done["progress"], 100.0, "{done}");
-    let results = &done["results"];
-    assert!(results["params"]["buy_every"].is_i64(), "{results}");
-    assert!(results["loss"].is_number(), "{results}");
-    // freqtrade saves no epoch that repeats an earlier one's parameters (six values of
-    // buy_every here), so the search may finish with fewer than the 3 asked for.
-    let saved = results["epochs_done"].as_u64().unwrap_or(0);
-    assert!((1..=3).contains(&saved), "{results}");
-    assert_eq!(done["epoch"], saved, "{done}");
+    assert_short_hyperopt_completed(&done);
     let events = event_types(&app, &short).await;
     assert_eq!(
         events.first().map(String::as_str),

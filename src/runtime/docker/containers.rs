@@ -11,9 +11,8 @@
 
 use std::collections::HashMap;
 
-use anytrade_aggregates::values::{BotId, ResourceLimits};
+use anytrade_aggregates::values::ResourceLimits;
 use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig, PortBinding};
-use uuid::Uuid;
 
 use crate::runtime::container::{
     API_PORT, SECRETS_DIR, SECRETS_FILE, WORKDIR, bot_labels, bot_limits, job_labels, job_script,
@@ -27,14 +26,6 @@ pub const HOST_ALIAS: &str = "host.docker.internal";
 /// Processes and threads a container may run: freqtrade needs a few dozen, a
 /// hyperopt one worker per core; a fork bomb in a strategy stops here.
 pub const PIDS_LIMIT: i64 = 512;
-
-pub fn bot_container(bot_id: BotId) -> String {
-    format!("anytrade-bot-{bot_id}")
-}
-
-pub fn job_container(job_id: Uuid) -> String {
-    format!("anytrade-job-{job_id}")
-}
 
 /// The engine's view of one container the runtime creates.
 pub struct Shared<'a> {
@@ -155,6 +146,7 @@ fn host_config(shared: &Shared<'_>, resources: &ResourceLimits) -> HostConfig {
 mod tests {
     use anytrade_aggregates::values::{BotId, CpuLimit, MemoryLimit};
     use serde_json::json;
+    use uuid::Uuid;
     use zeroize::Zeroizing;
 
     use super::*;

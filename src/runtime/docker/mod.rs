@@ -34,13 +34,14 @@ use bollard::query_parameters::{
     StopContainerOptionsBuilder,
 };
 use futures::StreamExt;
-use serde_json::json;
 use uuid::Uuid;
 
-use super::container::{self, API_PORT};
+use super::container::{self, API_PORT, RuntimeIdOf};
 use super::files::{hand_over, user_data_file, write_private, write_run_files};
-use super::output::{FATAL_MARKER, failure_lines};
-use super::{BotSpec, Instance, InstanceState, JobSpec, Runtime, RuntimeError, labels};
+use super::output::failure_lines;
+use super::{
+    BotSpec, Instance, InstanceState, JobSpec, Runtime, RuntimeError, api_answers, labels,
+};
 use containers::Shared;
 
 /// Seconds a container gets to stop on SIGTERM before the engine kills it.
@@ -349,7 +350,7 @@ impl DockerRuntime {
             }
             let instance = self.instance(name, &container, InstanceState::Running);
             if let Some(api_url) = &instance.api_url
-                && ping(&self.http, api_url).await
+                && api_answers(&self.http, api_url).await
             {
                 return Ok(instance);
             }
@@ -416,18 +417,12 @@ impl DockerRuntime {
             });
         }
         let output = self.output(name, 2000).await?;
-        let fatal = output.iter().any(|line| line.contains(FATAL_MARKER));
         let code = container.state.as_ref().and_then(|s| s.exit_code);
-        if code == Some(0) && !fatal {
-            return Ok(InstanceState::Finished);
-        }
-        let step = container::last_step(&output)
-            .map(|(number, subcommand)| format!("step {number} ({subcommand})"))
-            .unwrap_or_else(|| "the job".into());
-        let reason = failure_lines(&output).unwrap_or_else(|| "no error in its log".into());
-        Ok(InstanceState::Exited {
-            detail: format!("{step} {}: {reason}", exit_status(container)),
-        })
+        Ok(container::job_end(
+            &output,
+            code == Some(0),
+            &exit_status(container),
+        ))
     }
 }
 
@@ -516,23 +511,6 @@ fn published_api(container: &ContainerInspectResponse) -> Option<String> {
     Some(format!("http://127.0.0.1:{port}"))
 }
 
-async fn ping(http: &reqwest::Client, api_url: &str) -> bool {
-    http.get(format!("{api_url}/api/v1/ping"))
-        .timeout(Duration::from_secs(2))
-        .send()
-        .await
-        .is_ok_and(|response| response.status().is_success())
-}
-
-/// The id in a runtime id `anytrade-bot-<id>` or `anytrade-job-<id>`.
-fn parse_runtime_id(runtime_id: &str) -> Option<(&'static str, Uuid)> {
-    if let Some(id) = runtime_id.strip_prefix("anytrade-bot-") {
-        return Some(("bots", Uuid::parse_str(id).ok()?));
-    }
-    let id = runtime_id.strip_prefix("anytrade-job-")?;
-    Some(("jobs", Uuid::parse_str(id).ok()?))
-}
-
 async fn remove_dir(dir: &std::path::Path) -> Result<(), RuntimeError> {
     match tokio::fs::remove_dir_all(dir).await {
         Ok(()) => Ok(()),
@@ -548,7 +526,7 @@ impl Runtime for DockerRuntime {
     }
 
     fn runtime_id(&self, bot_id: BotId) -> String {
-        containers::bot_container(bot_id)
+        container::bot_runtime_id(bot_id)
     }
 
     async fn create_bot(
@@ -562,7 +540,7 @@ impl Runtime for DockerRuntime {
             .map_err(RuntimeError::io(format!("create {}", dir.display())))?;
         self.ensure_image(freqtrade_version).await?;
         self.ensure_network().await?;
-        let name = containers::bot_container(bot_id);
+        let name = container::bot_runtime_id(bot_id);
         Ok(Instance {
             runtime_id: name,
             kind: RuntimeKind::Docker,
@@ -575,7 +553,7 @@ impl Runtime for DockerRuntime {
     }
 
     async fn start_bot(&self, spec: &BotSpec) -> Result<Instance, RuntimeError> {
-        let name = containers::bot_container(spec.bot_id);
+        let name = container::bot_runtime_id(spec.bot_id);
         if let Some(container) = self.inspect(&name).await? {
             if is_running(&container) {
                 return Ok(self.instance(&name, &container, InstanceState::Running));
@@ -585,11 +563,7 @@ impl Runtime for DockerRuntime {
         }
         let image = self.ensure_image(&spec.freqtrade_version).await?;
         let network = self.ensure_network().await?;
-        let mut config = spec.config.clone();
-        json_patch::merge(
-            &mut config,
-            &json!({ "api_server": { "listen_ip_address": "0.0.0.0", "listen_port": API_PORT } }),
-        );
+        let config = container::listening_in_container(&spec.config);
         let dir = self.bot_dir(spec.bot_id);
         write_run_files(&dir, &spec.strategy, &config).await?;
         self.hand_over(&dir).await?;
@@ -613,13 +587,13 @@ impl Runtime for DockerRuntime {
     }
 
     async fn stop_bot(&self, bot_id: BotId) -> Result<(), RuntimeError> {
-        self.stop(&containers::bot_container(bot_id)).await?;
+        self.stop(&container::bot_runtime_id(bot_id)).await?;
         remove_dir(&self.secrets_dir(bot_id)).await
     }
 
     async fn delete_bot(&self, bot_id: BotId) -> Result<(), RuntimeError> {
         // Stopped first: freqtrade shuts down cleanly on SIGTERM, a forced remove kills.
-        let name = containers::bot_container(bot_id);
+        let name = container::bot_runtime_id(bot_id);
         self.stop(&name).await?;
         self.remove(&name).await?;
         remove_dir(&self.secrets_dir(bot_id)).await?;
@@ -627,7 +601,7 @@ impl Runtime for DockerRuntime {
     }
 
     async fn bot_status(&self, bot_id: BotId) -> Result<Option<Instance>, RuntimeError> {
-        let name = containers::bot_container(bot_id);
+        let name = container::bot_runtime_id(bot_id);
         let Some(container) = self.inspect(&name).await? else {
             return Ok(None);
         };
@@ -646,11 +620,11 @@ impl Runtime for DockerRuntime {
     }
 
     async fn logs(&self, bot_id: BotId, lines: usize) -> Result<Vec<String>, RuntimeError> {
-        self.output(&containers::bot_container(bot_id), lines).await
+        self.output(&container::bot_runtime_id(bot_id), lines).await
     }
 
     async fn run_job(&self, spec: &JobSpec) -> Result<Instance, RuntimeError> {
-        let name = containers::job_container(spec.job_id);
+        let name = container::job_runtime_id(spec.job_id);
         if let Some(container) = self.inspect(&name).await? {
             if !is_created(&container) {
                 let state = self.job_state(spec.job_id, &name, &container).await?;
@@ -677,7 +651,7 @@ impl Runtime for DockerRuntime {
     }
 
     async fn job_status(&self, job_id: Uuid) -> Result<Option<Instance>, RuntimeError> {
-        let name = containers::job_container(job_id);
+        let name = container::job_runtime_id(job_id);
         let Some(container) = self.inspect(&name).await? else {
             return Ok(None);
         };
@@ -686,7 +660,7 @@ impl Runtime for DockerRuntime {
     }
 
     async fn cancel_job(&self, job_id: Uuid) -> Result<(), RuntimeError> {
-        let name = containers::job_container(job_id);
+        let name = container::job_runtime_id(job_id);
         let Some(container) = self.inspect(&name).await? else {
             return Err(RuntimeError::NotFound(name));
         };
@@ -705,7 +679,7 @@ impl Runtime for DockerRuntime {
     }
 
     async fn job_logs(&self, job_id: Uuid, lines: usize) -> Result<Vec<String>, RuntimeError> {
-        self.output(&containers::job_container(job_id), lines).await
+        self.output(&container::job_runtime_id(job_id), lines).await
     }
 
     async fn job_file(&self, job_id: Uuid, path: &str) -> Result<Option<Vec<u8>>, RuntimeError> {
@@ -736,12 +710,13 @@ impl Runtime for DockerRuntime {
 
     async fn cleanup(&self, runtime_id: &str) -> Result<(), RuntimeError> {
         self.remove(runtime_id).await?;
-        if let Some((kind, id)) = parse_runtime_id(runtime_id) {
-            if kind == "bots" {
-                remove_dir(&self.config.secrets_dir.join(id.to_string())).await?;
+        match container::parse_runtime_id(runtime_id) {
+            Some(RuntimeIdOf::Bot(bot_id)) => {
+                remove_dir(&self.secrets_dir(bot_id)).await?;
+                remove_dir(&self.bot_dir(bot_id)).await
             }
-            remove_dir(&self.config.data_dir.join(kind).join(id.to_string())).await?;
+            Some(RuntimeIdOf::Job(job_id)) => remove_dir(&self.job_dir(job_id)).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 }

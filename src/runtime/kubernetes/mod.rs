@@ -26,8 +26,8 @@ mod status;
 mod watch;
 
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Debug;
-use std::path::{Component, Path};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -49,9 +49,12 @@ pub use objects::Cluster;
 use status::JobPhase;
 use watch::Watched;
 
-use super::container::{self, API_PORT};
-use super::output::{FATAL_MARKER, failure_lines};
-use super::{BotSpec, Instance, InstanceState, JobSpec, Runtime, RuntimeError, labels};
+use super::container::{self, API_PORT, RuntimeIdOf};
+use super::files::plain_relative;
+use super::output::failure_lines;
+use super::{
+    BotSpec, Instance, InstanceState, JobSpec, Runtime, RuntimeError, api_answers, labels,
+};
 use crate::job_uploads::{self, Upload};
 
 /// The field manager of everything this runtime applies.
@@ -183,12 +186,9 @@ impl KubernetesRuntime {
     }
 
     /// Applies the objects an owner's pod reads (`dependents`), then the owner, so the
-    /// pod never waits for them; they are owned by it, and go when it goes.
-    async fn apply_owned<O>(
-        &self,
-        owner: &O,
-        dependents: (ConfigMap, Secret, Option<Service>),
-    ) -> Result<O, RuntimeError>
+    /// pod never waits for them; they are owned by it, and go when it goes. An owner
+    /// made now has no uid before it is applied: its dependents are owned by it after.
+    async fn apply_owned<O>(&self, owner: &O, mut dependents: Dependents) -> Result<O, RuntimeError>
     where
         O: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
             + Clone
@@ -196,38 +196,27 @@ impl KubernetesRuntime {
             + Serialize
             + DeserializeOwned,
     {
-        let (mut config, mut secret, mut service) = dependents;
         let name = owner.meta().name.clone().unwrap_or_default();
         let existing = self.get::<O>(&name).await?;
-        let api_version = O::api_version(&()).into_owned();
-        let kind = O::kind(&()).into_owned();
-        let own = |meta: &mut ObjectMeta, owner: &ObjectMeta| {
-            objects::owned_by(meta, &api_version, &kind, owner);
-        };
         if let Some(existing) = &existing {
-            own(&mut config.metadata, existing.meta());
-            own(&mut secret.metadata, existing.meta());
-            if let Some(service) = &mut service {
-                own(&mut service.metadata, existing.meta());
-            }
+            dependents.own_by(existing);
         }
-        self.apply(&config).await?;
-        self.apply(&secret).await?;
-        if let Some(service) = &service {
-            self.apply(service).await?;
-        }
+        self.apply_dependents(&dependents).await?;
         let applied = self.apply(owner).await?;
         if existing.is_none() {
-            own(&mut config.metadata, applied.meta());
-            own(&mut secret.metadata, applied.meta());
-            self.apply(&config).await?;
-            self.apply(&secret).await?;
-            if let Some(mut service) = service {
-                own(&mut service.metadata, applied.meta());
-                self.apply(&service).await?;
-            }
+            dependents.own_by(&applied);
+            self.apply_dependents(&dependents).await?;
         }
         Ok(applied)
+    }
+
+    async fn apply_dependents(&self, dependents: &Dependents) -> Result<(), RuntimeError> {
+        self.apply(&dependents.config).await?;
+        self.apply(&dependents.secret).await?;
+        if let Some(service) = &dependents.service {
+            self.apply(service).await?;
+        }
+        Ok(())
     }
 
     /// Applies every object of the bot and returns the digest its pod will carry.
@@ -246,8 +235,12 @@ impl KubernetesRuntime {
         let digest = objects::config_digest(&config, &secret);
         let deployment = objects::bot_deployment(spec, cluster, &digest);
         let service = objects::bot_service(spec.bot_id, cluster);
-        self.apply_owned(&deployment, (config, secret, Some(service)))
-            .await?;
+        let dependents = Dependents {
+            config,
+            secret,
+            service: Some(service),
+        };
+        self.apply_owned(&deployment, dependents).await?;
         Ok(digest)
     }
 
@@ -287,15 +280,14 @@ impl KubernetesRuntime {
         }
     }
 
-    /// The bot's instance from its Deployment and current pod.
-    fn bot_instance(&self, bot_id: BotId, deployment: &Deployment) -> Instance {
-        let pods = self.bot_pods(bot_id);
+    /// The bot's instance from its Deployment and its pods.
+    fn bot_instance(&self, bot_id: BotId, deployment: &Deployment, pods: &[Arc<Pod>]) -> Instance {
         let state = status::bot_state(status::current_pod(pods.iter().map(Arc::as_ref)));
         let api_url = (state == InstanceState::Running)
             .then(|| self.api_url(bot_id))
             .flatten();
         Instance {
-            runtime_id: objects::bot_name(bot_id),
+            runtime_id: objects::bot_runtime_id(bot_id),
             kind: RuntimeKind::Kubernetes,
             state,
             labels: deployment.metadata.labels.clone().unwrap_or_default(),
@@ -307,7 +299,7 @@ impl KubernetesRuntime {
     /// when another starts. With `unless_alive`, a Deployment not being deleted is left
     /// to be applied over.
     async fn wait_deleted(&self, bot_id: BotId, unless_alive: bool) -> Result<(), RuntimeError> {
-        let name = objects::bot_name(bot_id);
+        let name = objects::bot_runtime_id(bot_id);
         self.wait_until_gone(&name, || async {
             let deployment = self.get::<Deployment>(&name).await?;
             let alive = deployment
@@ -343,7 +335,7 @@ impl KubernetesRuntime {
     /// API answers, its container ends, or the start timeout passes; the bot is stopped
     /// when it does not come up.
     async fn wait_until_up(&self, bot_id: BotId, digest: &str) -> Result<Instance, RuntimeError> {
-        let name = objects::bot_name(bot_id);
+        let name = objects::bot_runtime_id(bot_id);
         let deadline = tokio::time::Instant::now() + self.config.start_timeout;
         loop {
             let pods: Vec<Arc<Pod>> = self
@@ -373,9 +365,9 @@ impl KubernetesRuntime {
                     if let (Some(api_url), Some(deployment)) = (
                         self.api_url(bot_id),
                         self.watched.named(&self.watched.deployments, &name),
-                    ) && ping(&self.http, &api_url).await
+                    ) && api_answers(&self.http, &api_url).await
                     {
-                        let mut instance = self.bot_instance(bot_id, &deployment);
+                        let mut instance = self.bot_instance(bot_id, &deployment, &pods);
                         instance.state = InstanceState::Running;
                         instance.api_url = Some(api_url);
                         return Ok(instance);
@@ -401,26 +393,19 @@ impl KubernetesRuntime {
         }
     }
 
-    /// How a job ended, from what it sent home: finished when every step succeeded and
-    /// freqtrade logged no fatal error (it exits 0 after some).
+    /// How a job ended, from what it sent home (its log and its steps' exit status).
     async fn uploaded_state(&self, job_id: Uuid) -> Result<InstanceState, RuntimeError> {
         let Some(upload) = self.upload(job_id).await? else {
             return Ok(InstanceState::Exited {
                 detail: "the job's results are gone".into(),
             });
         };
-        let log = upload.log();
-        let fatal = log.iter().any(|line| line.contains(FATAL_MARKER));
-        if upload.exit_status == 0 && !fatal {
-            return Ok(InstanceState::Finished);
-        }
-        let step = container::last_step(&log)
-            .map(|(number, subcommand)| format!("step {number} ({subcommand})"))
-            .unwrap_or_else(|| "the job".into());
-        let reason = failure_lines(&log).unwrap_or_else(|| "no error in its log".into());
-        Ok(InstanceState::Exited {
-            detail: format!("{step} exit code {}: {reason}", upload.exit_status),
-        })
+        let status = format!("exit code {}", upload.exit_status);
+        Ok(container::job_end(
+            &upload.log(),
+            upload.exit_status == 0,
+            &status,
+        ))
     }
 
     /// Why a job's pod ended, from its status (its log's end, where the node keeps it).
@@ -451,7 +436,7 @@ impl KubernetesRuntime {
     /// The Job, from the watch or, when the watch has not seen it yet (just made, say),
     /// from the API server.
     async fn find_job(&self, job_id: Uuid) -> Result<Option<Arc<Job>>, RuntimeError> {
-        let name = objects::job_name(job_id);
+        let name = objects::job_runtime_id(job_id);
         if let Some(job) = self.watched.named(&self.watched.jobs, &name) {
             return Ok(Some(job));
         }
@@ -482,7 +467,7 @@ impl KubernetesRuntime {
         state: InstanceState,
     ) -> Instance {
         Instance {
-            runtime_id: objects::job_name(job_id),
+            runtime_id: objects::job_runtime_id(job_id),
             kind: RuntimeKind::Kubernetes,
             state,
             labels,
@@ -491,13 +476,36 @@ impl KubernetesRuntime {
     }
 
     async fn remove_job(&self, job_id: Uuid, params: &DeleteParams) -> Result<(), RuntimeError> {
-        self.delete::<Job>(&objects::job_name(job_id), params)
+        self.delete::<Job>(&objects::job_runtime_id(job_id), params)
             .await?;
         // Owned by the Job; deleted here too for a start cut off before it owned them.
-        self.delete::<ConfigMap>(&objects::job_name(job_id), &DeleteParams::default())
+        self.delete::<ConfigMap>(&objects::job_runtime_id(job_id), &DeleteParams::default())
             .await?;
         self.delete::<Secret>(&objects::job_secret_name(job_id), &DeleteParams::default())
             .await
+    }
+}
+
+/// The bot an object belongs to, by its label.
+fn bot_of(meta: &ObjectMeta) -> Option<BotId> {
+    meta.labels.as_ref()?.get(labels::BOT_ID)?.parse().ok()
+}
+
+/// What a bot's or job's pod reads, owned by its Deployment or Job.
+struct Dependents {
+    config: ConfigMap,
+    secret: Secret,
+    service: Option<Service>,
+}
+
+impl Dependents {
+    fn own_by<O: Resource<DynamicType = ()>>(&mut self, owner: &O) {
+        let (api_version, kind) = (O::api_version(&()), O::kind(&()));
+        let mut metas = vec![&mut self.config.metadata, &mut self.secret.metadata];
+        metas.extend(self.service.as_mut().map(|s| &mut s.metadata));
+        for meta in metas {
+            objects::owned_by(meta, &api_version, &kind, owner.meta());
+        }
     }
 }
 
@@ -508,40 +516,6 @@ fn last_words(pod: &Pod) -> Option<String> {
     failure_lines(&lines).or_else(|| lines.last().cloned())
 }
 
-async fn ping(http: &reqwest::Client, api_url: &str) -> bool {
-    http.get(format!("{api_url}/api/v1/ping"))
-        .timeout(Duration::from_secs(2))
-        .send()
-        .await
-        .is_ok_and(|response| response.status().is_success())
-}
-
-/// The id in a runtime id `anytrade-bot-<id>` or `anytrade-job-<id>`.
-enum Named {
-    Bot(BotId),
-    Job(Uuid),
-}
-
-fn parse_runtime_id(runtime_id: &str) -> Option<Named> {
-    if let Some(id) = runtime_id.strip_prefix("anytrade-bot-") {
-        return Some(Named::Bot(id.parse().ok()?));
-    }
-    let id = runtime_id.strip_prefix("anytrade-job-")?;
-    Some(Named::Job(Uuid::parse_str(id).ok()?))
-}
-
-/// Only plain relative paths are read out of an upload.
-fn check_path(path: &str) -> Result<(), RuntimeError> {
-    let inside = Path::new(path)
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)));
-    if inside && !path.is_empty() {
-        Ok(())
-    } else {
-        Err(RuntimeError::OutsideJob(path.to_owned()))
-    }
-}
-
 #[async_trait]
 impl Runtime for KubernetesRuntime {
     fn kind(&self) -> RuntimeKind {
@@ -549,7 +523,7 @@ impl Runtime for KubernetesRuntime {
     }
 
     fn runtime_id(&self, bot_id: BotId) -> String {
-        objects::bot_name(bot_id)
+        objects::bot_runtime_id(bot_id)
     }
 
     async fn create_bot(
@@ -560,7 +534,7 @@ impl Runtime for KubernetesRuntime {
         let volume = objects::bot_volume(bot_id, &self.config.cluster);
         self.apply(&volume).await?;
         Ok(Instance {
-            runtime_id: objects::bot_name(bot_id),
+            runtime_id: objects::bot_runtime_id(bot_id),
             kind: RuntimeKind::Kubernetes,
             state: InstanceState::Created,
             labels: volume.metadata.labels.unwrap_or_default(),
@@ -575,7 +549,7 @@ impl Runtime for KubernetesRuntime {
     }
 
     async fn stop_bot(&self, bot_id: BotId) -> Result<(), RuntimeError> {
-        let name = objects::bot_name(bot_id);
+        let name = objects::bot_runtime_id(bot_id);
         self.delete::<Deployment>(&name, &DeleteParams::foreground())
             .await?;
         self.wait_deleted(bot_id, false).await
@@ -599,11 +573,11 @@ impl Runtime for KubernetesRuntime {
 
     async fn bot_status(&self, bot_id: BotId) -> Result<Option<Instance>, RuntimeError> {
         self.watched.ready().await?;
-        let name = objects::bot_name(bot_id);
+        let name = objects::bot_runtime_id(bot_id);
         Ok(self
             .watched
             .named(&self.watched.deployments, &name)
-            .map(|deployment| self.bot_instance(bot_id, &deployment)))
+            .map(|deployment| self.bot_instance(bot_id, &deployment, &self.bot_pods(bot_id))))
     }
 
     async fn logs(&self, bot_id: BotId, lines: usize) -> Result<Vec<String>, RuntimeError> {
@@ -642,7 +616,12 @@ impl Runtime for KubernetesRuntime {
         let secret = objects::job_secret(spec, cluster, &token);
         let job = objects::job(spec, cluster, &url);
         let labels = job.metadata.labels.clone().unwrap_or_default();
-        self.apply_owned(&job, (config, secret, None)).await?;
+        let dependents = Dependents {
+            config,
+            secret,
+            service: None,
+        };
+        self.apply_owned(&job, dependents).await?;
         Ok(self.job_instance(spec.job_id, labels, InstanceState::Running))
     }
 
@@ -700,7 +679,7 @@ impl Runtime for KubernetesRuntime {
             .await
             .map_err(upload_error)?;
         self.remove_job(job_id, &DeleteParams::foreground()).await?;
-        let name = objects::job_name(job_id);
+        let name = objects::job_runtime_id(job_id);
         self.wait_until_gone(&name, || async {
             let pods = self.labelled_pods(labels::JOB_ID, &job_id.to_string());
             Ok(pods.is_empty() && self.get::<Job>(&name).await?.is_none())
@@ -727,7 +706,7 @@ impl Runtime for KubernetesRuntime {
     }
 
     async fn job_file(&self, job_id: Uuid, path: &str) -> Result<Option<Vec<u8>>, RuntimeError> {
-        check_path(path)?;
+        plain_relative(path)?;
         match self.upload(job_id).await? {
             Some(upload) => upload.file(path).map_err(upload_error),
             None => Ok(None),
@@ -737,15 +716,17 @@ impl Runtime for KubernetesRuntime {
     async fn list_instances(&self) -> Result<Vec<Instance>, RuntimeError> {
         self.watched.ready().await?;
         let mut instances = Vec::new();
+        // Each bot's pods, found in one pass: the reconciler lists often, fleets are big.
+        let mut pods: HashMap<BotId, Vec<Arc<Pod>>> = HashMap::new();
+        for pod in self.watched.pods.state() {
+            if let Some(bot_id) = bot_of(&pod.metadata) {
+                pods.entry(bot_id).or_default().push(pod);
+            }
+        }
         for deployment in self.watched.deployments.state() {
-            let bot_id = deployment
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|labels| labels.get(labels::BOT_ID))
-                .and_then(|id| id.parse::<BotId>().ok());
-            if let Some(bot_id) = bot_id {
-                instances.push(self.bot_instance(bot_id, &deployment));
+            if let Some(bot_id) = bot_of(&deployment.metadata) {
+                let its_pods = pods.get(&bot_id).map(Vec::as_slice).unwrap_or_default();
+                instances.push(self.bot_instance(bot_id, &deployment, its_pods));
             }
         }
         for job in self.watched.jobs.state() {
@@ -768,10 +749,15 @@ impl Runtime for KubernetesRuntime {
     }
 
     async fn cleanup(&self, runtime_id: &str) -> Result<(), RuntimeError> {
-        match parse_runtime_id(runtime_id) {
-            Some(Named::Bot(bot_id)) => self.delete_bot(bot_id).await,
-            Some(Named::Job(job_id)) => {
+        match container::parse_runtime_id(runtime_id) {
+            Some(RuntimeIdOf::Bot(bot_id)) => self.delete_bot(bot_id).await,
+            Some(RuntimeIdOf::Job(job_id)) => {
                 self.remove_job(job_id, &DeleteParams::background()).await?;
+                if let Ok(mut last) = self.last_upload.lock()
+                    && last.as_ref().is_some_and(|(id, _)| *id == job_id)
+                {
+                    *last = None;
+                }
                 job_uploads::remove(&self.pool, job_id)
                     .await
                     .map_err(upload_error)

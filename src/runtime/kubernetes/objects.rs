@@ -36,7 +36,9 @@ use uuid::Uuid;
 
 use crate::runtime::container::{
     API_PORT, SECRETS_DIR, SECRETS_FILE, WORKDIR, bot_labels, bot_limits, job_labels, job_script,
+    listening_in_container,
 };
+pub use crate::runtime::container::{bot_runtime_id, job_runtime_id};
 use crate::runtime::{BotSpec, JobSpec, labels};
 
 /// Where a bot's or job's ConfigMap is mounted: `config.json` and the strategy.
@@ -102,10 +104,6 @@ impl Cluster {
     }
 }
 
-pub fn bot_name(bot_id: BotId) -> String {
-    format!("anytrade-bot-{bot_id}")
-}
-
 /// The seed plan's names for a bot's Service, ConfigMap, Secret and volume.
 pub fn bot_service_name(bot_id: BotId) -> String {
     format!("bot-{bot_id}")
@@ -121,10 +119,6 @@ pub fn bot_secret_name(bot_id: BotId) -> String {
 
 pub fn bot_volume_name(bot_id: BotId) -> String {
     format!("bot-{bot_id}-data")
-}
-
-pub fn job_name(job_id: Uuid) -> String {
-    format!("anytrade-job-{job_id}")
 }
 
 pub fn job_secret_name(job_id: Uuid) -> String {
@@ -174,13 +168,7 @@ pub fn bot_volume(bot_id: BotId, cluster: &Cluster) -> PersistentVolumeClaim {
 /// The bot's config (with the API listening on all of the pod's addresses) and
 /// strategy, by file name.
 pub fn bot_config(spec: &BotSpec, cluster: &Cluster) -> ConfigMap {
-    let mut config = spec.config.clone();
-    json_patch::merge(
-        &mut config,
-        &serde_json::json!({
-            "api_server": { "listen_ip_address": "0.0.0.0", "listen_port": API_PORT }
-        }),
-    );
+    let config = listening_in_container(&spec.config);
     ConfigMap {
         metadata: cluster.meta(
             bot_config_name(spec.bot_id),
@@ -278,13 +266,8 @@ pub fn bot_deployment(spec: &BotSpec, cluster: &Cluster, digest: &str) -> Deploy
         format!("sqlite:///{WORKDIR}/user_data/tradesv3.sqlite"),
     ];
     let container = Container {
-        name: CONTAINER.into(),
-        image: Some(cluster.image(&spec.freqtrade_version)),
-        image_pull_policy: Some(cluster.pull_policy.clone()),
         command: Some(vec!["freqtrade".into()]),
         args: Some(args.into()),
-        working_dir: Some(format!("{WORKDIR}/user_data")),
-        env: Some(vec![env("HOME", "/tmp")]),
         ports: Some(vec![ContainerPort {
             name: Some("api".into()),
             container_port: i32::from(API_PORT),
@@ -301,17 +284,11 @@ pub fn bot_deployment(spec: &BotSpec, cluster: &Cluster, digest: &str) -> Deploy
             ..Default::default()
         }),
         resources: Some(resources(&bot_limits(&spec.resources))),
-        volume_mounts: Some(vec![
-            mount("config", CONFIG_DIR, true),
-            mount("secrets", SECRETS_DIR, true),
-            mount("data", &format!("{WORKDIR}/user_data"), false),
-            mount("tmp", "/tmp", false),
-        ]),
-        ..confined_container()
+        ..freqtrade_container(cluster, &spec.freqtrade_version)
     };
-    let volumes = vec![
-        config_volume(bot_config_name(bot_id)),
-        secret_volume(bot_secret_name(bot_id)),
+    let volumes = pod_volumes(
+        bot_config_name(bot_id),
+        bot_secret_name(bot_id),
         Volume {
             name: "data".into(),
             persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
@@ -320,10 +297,9 @@ pub fn bot_deployment(spec: &BotSpec, cluster: &Cluster, digest: &str) -> Deploy
             }),
             ..Default::default()
         },
-        tmp_volume(),
-    ];
+    );
     Deployment {
-        metadata: cluster.meta(bot_name(bot_id), labels.clone()),
+        metadata: cluster.meta(bot_runtime_id(bot_id), labels.clone()),
         spec: Some(DeploymentSpec {
             replicas: Some(1),
             revision_history_limit: Some(2),
@@ -385,7 +361,7 @@ pub fn job_config(spec: &JobSpec, cluster: &Cluster) -> ConfigMap {
     );
     ConfigMap {
         metadata: cluster.meta(
-            job_name(spec.job_id),
+            job_runtime_id(spec.job_id),
             job_labels(spec.job_id, spec.kind, &cluster.owner),
         ),
         data: Some(BTreeMap::from([
@@ -431,25 +407,15 @@ const JOB_SHELL: &str = "trap 'trap - TERM INT; kill -TERM 0 2>/dev/null; exit 1
 pub fn job(spec: &JobSpec, cluster: &Cluster, results_url: &str) -> Job {
     let labels = job_labels(spec.job_id, spec.kind, &cluster.owner);
     let container = Container {
-        name: CONTAINER.into(),
-        image: Some(cluster.image(&spec.freqtrade_version)),
-        image_pull_policy: Some(cluster.pull_policy.clone()),
         command: Some(vec!["/bin/sh".into(), "-c".into()]),
         args: Some(vec![JOB_SHELL.into()]),
-        working_dir: Some(format!("{WORKDIR}/user_data")),
         env: Some(vec![env("HOME", "/tmp"), env(RESULTS_URL_VAR, results_url)]),
         resources: (spec.resources != ResourceLimits::default())
             .then(|| resources(&spec.resources)),
-        volume_mounts: Some(vec![
-            mount("config", CONFIG_DIR, true),
-            mount("secrets", SECRETS_DIR, true),
-            mount("data", &format!("{WORKDIR}/user_data"), false),
-            mount("tmp", "/tmp", false),
-        ]),
-        ..confined_container()
+        ..freqtrade_container(cluster, &spec.freqtrade_version)
     };
     Job {
-        metadata: cluster.meta(job_name(spec.job_id), labels.clone()),
+        metadata: cluster.meta(job_runtime_id(spec.job_id), labels.clone()),
         spec: Some(KubeJobSpec {
             backoff_limit: Some(0),
             // Removed by AnyTrade once its results are in; this is the backstop.
@@ -461,16 +427,15 @@ pub fn job(spec: &JobSpec, cluster: &Cluster, results_url: &str) -> Job {
                 }),
                 spec: Some(PodSpec {
                     containers: vec![container],
-                    volumes: Some(vec![
-                        config_volume(job_name(spec.job_id)),
-                        secret_volume(job_secret_name(spec.job_id)),
+                    volumes: Some(pod_volumes(
+                        job_runtime_id(spec.job_id),
+                        job_secret_name(spec.job_id),
                         Volume {
                             name: "data".into(),
                             empty_dir: Some(EmptyDirVolumeSource::default()),
                             ..Default::default()
                         },
-                        tmp_volume(),
-                    ]),
+                    )),
                     restart_policy: Some("Never".into()),
                     ..cluster_pod(cluster)
                 }),
@@ -493,9 +458,22 @@ fn cluster_pod(cluster: &Cluster) -> PodSpec {
     }
 }
 
-/// What every container of this control plane gets.
-fn confined_container() -> Container {
+/// The freqtrade container of every pod of this control plane: the image for
+/// `version`, its files mounted (config and strategy, secrets, `user_data`, `/tmp`,
+/// also its home), and confined.
+fn freqtrade_container(cluster: &Cluster, version: &str) -> Container {
     Container {
+        name: CONTAINER.into(),
+        image: Some(cluster.image(version)),
+        image_pull_policy: Some(cluster.pull_policy.clone()),
+        working_dir: Some(format!("{WORKDIR}/user_data")),
+        env: Some(vec![env("HOME", "/tmp")]),
+        volume_mounts: Some(vec![
+            mount("config", CONFIG_DIR, true),
+            mount("secrets", SECRETS_DIR, true),
+            mount("data", &format!("{WORKDIR}/user_data"), false),
+            mount("tmp", "/tmp", false),
+        ]),
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
             read_only_root_filesystem: Some(true),
@@ -543,6 +521,17 @@ fn mount(volume: &str, path: &str, read_only: bool) -> VolumeMount {
         read_only: read_only.then_some(true),
         ..Default::default()
     }
+}
+
+/// The volumes [`freqtrade_container`] mounts: the ConfigMap, the Secret, `data` (the
+/// `user_data`) and `/tmp`.
+fn pod_volumes(config_map: String, secret: String, data: Volume) -> Vec<Volume> {
+    vec![
+        config_volume(config_map),
+        secret_volume(secret),
+        data,
+        tmp_volume(),
+    ]
 }
 
 fn config_volume(config_map: String) -> Volume {

@@ -21,10 +21,7 @@ const STUCK: [&str; 6] = [
 pub fn current_pod<'a>(pods: impl IntoIterator<Item = &'a Pod>) -> Option<&'a Pod> {
     pods.into_iter()
         .filter(|pod| pod.metadata.deletion_timestamp.is_none())
-        .max_by(|a, b| {
-            let created = |pod: &Pod| pod.metadata.creation_timestamp.clone();
-            created(a).cmp(&created(b))
-        })
+        .max_by_key(|pod| pod.metadata.creation_timestamp.clone())
 }
 
 fn container(pod: &Pod) -> Option<&ContainerStatus> {

@@ -28,7 +28,9 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use uuid::Uuid;
 
-use super::{BotSpec, Instance, InstanceState, JobSpec, Runtime, RuntimeError, labels};
+use super::{
+    BotSpec, Instance, InstanceState, JobSpec, Runtime, RuntimeError, api_answers, labels,
+};
 use crate::runtime::files::{write_atomically, write_run_files};
 use crate::runtime::output::failure_lines;
 use install::Installs;
@@ -311,7 +313,7 @@ impl LocalRuntime {
                 let reason = reason.unwrap_or_else(|| "no error in its log".to_owned());
                 return Err(RuntimeError::ExitedAtStart { status, reason });
             }
-            if ping(&self.http, api_url).await {
+            if api_answers(&self.http, api_url).await {
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
@@ -500,15 +502,6 @@ impl Runtime for LocalRuntime {
         }
         Err(RuntimeError::NotFound(runtime_id.to_owned()))
     }
-}
-
-async fn ping(http: &reqwest::Client, api_url: &str) -> bool {
-    let response = http
-        .get(format!("{api_url}/api/v1/ping"))
-        .timeout(Duration::from_secs(2))
-        .send()
-        .await;
-    matches!(response, Ok(r) if r.status().is_success())
 }
 
 /// The last `lines` lines of `path` (at most its last 256 KiB are read).
