@@ -104,9 +104,15 @@ async fn main() {
     let service = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    create_user(&pool, "viewer", VIEWER_PASSWORD, Role::Viewer)
-        .await
-        .expect("viewer created");
+    create_user(
+        &pool,
+        &anytrade::auth::Actor::system(),
+        "viewer",
+        VIEWER_PASSWORD,
+        Role::Viewer,
+    )
+    .await
+    .expect("viewer created");
     let plan = Plan {
         admin: login(&reqwest::Client::new(), &base, "admin", ADMIN_PASSWORD).await,
         viewer: login(&reqwest::Client::new(), &base, "viewer", VIEWER_PASSWORD).await,

@@ -26,7 +26,7 @@ use crate::monitor::trade_sync::TradeSync;
 use crate::runtime::docker::{DockerConfig, DockerRuntime};
 use crate::runtime::kubernetes::{Cluster, KubernetesConfig, KubernetesRuntime, Reach};
 use crate::runtime::local::{LocalConfig, LocalRuntime};
-use crate::runtime::{Runtime, RuntimeMap, Runtimes};
+use crate::runtime::{Counted, Runtime, RuntimeMap, Runtimes};
 use crate::server::ConnectionLimits;
 use crate::store::Commands;
 
@@ -135,9 +135,13 @@ async fn runtimes(settings: &Settings, pool: &PgPool) -> anyhow::Result<Runtimes
     if let Some(runtime) = kubernetes(settings, pool, http).await? {
         available.insert(RuntimeKind::Kubernetes, Arc::new(runtime));
     }
+    let counted = available
+        .into_iter()
+        .map(|(kind, runtime)| (kind, Arc::new(Counted(runtime)) as Arc<dyn Runtime>))
+        .collect();
     Ok(Runtimes::new(
         settings.runtime.default,
-        available,
+        counted,
         &settings.runtime.docker.socket,
     ))
 }
@@ -322,6 +326,8 @@ pub struct Application {
     /// The largest upload of a job's results, when jobs run in a cluster (else the
     /// upload endpoint is not served).
     results_upload: Option<usize>,
+    /// The runtime of bots that name none.
+    default_runtime: RuntimeKind,
 }
 
 impl Application {
@@ -372,6 +378,7 @@ impl Application {
         };
         let runtimes = runtimes(settings, &database.pool).await?;
         let kubernetes_jobs = runtimes.has(RuntimeKind::Kubernetes);
+        let default_runtime = runtimes.default_kind();
         if settings.runtime.manage {
             let interval = Duration::from_secs(settings.runtime.reconcile_interval_secs);
             let restarts = RestartPolicy {
@@ -397,6 +404,7 @@ impl Application {
             background,
             stop_background,
             availability,
+            default_runtime,
             results_upload: kubernetes_jobs
                 .then_some(settings.runtime.kubernetes.max_results_bytes),
             connection_limits: ConnectionLimits {
@@ -452,7 +460,19 @@ impl Application {
             availability: self.availability.clone(),
             users: Arc::new(auth::CurrentUsers::new(pool.clone())),
         };
-        let mut router = crate::http::router(pool.clone(), self.availability.clone());
+        let mut background = self.background;
+        background.push(
+            api.users
+                .clone()
+                .follow_changes(self.stop_background.subscribe()),
+        );
+        let mut router = crate::http::router(pool.clone(), self.availability.clone()).merge(
+            crate::metrics::router(crate::metrics::ScrapeState {
+                pool: pool.clone(),
+                default_runtime: self.default_runtime,
+                unhealthy_after: self.unhealthy_after,
+            }),
+        );
         if let Some(max_bytes) = self.results_upload {
             router = router.merge(crate::job_uploads::router(pool.clone(), max_bytes));
         }
@@ -461,12 +481,13 @@ impl Application {
                 pool,
                 keys: self.token_keys.clone(),
                 users: api.users.clone(),
+                throttle: Default::default(),
             }))
             .merge(crate::graphql::router(api, self.token_keys.clone()));
         tracing::info!(address = %self.listener.local_addr()?, "AnyTrade is serving");
         crate::server::serve(self.listener, router, self.connection_limits, stop).await;
         self.stop_background.send_replace(true);
-        for task in self.background {
+        for task in background {
             let _ = task.await;
         }
         self.database.close().await?;

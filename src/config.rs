@@ -752,7 +752,8 @@ impl Settings {
             });
         }
         if let Some(password) = self.admin_password()
-            && let Err(reason) = crate::credential_rules::check_password(password)
+            && let Err(reason) =
+                crate::credential_rules::check_password(password, &self.admin_username)
         {
             return Err(ConfigError {
                 key: "admin_password".into(),
@@ -893,14 +894,14 @@ mod tests {
             let secret = "c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cy1vbmx5IQ==";
             jail.set_env("ANYTRADE_ADMIN_USERNAME", "root.ops");
             // Looks like a number to figment; must stay the exact string.
-            jail.set_env("ANYTRADE_ADMIN_PASSWORD", "0012345678901234");
+            jail.set_env("ANYTRADE_ADMIN_PASSWORD", "0040927518630274591");
             jail.set_env("ANYTRADE_JWT_SECRET", secret);
             let s = load_in(jail, None).expect("valid");
             assert_eq!(s.admin_username, "root.ops");
-            assert_eq!(s.admin_password(), Some("0012345678901234"));
+            assert_eq!(s.admin_password(), Some("0040927518630274591"));
             assert_eq!(s.jwt_secret(), Some(secret));
             let printed = format!("{s:?}");
-            assert!(!printed.contains("0012345678901234"), "{printed}");
+            assert!(!printed.contains("0040927518630274591"), "{printed}");
             assert!(!printed.contains(secret), "{printed}");
             Ok(())
         });

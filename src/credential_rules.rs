@@ -25,8 +25,10 @@ pub fn check_username(username: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A password is 12 to 1024 characters. The reason never quotes it.
-pub fn check_password(password: &str) -> Result<(), String> {
+/// A password is 12 to 1024 characters and not easy to guess: zxcvbn, told the
+/// username, must rate it at least [`MIN_STRENGTH`] (length alone lets through
+/// `aaaaaaaaaaaa`, `123456789012` or the username twice). The reason never quotes it.
+pub fn check_password(password: &str, username: &str) -> Result<(), String> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
         return Err(format!("must be at least {MIN_PASSWORD_CHARS} characters"));
@@ -34,8 +36,23 @@ pub fn check_password(password: &str) -> Result<(), String> {
     if chars > MAX_PASSWORD_CHARS {
         return Err(format!("must be at most {MAX_PASSWORD_CHARS} characters"));
     }
+    let strength = zxcvbn::zxcvbn(password, &[username]);
+    if strength.score() < MIN_STRENGTH {
+        let why = strength
+            .feedback()
+            .and_then(|feedback| feedback.warning())
+            .map(|warning| format!(" ({warning})"))
+            .unwrap_or_default();
+        return Err(format!(
+            "is too easy to guess{why}; use more words or characters that do not follow a pattern"
+        ));
+    }
     Ok(())
 }
+
+/// The weakest password accepted: zxcvbn's "safely unguessable" (about 10^10 guesses
+/// or more), which an offline attack on a stolen argon2 hash cannot run through.
+pub const MIN_STRENGTH: zxcvbn::Score = zxcvbn::Score::Three;
 
 /// The shortest signing secret accepted: HS256 wants a key as long as its output.
 pub const MIN_SECRET_LEN: usize = 32;
@@ -81,12 +98,33 @@ mod tests {
 
     #[test]
     fn passwords_are_long_enough_and_never_echoed() {
-        assert!(check_password("twelve chars").is_ok());
-        assert!(check_password("ünïcödé-ok!!").is_ok(), "counts characters");
-        let short = check_password("hunter2").unwrap_err();
+        assert!(check_password("twelve chars of mixed-up sort", "bob").is_ok());
+        assert!(
+            check_password("ünïcödé-ok!!", "bob").is_ok(),
+            "counts characters"
+        );
+        let short = check_password("hunter2", "bob").unwrap_err();
         assert!(short.contains("at least 12"), "{short}");
         assert!(!short.contains("hunter2"));
-        assert!(check_password(&"x".repeat(1025)).is_err());
+        assert!(check_password(&"x".repeat(1025), "bob").is_err());
+    }
+
+    #[test]
+    fn passwords_that_follow_a_pattern_are_refused_without_being_quoted() {
+        for weak in [
+            "aaaaaaaaaaaa",
+            "123456789012",
+            "passwordpassword",
+            "qwertyuiopasdf",
+            "margaretmargaret",
+        ] {
+            let reason = check_password(weak, "margaret").expect_err(weak);
+            assert!(
+                reason.starts_with("is too easy to guess"),
+                "{weak}: {reason}"
+            );
+            assert!(!reason.contains(weak), "{reason}");
+        }
     }
 
     #[test]

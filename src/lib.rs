@@ -23,6 +23,7 @@ pub mod job_uploads;
 pub mod key_rotation;
 pub mod lifecycle;
 pub mod lookup;
+pub mod metrics;
 pub mod monitor;
 pub mod redact;
 pub mod runtime;

@@ -23,7 +23,7 @@ pub struct BotHealth {
 }
 
 /// A bot's health as the API shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HealthStatus {
     /// Answered its last health check recently.
     Healthy,
@@ -34,6 +34,14 @@ pub enum HealthStatus {
 }
 
 impl HealthStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Healthy => "healthy",
+            Self::Unhealthy => "unhealthy",
+            Self::Unknown => "unknown",
+        }
+    }
+
     /// HEALTHY when the bot answered within [`SEEN_WITHIN`] and has failed fewer than
     /// `unhealthy_after` checks in a row (the health monitor's own threshold), UNHEALTHY
     /// when it has, or has not answered for longer; UNKNOWN before its first check and

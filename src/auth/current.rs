@@ -2,8 +2,10 @@
 //! issued: a deleted user's token stops working, a demoted admin stops mutating, and a
 //! token from before a logout or a password change (an older sign-in generation) stops
 //! working, within [`RECHECK_AFTER`] (an outside probe found the first two working for
-//! the token's whole day); at once on the instance that took the logout. The users
-//! table is read at most once per user in that time.
+//! the token's whole day); at once on the instance that took the logout, and on every
+//! instance following the users' notifications ([`CurrentUsers::follow_changes`])
+//! when an admin changed the user. The users table is read at most once per user in
+//! that time.
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
@@ -11,8 +13,11 @@ use std::time::{Duration, Instant};
 
 use lru::LruCache;
 use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::watch;
 use uuid::Uuid;
 
+use super::user_admin::USERS_CHANNEL;
 use super::users::{self, Standing};
 use super::{AuthError, Principal};
 
@@ -86,6 +91,62 @@ impl CurrentUsers {
     pub fn forget(&self, user: Uuid) {
         if let Ok(mut roles) = self.roles.lock() {
             roles.pop(&user);
+        }
+    }
+
+    /// Forgets each user as soon as a change of it commits, on any instance or from
+    /// the command line, until `stopped`. While the notifications cannot be followed,
+    /// everything read is forgotten and the recheck interval still holds.
+    pub fn follow_changes(
+        self: std::sync::Arc<Self>,
+        mut stopped: watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut listener: Option<PgListener> = None;
+            while !*stopped.borrow() {
+                let listening = match listener.as_mut() {
+                    Some(listening) => listening,
+                    None => match self.listen().await {
+                        Ok(listening) => listener.insert(listening),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot follow changes of users; retrying");
+                            tokio::select! {
+                                _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                                _ = stopped.changed() => break,
+                            }
+                        }
+                    },
+                };
+                let notification = tokio::select! {
+                    received = listening.try_recv() => received,
+                    _ = stopped.changed() => break,
+                };
+                match notification {
+                    Ok(Some(notification)) => match notification.payload().parse() {
+                        Ok(user) => self.forget(user),
+                        Err(_) => self.forget_all(),
+                    },
+                    // The connection went: what was sent meanwhile is lost.
+                    Ok(None) | Err(_) => {
+                        self.forget_all();
+                        listener = None;
+                    }
+                }
+            }
+        })
+    }
+
+    async fn listen(&self) -> Result<PgListener, sqlx::Error> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(USERS_CHANNEL).await?;
+        // Changes made before the listening began are not announced again.
+        self.forget_all();
+        Ok(listener)
+    }
+
+    fn forget_all(&self) {
+        if let Ok(mut roles) = self.roles.lock() {
+            roles.clear();
         }
     }
 

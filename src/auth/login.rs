@@ -1,13 +1,19 @@
 //! `POST /auth/login`: `{"username", "password"}` → `{"token", "expiresAt", "role"}`.
 //!
 //! A wrong password and an unknown username get the same answer in about the same
-//! time, so the endpoint does not tell which usernames exist.
+//! time, so the endpoint does not tell which usernames exist. Failures are throttled
+//! per username and per client address ([`super::throttle`]) and logged, without the
+//! password (and without the username unless it names a user: a password typed into
+//! the wrong field must not reach the log).
 
-use axum::Json;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use chrono::SecondsFormat;
 use serde_json::Value;
 use zeroize::Zeroizing;
@@ -19,16 +25,28 @@ use crate::credential_rules::MAX_PASSWORD_CHARS;
 /// The one answer to every refused login.
 const REFUSED: &str = "invalid username or password";
 
-pub(crate) async fn login(State(state): State<AuthState>, body: Bytes) -> Response {
+pub(crate) async fn login(
+    State(state): State<AuthState>,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: Bytes,
+) -> Response {
+    let client = connection.map(|Extension(ConnectInfo(address))| address.ip());
     let (username, password) = match parse(&body) {
         Ok(parsed) => parsed,
         Err(invalid) => return invalid.into_response(),
     };
+    if let Some(wait) = state.throttle.wait(&username, client, Instant::now()) {
+        tracing::warn!(client = ?client, "login refused unchecked: too many failed logins");
+        return too_many(wait);
+    }
     match attempt(&state, &username, password).await {
-        Ok(Some(response)) => response,
+        Ok(Some(response)) => {
+            state.throttle.succeeded(&username);
+            response
+        }
         Ok(None) => {
-            // Not the username: it may be a password typed into the wrong field.
-            tracing::info!("login refused");
+            state.throttle.failed(&username, client, Instant::now());
+            log_failure(&state, &username, client).await;
             error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", REFUSED, None)
                 .into_response()
         }
@@ -36,6 +54,36 @@ pub(crate) async fn login(State(state): State<AuthState>, body: Bytes) -> Respon
             tracing::error!(error = format!("{e:#}"), "login failed");
             internal_error()
         }
+    }
+}
+
+/// 429 with `Retry-After` in whole seconds (rounded up).
+fn too_many(wait: std::time::Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let message = format!(
+        "too many failed logins for this username or from this address; try again in {seconds} s"
+    );
+    let mut response = error_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED",
+        &message,
+        None,
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
+/// Logs a refused login: the client, and the username only when it names a user.
+async fn log_failure(state: &AuthState, username: &str, client: Option<IpAddr>) {
+    match users::find_user_id(&state.pool, username).await {
+        Ok(Some(user_id)) => {
+            tracing::warn!(%user_id, username, client = ?client, "login refused: wrong password, or the user is disabled");
+        }
+        Ok(None) => tracing::warn!(client = ?client, "login refused: no such user"),
+        Err(e) => tracing::warn!(client = ?client, error = %e, "login refused"),
     }
 }
 

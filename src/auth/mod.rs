@@ -19,7 +19,10 @@ mod login;
 pub mod passwords;
 pub mod principal;
 mod sessions;
+pub mod throttle;
 pub mod tokens;
+pub mod user_admin;
+pub mod user_history;
 pub mod users;
 
 use axum::Json;
@@ -34,7 +37,10 @@ pub use current::{CheckError, CurrentUsers};
 pub use principal::{
     Authentication, Principal, authenticate, authenticate_connection_init, authenticate_headers,
 };
+pub use throttle::LoginThrottle;
 pub use tokens::{Claims, IssuedToken, LEEWAY_SECONDS, TOKEN_LIFETIME, TokenKeys};
+pub use user_admin::{UserKey, UserUpdate};
+pub use user_history::{Actor, ChangeKind, UserChange};
 pub use users::{Role, User, UserError, create_user, ensure_first_admin};
 
 /// Why a caller was turned away. The first three mean "who are you?"
@@ -128,6 +134,8 @@ pub struct AuthState {
     pub pool: PgPool,
     pub keys: TokenKeys,
     pub users: std::sync::Arc<CurrentUsers>,
+    /// Failed logins seen by this instance.
+    pub throttle: std::sync::Arc<throttle::LoginThrottle>,
 }
 
 impl FromRef<AuthState> for TokenKeys {

@@ -49,7 +49,8 @@ pub(crate) async fn change_password(
         Ok(false) => return invalid("currentPassword", "is not the user's password"),
         Err(e) => return internal(&*e),
     }
-    match users::change_password(&state.pool, principal.user_id, &new).await {
+    let who = (principal.user_id, principal.username.as_str());
+    match users::change_password(&state.pool, who, &new).await {
         Ok(()) => {}
         Err(UserError::Invalid { field, reason }) => return invalid(field, &reason),
         Err(e) => return internal(&e),

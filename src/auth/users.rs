@@ -2,7 +2,8 @@
 //!
 //! The first start creates the first admin from the configuration
 //! ([`ensure_first_admin`]); later starts leave the table alone, so changing
-//! `admin_password` afterwards changes nothing.
+//! `admin_password` afterwards changes nothing. Admins manage the others
+//! ([`super::user_admin`]); every change is recorded ([`super::user_history`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,6 +15,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::passwords;
+use super::user_history::{self, Actor, ChangeKind};
 use crate::config::Settings;
 use crate::credential_rules::{MIN_PASSWORD_CHARS, check_password, check_username};
 
@@ -69,6 +71,8 @@ pub struct User {
     pub username: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
+    /// When an admin disabled the user: it cannot log in, and its tokens do not count.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 /// Why a user could not be created. Never holds a password or a hash.
@@ -76,8 +80,16 @@ pub struct User {
 pub enum UserError {
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
-    #[error("a user named {username:?} already exists")]
+    #[error("username: a user named {username:?} already exists")]
     Conflict { username: String },
+    #[error("{field}: there is no user {user}")]
+    NotFound { field: &'static str, user: String },
+    /// The change would leave no enabled admin, and nobody could manage users again.
+    #[error("{field}: {username:?} is the last enabled admin; make another user admin first")]
+    LastAdmin {
+        field: &'static str,
+        username: String,
+    },
     #[error(
         "there are no users yet: set ANYTRADE_ADMIN_PASSWORD (at least {MIN_PASSWORD_CHARS} characters) to create the first admin, {username:?}"
     )]
@@ -100,13 +112,14 @@ pub struct Standing {
     pub generation: i32,
 }
 
-/// User `id`'s standing now; `None` when there is no such user.
+/// User `id`'s standing now; `None` when there is no such user or it is disabled.
 pub async fn standing(pool: &PgPool, id: Uuid) -> Result<Option<Standing>, sqlx::Error> {
-    let row: Option<(String, i32)> =
-        sqlx::query_as("SELECT role, token_generation FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
+    let row: Option<(String, i32)> = sqlx::query_as(
+        "SELECT role, token_generation FROM users WHERE id = $1 AND disabled_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
     Ok(row.and_then(|(role, generation)| {
         Some(Standing {
             role: role.parse().ok()?,
@@ -132,29 +145,47 @@ pub async fn end_sessions(pool: &PgPool, id: Uuid) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Sets user `id`'s password to `new` (checked first) and ends its sessions.
-pub async fn change_password(pool: &PgPool, id: Uuid, new: &str) -> Result<(), UserError> {
-    check_password(new).map_err(|reason| UserError::Invalid {
+/// Sets user `(id, username)`'s own password to `new` (checked first), ends its
+/// sessions and records the change as the user's.
+pub async fn change_password(
+    pool: &PgPool,
+    (id, username): (Uuid, &str),
+    new: &str,
+) -> Result<(), UserError> {
+    check_password(new, username).map_err(|reason| UserError::Invalid {
         field: "newPassword",
         reason,
     })?;
     let hash = passwords::hash(Zeroizing::new(new.to_owned())).await?;
+    let mut tx = pool.begin().await?;
     sqlx::query(
-        "UPDATE users SET password_hash = $2, token_generation = token_generation + 1
+        "UPDATE users SET password_hash = $2, token_generation = token_generation + 1,
+                updated_at = now()
           WHERE id = $1",
     )
     .bind(id)
     .bind(hash)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    let actor = Actor::user(username);
+    user_history::record(
+        &mut *tx,
+        &actor,
+        (id, username),
+        ChangeKind::PasswordChanged,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
     tracing::info!(user_id = %id, "password changed; the user's sessions ended");
     Ok(())
 }
 
-/// Creates a user with a checked username and password; a taken username is a
-/// [`UserError::Conflict`].
+/// Creates a user with a checked username and password, recorded as made by `actor`;
+/// a taken username is a [`UserError::Conflict`].
 pub async fn create_user(
     pool: &PgPool,
+    actor: &Actor,
     username: &str,
     password: &str,
     role: Role,
@@ -163,13 +194,15 @@ pub async fn create_user(
         field: "username",
         reason,
     })?;
-    check_password(password).map_err(|reason| UserError::Invalid {
+    check_password(password, username).map_err(|reason| UserError::Invalid {
         field: "password",
         reason,
     })?;
     let hash = passwords::hash(Zeroizing::new(password.to_owned())).await?;
-    let user = insert(pool, username, &hash, role).await?;
-    tracing::info!(user_id = %user.id, username = %user.username, role = %user.role, "user created");
+    let mut tx = pool.begin().await?;
+    let user = insert(&mut tx, actor, username, &hash, role).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, username = %user.username, role = %user.role, %actor, "user created");
     Ok(user)
 }
 
@@ -199,7 +232,7 @@ pub async fn ensure_first_admin(
         field: "admin_username",
         reason,
     })?;
-    check_password(password).map_err(|reason| UserError::Invalid {
+    check_password(password, username).map_err(|reason| UserError::Invalid {
         field: "admin_password",
         reason,
     })?;
@@ -215,7 +248,7 @@ pub async fn ensure_first_admin(
         tx.commit().await?;
         return Ok(None);
     }
-    let user = insert(&mut *tx, username, &hash, Role::Admin).await?;
+    let user = insert(&mut tx, &Actor::system(), username, &hash, Role::Admin).await?;
     tx.commit().await?;
     tracing::info!(user_id = %user.id, username = %user.username, "first admin user created");
     Ok(Some(user))
@@ -227,8 +260,10 @@ async fn any_user<'e>(db: impl sqlx::PgExecutor<'e>) -> Result<bool, sqlx::Error
         .await
 }
 
-async fn insert<'e>(
-    db: impl sqlx::PgExecutor<'e>,
+/// Inserts the user and records its creation by `actor`.
+async fn insert(
+    tx: &mut sqlx::PgConnection,
+    actor: &Actor,
     username: &str,
     password_hash: &str,
     role: Role,
@@ -241,20 +276,36 @@ async fn insert<'e>(
     .bind(username)
     .bind(password_hash)
     .bind(role.as_str())
-    .fetch_one(db)
+    .fetch_one(&mut *tx)
     .await;
     match row {
-        Ok((id, created_at)) => Ok(User {
-            id,
-            username: username.to_owned(),
-            role,
-            created_at,
-        }),
+        Ok((id, created_at)) => {
+            let kind = ChangeKind::Created;
+            user_history::record(&mut *tx, actor, (id, username), kind, Some(role)).await?;
+            Ok(User {
+                id,
+                username: username.to_owned(),
+                role,
+                created_at,
+                disabled_at: None,
+            })
+        }
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(UserError::Conflict {
             username: username.to_owned(),
         }),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The id of the user called `username` (enabled or not), if there is one.
+pub(crate) async fn find_user_id(
+    pool: &PgPool,
+    username: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(pool)
+        .await
 }
 
 /// A user as login needs it: with the stored hash. Only for checking a password.
@@ -265,14 +316,14 @@ pub(crate) struct Credentials {
     pub generation: i32,
 }
 
-/// The user called `username`, with the password hash, if there is one.
+/// The enabled user called `username`, with the password hash, if there is one.
 pub(crate) async fn find_credentials(
     pool: &PgPool,
     username: &str,
 ) -> anyhow::Result<Option<Credentials>> {
     let row: Option<(Uuid, String, String, String, DateTime<Utc>, i32)> = sqlx::query_as(
         "SELECT id, username, password_hash, role, created_at, token_generation
-           FROM users WHERE username = $1",
+           FROM users WHERE username = $1 AND disabled_at IS NULL",
     )
     .bind(username)
     .fetch_optional(pool)
@@ -289,6 +340,7 @@ pub(crate) async fn find_credentials(
             username,
             role,
             created_at,
+            disabled_at: None,
         },
         password_hash,
         generation,

@@ -3,6 +3,7 @@
 mod audit;
 mod events;
 mod projections;
+mod users;
 
 use std::path::PathBuf;
 
@@ -11,6 +12,7 @@ use clap::{Parser, Subcommand};
 pub use audit::AuditCommand;
 pub use events::{EventsAction, EventsArgs, EventsCommand};
 pub use projections::ProjectionsCommand;
+pub use users::UsersCommand;
 
 use crate::app::{Application, Database, Ownership};
 use crate::config::Settings;
@@ -50,6 +52,9 @@ pub enum Command {
     /// Manage the read models built from the event log.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Manage who may log in: add, list, change roles and passwords, disable, delete.
+    #[command(subcommand)]
+    Users(UsersCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +139,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Events(args) => {
             let database = Database::open(&settings, Ownership::OneShot).await?;
             let result = events::run(args, &database.pool).await;
+            database.close().await?;
+            result
+        }
+        Command::Users(command) => {
+            let database = Database::open(&settings, Ownership::OneShot).await?;
+            let result = users::run(command, &database.pool).await;
             database.close().await?;
             result
         }

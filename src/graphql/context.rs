@@ -96,6 +96,7 @@ pub async fn execute<A>(
 where
     A: Keyed<Error = anytrade_aggregates::DomainError>,
     A::Command: Clone,
+    for<'c> &'c A::Command: Into<&'static str>,
 {
     let at = bus
         .execute(id, command, &ctx.metadata()?)

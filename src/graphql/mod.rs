@@ -24,6 +24,7 @@ mod request;
 mod socket;
 mod strategies;
 mod trades;
+mod users;
 
 use std::sync::Arc;
 
@@ -52,6 +53,7 @@ pub struct Query(
     jobs::JobQuery,
     strategies::StrategyQuery,
     trades::TradeQuery,
+    users::UserQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -61,6 +63,7 @@ pub struct Mutation(
     jobs::JobMutation,
     strategies::StrategyMutation,
     trades::TradeMutation,
+    users::UserMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -40,6 +40,7 @@ pub(super) async fn serve(
     keys: TokenKeys,
     users: Arc<CurrentUsers>,
 ) {
+    let _counted = crate::metrics::Subscriber::connected();
     let (mut to_client, from_client) = socket.split();
     // async-graphql writes into this channel; the loop below forwards to the client,
     // so it can also close the socket itself.

@@ -26,6 +26,7 @@ use super::in_flight::InFlight;
 use super::schedule::due_now;
 use crate::freqtrade::client::FreqtradeError;
 use crate::freqtrade::models::{Health, ShowConfig};
+use crate::metrics::PollOutcome;
 use crate::runtime::Runtimes;
 use crate::store::{CommandMetadata, Commands};
 
@@ -134,7 +135,17 @@ impl HealthMonitor {
     }
 
     async fn check_now(&self, bot: &Due) {
-        match self.ask(bot).await {
+        let started = std::time::Instant::now();
+        let answer = self.ask(bot).await;
+        let outcome = match &answer {
+            Ok(_) => PollOutcome::Ok,
+            Err(ClientError::Freqtrade(FreqtradeError::RateLimited { .. })) => {
+                PollOutcome::RateLimited
+            }
+            Err(_) => PollOutcome::Failed,
+        };
+        crate::metrics::metrics().health_check(outcome, started);
+        match answer {
             Ok((config, health)) => self.seen(bot, &config, &health).await,
             Err(ClientError::Freqtrade(FreqtradeError::RateLimited { retry_after, .. })) => {
                 self.backoff

@@ -35,6 +35,7 @@ use super::trade_scan::{closed_trades, closing, opening};
 use crate::freqtrade::client::{FreqtradeClient, FreqtradeError};
 use crate::freqtrade::models::{ForceExit, OrderType, Trade};
 use crate::hub::{FeedEvent, Hub};
+use crate::metrics::PollOutcome;
 use crate::store::{CommandError, CommandMetadata, Commands};
 
 const ACTOR: &str = "system:trade-sync";
@@ -59,6 +60,20 @@ enum SyncError {
     Command(#[from] CommandError),
     #[error("cannot read or write trades: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+impl SyncError {
+    /// What the bot's API answered, when the failure is its answer.
+    fn freqtrade(&self) -> Option<&FreqtradeError> {
+        match self {
+            SyncError::Client(ClientError::Freqtrade(e)) | SyncError::Freqtrade(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn rate_limited(&self) -> bool {
+        matches!(self.freqtrade(), Some(FreqtradeError::RateLimited { .. }))
+    }
 }
 
 pub struct TradeSync {
@@ -178,7 +193,15 @@ impl TradeSync {
         let Some(_busy) = self.in_flight.begin(bot) else {
             return;
         };
-        match self.sync_now(bot, api_url).await {
+        let started = std::time::Instant::now();
+        let synced = self.sync_now(bot, api_url).await;
+        let outcome = match &synced {
+            Ok(()) => PollOutcome::Ok,
+            Err(e) if e.rate_limited() => PollOutcome::RateLimited,
+            Err(_) => PollOutcome::Failed,
+        };
+        crate::metrics::metrics().trade_sync(outcome, started);
+        match synced {
             Ok(()) => self.backoff.succeeded(bot),
             Err(e) => self.failed(bot, e),
         }
@@ -230,11 +253,7 @@ impl TradeSync {
     }
 
     fn failed(&self, bot: BotId, error: SyncError) {
-        let freqtrade = match &error {
-            SyncError::Client(ClientError::Freqtrade(e)) | SyncError::Freqtrade(e) => Some(e),
-            _ => None,
-        };
-        match freqtrade {
+        match error.freqtrade() {
             Some(FreqtradeError::RateLimited { retry_after, .. }) => {
                 self.backoff.rate_limited(bot, *retry_after, self.interval);
             }

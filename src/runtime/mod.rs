@@ -6,6 +6,7 @@
 //! [`kubernetes`] (Deployments and Jobs in a namespace).
 
 pub(crate) mod container;
+mod counted;
 pub mod docker;
 pub(crate) mod files;
 pub mod kubernetes;
@@ -22,6 +23,7 @@ use serde_json::Value;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+pub use counted::Counted;
 pub use selection::{Runtimes, detect, in_cluster, own_namespace};
 
 /// Label keys every runtime puts on what it creates.
@@ -105,8 +107,10 @@ pub enum InstanceState {
     },
 }
 
-/// Why a runtime could not do what was asked, in words a user can act on.
-#[derive(Debug, thiserror::Error)]
+/// Why a runtime could not do what was asked, in words a user can act on. Its kind
+/// (`unavailable`, `install`, …) is what the metrics count.
+#[derive(Debug, thiserror::Error, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum RuntimeError {
     #[error("runtime {kind} is not available on this control plane (available: {available})")]
     Unavailable {

@@ -13,18 +13,21 @@
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{PersistedEventStore, PersistenceError, SerializedEvent};
 use cqrs_es::{Aggregate, DomainEvent, EventStore};
 use lru::LruCache;
 use sqlx::PgPool;
+use tracing::Instrument;
 
 use anytrade_aggregates::DomainError;
 use anytrade_projections::{EventLog, LogPosition};
 
 use super::metadata::CommandMetadata;
 use super::repository::EventRepository;
+use crate::metrics::{CommandOutcome, metrics};
 
 /// How often a command that lost an optimistic-concurrency race is retried against
 /// the fresh state before it is reported as a conflict.
@@ -126,6 +129,7 @@ impl<A> CommandBus<A>
 where
     A: Keyed<Error = DomainError>,
     A::Command: Clone,
+    for<'c> &'c A::Command: Into<&'static str>,
 {
     pub fn new(pool: PgPool, log: EventLog, services: A::Services) -> Self {
         let capacity = NonZeroUsize::new(CACHED_AGGREGATES).unwrap_or(NonZeroUsize::MIN);
@@ -139,8 +143,35 @@ where
     }
 
     /// Runs `command` on the aggregate `id`. On success its events are committed, and
-    /// the log position of the last one is returned (`None`: nothing changed).
+    /// the log position of the last one is returned (`None`: nothing changed). Counted
+    /// in the metrics by outcome, and logged with the command's correlation id.
     pub async fn execute(
+        &self,
+        id: &A::Id,
+        command: A::Command,
+        metadata: &CommandMetadata,
+    ) -> Result<Option<LogPosition>, CommandError> {
+        let name: &'static str = (&command).into();
+        let started = Instant::now();
+        let span = tracing::info_span!(
+            "command",
+            aggregate = A::TYPE,
+            id = %id,
+            command = name,
+            correlation_id = %metadata.correlation_id,
+        );
+        let outcome = self.decide(id, command, metadata).instrument(span).await;
+        let counted = match &outcome {
+            Ok(_) => CommandOutcome::Ok,
+            Err(CommandError::Domain(_)) => CommandOutcome::Rejected,
+            Err(CommandError::Conflict { .. }) => CommandOutcome::Conflict,
+            Err(CommandError::Store(_) | CommandError::Unavailable(_)) => CommandOutcome::Failed,
+        };
+        metrics().command(A::TYPE, name, counted, started);
+        outcome
+    }
+
+    async fn decide(
         &self,
         id: &A::Id,
         command: A::Command,

@@ -54,9 +54,15 @@ impl TestApp {
         };
         adjust(&mut settings);
         let app = Self::start(settings).await;
-        create_user(&app.pool, "viewer", VIEWER_PASSWORD, Role::Viewer)
-            .await
-            .expect("viewer created");
+        create_user(
+            &app.pool,
+            &anytrade::auth::Actor::system(),
+            "viewer",
+            VIEWER_PASSWORD,
+            Role::Viewer,
+        )
+        .await
+        .expect("viewer created");
         app.with_tokens().await
     }
 
@@ -124,6 +130,19 @@ impl TestApp {
             .as_str()
             .unwrap_or_else(|| panic!("login failed: {response}"))
             .to_owned()
+    }
+
+    /// The status and body of a login attempt, refused or not.
+    pub async fn login_status(&self, username: &str, password: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("http://{}/auth/login", self.address))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .expect("login request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("login body"))
     }
 
     /// Posts a GraphQL request with an optional bearer token; returns the HTTP status

@@ -47,6 +47,7 @@ impl Server {
             pool: pool.clone(),
             keys: keys.clone(),
             users: std::sync::Arc::new(auth::CurrentUsers::new(pool.clone())),
+            throttle: Default::default(),
         });
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self {
@@ -202,6 +203,7 @@ async fn a_viewer_logs_in_as_a_viewer() {
     let server = Server::start().await;
     let viewer = auth::create_user(
         &server.pool,
+        &auth::Actor::system(),
         "dash.board",
         "viewer passphrase",
         Role::Viewer,
@@ -227,12 +229,26 @@ async fn a_viewer_logs_in_as_a_viewer() {
 #[tokio::test]
 async fn creating_users_checks_the_input_and_refuses_duplicates() {
     let server = Server::start().await;
-    let duplicate = auth::create_user(&server.pool, "admin", "some passphrase", Role::Viewer).await;
+    let duplicate = auth::create_user(
+        &server.pool,
+        &auth::Actor::system(),
+        "admin",
+        "orange kettle drifts at noon",
+        Role::Viewer,
+    )
+    .await;
     assert!(
         matches!(&duplicate, Err(UserError::Conflict { username }) if username == "admin"),
         "{duplicate:?}"
     );
-    let short = auth::create_user(&server.pool, "shorty", "hunter2", Role::Viewer).await;
+    let short = auth::create_user(
+        &server.pool,
+        &auth::Actor::system(),
+        "shorty",
+        "hunter2",
+        Role::Viewer,
+    )
+    .await;
     match short {
         Err(
             e @ UserError::Invalid {
@@ -241,7 +257,14 @@ async fn creating_users_checks_the_input_and_refuses_duplicates() {
         ) => assert!(!e.to_string().contains("hunter2")),
         other => panic!("expected an invalid password, got {other:?}"),
     }
-    let bad_name = auth::create_user(&server.pool, "a b", "long enough pass", Role::Admin).await;
+    let bad_name = auth::create_user(
+        &server.pool,
+        &auth::Actor::system(),
+        "a b",
+        "orange kettle drifts at noon",
+        Role::Admin,
+    )
+    .await;
     assert!(
         matches!(
             bad_name,
@@ -288,4 +311,55 @@ async fn instances_starting_together_create_one_admin() {
         .await
         .expect("count");
     assert_eq!(users, 1);
+}
+
+#[tokio::test]
+async fn repeated_failures_for_a_username_are_refused_with_retry_after() {
+    let server = Server::start().await;
+    auth::create_user(
+        &server.pool,
+        &auth::Actor::system(),
+        "viewer",
+        "orange kettle drifts at noon",
+        Role::Viewer,
+    )
+    .await
+    .expect("viewer created");
+    for attempt in 0..auth::throttle::PER_USER {
+        let (status, answer) = server.login("admin", "not the password").await;
+        assert_eq!(status, 401, "attempt {attempt}: {answer}");
+    }
+    // Now even the right password waits: guessing gets a handful of tries per window.
+    let body = json!({ "username": "admin", "password": ADMIN_PASSWORD }).to_string();
+    let (status, answer, headers) = server.login_raw(&body).await;
+    assert_eq!(status, 429, "{answer}");
+    assert_eq!(answer["error"]["code"], "RATE_LIMITED", "{answer}");
+    let retry: u64 = headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("whole seconds");
+    assert!(
+        (1..=auth::throttle::WINDOW.as_secs()).contains(&retry),
+        "{retry}"
+    );
+    // Another user is not held up by them.
+    let (status, answer) = server.login("viewer", "orange kettle drifts at noon").await;
+    assert_eq!(status, 200, "{answer}");
+}
+
+#[tokio::test]
+async fn repeated_failures_from_one_address_are_refused_for_every_username() {
+    let app = crate::app::TestApp::spawn().await;
+    for attempt in 0..auth::throttle::PER_CLIENT {
+        let (status, answer) = app
+            .login_status(&format!("guess{attempt}"), "not the password")
+            .await;
+        assert_eq!(status, 401, "attempt {attempt}: {answer}");
+    }
+    let (status, answer) = app
+        .login_status("viewer", crate::app::VIEWER_PASSWORD)
+        .await;
+    assert_eq!(status, 429, "{answer}");
+    assert_eq!(answer["error"]["code"], "RATE_LIMITED", "{answer}");
 }

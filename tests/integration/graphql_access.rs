@@ -135,9 +135,15 @@ async fn alter_users(app: &TestApp, sql: &str) {
 #[tokio::test]
 async fn a_deleted_or_demoted_users_token_stops_working() {
     let app = TestApp::spawn().await;
-    anytrade::auth::create_user(&app.pool, "second", "second-admin-password", Role::Admin)
-        .await
-        .expect("second admin");
+    anytrade::auth::create_user(
+        &app.pool,
+        &anytrade::auth::Actor::system(),
+        "second",
+        "second-admin-password",
+        Role::Admin,
+    )
+    .await
+    .expect("second admin");
     let second = app.login("second", "second-admin-password").await;
     let (_, body) = app.graphql_as(Some(&second), CREATE, json!({})).await;
     assert!(body.get("errors").is_none(), "{body}");

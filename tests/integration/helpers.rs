@@ -79,7 +79,7 @@ pub struct Tally {
     pub total: i64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, strum::IntoStaticStr)]
 pub enum TallyCommand {
     Add(i64),
     /// Refused when it would take more than the total.

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::job::JobInput;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::IntoStaticStr)]
 pub enum BacktestCommand {
     /// The strategy's current version is pinned.
     RequestBacktest { backtest_id: Uuid, input: JobInput },

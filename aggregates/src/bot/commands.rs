@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::values::BotId;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::IntoStaticStr)]
 pub enum BotCommand {
     /// The exchange and strategy must exist; the strategy's current version is pinned.
     /// `mode` is `dry_run` or `live` (live needs an exchange with test mode off);

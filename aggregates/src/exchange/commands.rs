@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::secret::SealedSecret;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::IntoStaticStr)]
 pub enum ExchangeCommand {
     /// `name` is an [`ExchangeName`](crate::values::ExchangeName); `config` a JSON object
     /// of non-secret settings (rate limits, ccxt options); `secrets` (name, value) are

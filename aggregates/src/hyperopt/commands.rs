@@ -9,7 +9,7 @@ use crate::job::JobInput;
 // The request carries the raw form of every input, as the API gives them; a command lives
 // for one request, so its size does not matter.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::IntoStaticStr)]
 pub enum HyperoptCommand {
     /// A backtest's inputs plus what to optimize; the strategy's current version is pinned.
     RequestHyperopt {

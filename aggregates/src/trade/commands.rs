@@ -32,7 +32,7 @@ pub struct TradeClosing {
     pub exit_reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::IntoStaticStr)]
 pub enum TradeCommand {
     /// Records that the trade is open; a trade already recorded changes nothing.
     RecordTradeOpened { opening: TradeOpening },

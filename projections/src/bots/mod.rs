@@ -170,6 +170,31 @@ pub async fn lifecycles(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Lifecycle>>
         .collect()
 }
 
+/// Where a bot stands and where it runs: what the metrics count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    pub id: BotId,
+    pub status: BotStatus,
+    /// `None`: the service's default runtime.
+    pub runtime: Option<RuntimeKind>,
+}
+
+/// Every bot's [`Placement`].
+pub async fn placements(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Placement>> {
+    let rows = sqlx::query("SELECT id, status, runtime FROM bots")
+        .fetch_all(db)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Placement {
+                id: bot_id(row, "id")?,
+                status: stored::column(row, "status", BotStatus::parse)?,
+                runtime: stored::optional(row, "runtime", RuntimeKind::parse)?,
+            })
+        })
+        .collect()
+}
+
 /// The REST API of bot `id` while it runs.
 pub async fn running_api_url(db: impl PgExecutor<'_>, id: BotId) -> sqlx::Result<Option<String>> {
     let url: Option<Option<String>> =

@@ -206,6 +206,27 @@ pub async fn unfinished(
         .collect()
 }
 
+/// How many jobs of `kind` are in each status (statuses no job has are left out).
+pub async fn counts(
+    db: impl PgExecutor<'_>,
+    kind: JobKind,
+) -> sqlx::Result<std::collections::HashMap<JobStatus, i64>> {
+    let rows = sqlx::query(&format!(
+        "SELECT status, count(*) AS jobs FROM {} GROUP BY status",
+        table(kind)
+    ))
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                stored::column(row, "status", JobStatus::parse)?,
+                row.try_get("jobs")?,
+            ))
+        })
+        .collect()
+}
+
 /// A strategy's backtests in figures.
 #[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
 pub struct BacktestStats {

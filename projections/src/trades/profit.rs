@@ -103,3 +103,20 @@ pub async fn store(db: impl PgExecutor<'_>, bot: BotId, profit: &BotProfit) -> s
     .await?;
     Ok(())
 }
+
+/// When the running bot synced longest ago last synced (its last snapshot here, or
+/// when it started if it never synced since): the trade sync's lag. `None` when no bot
+/// runs.
+pub async fn oldest_sync_of_running(
+    db: impl PgExecutor<'_>,
+) -> sqlx::Result<Option<DateTime<Utc>>> {
+    // A snapshot from before the bot's latest start does not count for this run.
+    sqlx::query_scalar(
+        "SELECT min(greatest(p.updated_at, b.started_at))
+           FROM bots b LEFT JOIN bot_profit p ON p.bot_id = b.id
+          WHERE b.status = $1",
+    )
+    .bind(anytrade_aggregates::BotStatus::Running.as_str())
+    .fetch_one(db)
+    .await
+}
