@@ -27,6 +27,7 @@ use crate::runtime::docker::{DockerConfig, DockerRuntime};
 use crate::runtime::kubernetes::{Cluster, KubernetesConfig, KubernetesRuntime, Reach};
 use crate::runtime::local::{LocalConfig, LocalRuntime};
 use crate::runtime::{Counted, Runtime, RuntimeMap, Runtimes};
+use crate::sandbox::{Sandbox, SandboxError};
 use crate::server::ConnectionLimits;
 use crate::store::Commands;
 
@@ -328,6 +329,24 @@ pub struct Application {
     results_upload: Option<usize>,
     /// The runtime of bots that name none.
     default_runtime: RuntimeKind,
+    /// Where this service reaches the sandbox exchange it serves (`--sandbox`).
+    sandbox_url: Option<String>,
+}
+
+/// The sandbox exchange, served and registered, when `sandbox.enabled`.
+async fn start_sandbox(
+    settings: &Settings,
+    default_runtime: RuntimeKind,
+    pool: &PgPool,
+    commands: &Commands,
+    stopped: &watch::Receiver<bool>,
+) -> Result<Option<Sandbox>, SandboxError> {
+    if !settings.sandbox.enabled {
+        return Ok(None);
+    }
+    let sandbox = Sandbox::start(&settings.sandbox, default_runtime, stopped.clone()).await?;
+    sandbox.register(pool, commands).await?;
+    Ok(Some(sandbox))
 }
 
 impl Application {
@@ -379,6 +398,36 @@ impl Application {
         let runtimes = runtimes(settings, &database.pool).await?;
         let kubernetes_jobs = runtimes.has(RuntimeKind::Kubernetes);
         let default_runtime = runtimes.default_kind();
+        let why = match settings.runtime.default {
+            RuntimeChoice::Auto => {
+                "detected: kubernetes inside a cluster, else docker when its engine answers, else local"
+            }
+            _ => "configured (runtime.default, ANYTRADE_RUNTIME)",
+        };
+        tracing::info!(
+            runtime = default_runtime.as_str(),
+            why,
+            "the default runtime of bots and jobs"
+        );
+        let sandbox = match start_sandbox(
+            settings,
+            default_runtime,
+            &database.pool,
+            &commands,
+            &stopped,
+        )
+        .await
+        {
+            Ok(sandbox) => sandbox,
+            Err(e) => {
+                database.close().await?;
+                return Err(e.into());
+            }
+        };
+        let sandbox_url = sandbox.map(|sandbox| {
+            background.push(sandbox.task);
+            sandbox.local_url
+        });
         if settings.runtime.manage {
             let interval = Duration::from_secs(settings.runtime.reconcile_interval_secs);
             let restarts = RestartPolicy {
@@ -405,6 +454,7 @@ impl Application {
             stop_background,
             availability,
             default_runtime,
+            sandbox_url,
             results_upload: kubernetes_jobs
                 .then_some(settings.runtime.kubernetes.max_results_bytes),
             connection_limits: ConnectionLimits {
@@ -459,6 +509,7 @@ impl Application {
             unhealthy_after: self.unhealthy_after,
             availability: self.availability.clone(),
             users: Arc::new(auth::CurrentUsers::new(pool.clone())),
+            sandbox_url: self.sandbox_url.clone(),
         };
         let mut background = self.background;
         background.push(

@@ -489,6 +489,36 @@ impl Default for HttpSettings {
     }
 }
 
+/// `anytrade serve --sandbox`: the exchange simulator served by the service, so a bot
+/// can dry-run with no exchange account and no internet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxSettings {
+    /// Serve the simulator, register the `sandbox` exchange and add the example
+    /// strategies (`--sandbox` sets it).
+    pub enabled: bool,
+    /// Where the simulator listens. Unset: `127.0.0.1:8650` when bots run as local
+    /// processes, `0.0.0.0:8650` when they run in containers, which must reach it.
+    pub listen: Option<SocketAddr>,
+    /// The simulator's address as bots reach it (`http://host:port`). Unset: derived
+    /// from the default runtime (`127.0.0.1` for local processes,
+    /// `host.docker.internal` for containers); required with the kubernetes runtime.
+    pub url: Option<String>,
+    /// Seed of the synthetic prices: the same seed serves the same prices.
+    pub seed: u64,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            listen: None,
+            url: None,
+            seed: 1,
+        }
+    }
+}
+
 /// The whole service configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -520,6 +550,7 @@ pub struct Settings {
     pub monitor: MonitorSettings,
     pub jobs: JobSettings,
     pub http: HttpSettings,
+    pub sandbox: SandboxSettings,
 }
 
 impl Default for Settings {
@@ -540,6 +571,7 @@ impl Default for Settings {
             monitor: MonitorSettings::default(),
             jobs: JobSettings::default(),
             http: HttpSettings::default(),
+            sandbox: SandboxSettings::default(),
         }
     }
 }
@@ -575,6 +607,7 @@ const ENV_KEYS: &[&str] = &[
     "monitor",
     "jobs",
     "http",
+    "sandbox",
 ];
 
 /// Keys whose values are secrets. Their environment variables are taken as exact

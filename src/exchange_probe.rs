@@ -15,7 +15,10 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The URL answered by the exchange's public API without credentials.
 pub fn public_endpoint(name: ExchangeName, config: &Value) -> String {
-    let binance_style = matches!(name, ExchangeName::Binance | ExchangeName::BinanceUs);
+    let binance_style = matches!(
+        name,
+        ExchangeName::Binance | ExchangeName::BinanceUs | ExchangeName::Sandbox
+    );
     if let Some(base) = config
         .pointer("/ccxt_config/urls/api/public")
         .and_then(Value::as_str)
@@ -36,6 +39,8 @@ pub fn public_endpoint(name: ExchangeName, config: &Value) -> String {
         ExchangeName::Bybit => "https://api.bybit.com/v5/market/time",
         ExchangeName::Okx => "https://www.okx.com/api/v5/public/time",
         ExchangeName::Bitfinex => "https://api-pub.bitfinex.com/v2/platform/status",
+        // Where `anytrade serve --sandbox` serves it by default.
+        ExchangeName::Sandbox => "http://127.0.0.1:8650/api/v3/ping",
     }
     .to_owned()
 }

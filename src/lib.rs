@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod monitor;
 pub mod redact;
 pub mod runtime;
+pub mod sandbox;
 pub mod server;
 pub mod shutdown;
 pub mod store;

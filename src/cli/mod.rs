@@ -33,7 +33,13 @@ pub struct Cli {
 pub enum Command {
     /// Run the control plane: HTTP (/healthz, /readyz) until SIGTERM or Ctrl-C. Without
     /// DATABASE_URL it starts its own PostgreSQL under the data directory.
-    Serve,
+    Serve {
+        /// Also serve the exchange simulator, register a `sandbox` exchange on it (no
+        /// keys needed) and add the example strategies: a dry-run bot with no exchange
+        /// account and no internet.
+        #[arg(long)]
+        sandbox: bool,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Print a new encryption key to use as ANYTRADE_ENCRYPTION_KEY.
@@ -95,10 +101,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         _ => {}
     }
-    let settings = Settings::load(cli.config.as_deref())?;
+    let mut settings = Settings::load(cli.config.as_deref())?;
     crate::telemetry::init(settings.log_format, &settings.log_level);
     match cli.command {
-        Command::Serve => {
+        Command::Serve { sandbox } => {
+            settings.sandbox.enabled |= sandbox;
             let app = Application::build(&settings).await?;
             app.run_until_stopped(crate::shutdown::signal()).await
         }

@@ -94,7 +94,7 @@ pub fn bot_config(
             "dry_run": bot.mode.is_dry_run(),
             "strategy": strategy_class,
             "bot_name": bot.name.as_str(),
-            "exchange": { "name": exchange.name.as_str() },
+            "exchange": { "name": exchange.name.freqtrade_id() },
             "api_server": { "enabled": true, "username": api_username },
         }),
     );
@@ -126,7 +126,7 @@ pub fn job_config(exchange: &ExchangeState, job: &JobSpec) -> Result<Value, Conf
         &json!({
             "dry_run": true,
             "strategy": job.strategy_class,
-            "exchange": { "name": exchange.name.as_str() },
+            "exchange": { "name": exchange.name.freqtrade_id() },
             // freqtrade checks a present api_server section even when disabled.
             "api_server": null,
         }),

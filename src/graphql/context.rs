@@ -36,6 +36,8 @@ pub struct ApiContext {
     pub availability: crate::db::Availability,
     /// Each token's user as they are now (deleted, demoted).
     pub users: Arc<crate::auth::CurrentUsers>,
+    /// Where this service serves the sandbox exchange (`--sandbox`), for its probe.
+    pub sandbox_url: Option<String>,
 }
 
 /// Per-request facts, set by the HTTP and WebSocket handlers.

@@ -34,7 +34,8 @@ pub struct ExchangeSecretInfo {
 #[graphql(complex)]
 pub struct Exchange {
     pub id: ID,
-    /// binance, binanceus, coinbase, kraken, kucoin, bybit, okx or bitfinex.
+    /// binance, binanceus, coinbase, kraken, kucoin, bybit, okx, bitfinex, or sandbox
+    /// (the exchange simulator `anytrade serve --sandbox` runs; test mode only).
     pub name: String,
     pub test_mode: bool,
     /// Non-secret freqtrade exchange settings, merged into each bot's config.
@@ -302,7 +303,11 @@ impl ExchangeMutation {
             })
             .map(|(name, _)| name.to_string())
             .collect();
-        let endpoint = exchange_probe::public_endpoint(state.name, &state.config.to_value());
+        // The sandbox's address in its config is the bots'; this service has its own.
+        let endpoint = match (state.name, &api.sandbox_url) {
+            (ExchangeName::Sandbox, Some(local)) => format!("{local}/api/v3/ping"),
+            _ => exchange_probe::public_endpoint(state.name, &state.config.to_value()),
+        };
         let reached = exchange_probe::reach(&api.http, &endpoint).await;
         let credentials_ready =
             unreadable_secrets.is_empty() && (state.test_mode || missing_secrets.is_empty());

@@ -22,6 +22,7 @@ mod docker_runtime;
 mod event_hash;
 mod event_log;
 mod events_cli;
+mod first_bot;
 #[path = "../support/fleet_bots.rs"]
 mod fleet_bots;
 mod golden;

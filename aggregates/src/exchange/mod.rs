@@ -83,6 +83,9 @@ impl Exchange {
             return Err(DomainError::conflict("id", "the exchange already exists"));
         }
         let name = ExchangeName::parse(name)?;
+        if name.test_only() && !test_mode {
+            return Err(test_only(name));
+        }
         let config = ConfigObject::parse("config", config)?;
         let secrets = initial_secrets(secrets)?;
         let event = ExchangeEvent::ExchangeCreated {
@@ -109,6 +112,9 @@ impl Exchange {
         let config = config
             .map(|config| ConfigObject::parse("config", config))
             .transpose()?;
+        if state.name.test_only() && test_mode == Some(false) {
+            return Err(test_only(state.name));
+        }
         let test_mode = test_mode.filter(|t| *t != state.test_mode);
         let config = config.filter(|c| *c != state.config);
         if test_mode.is_none() && config.is_none() {
@@ -333,4 +339,11 @@ impl Aggregate for Exchange {
             }
         }
     }
+}
+
+fn test_only(name: ExchangeName) -> DomainError {
+    DomainError::invalid(
+        "testMode",
+        format!("the {name} exchange has no real market: it is always in test mode"),
+    )
 }

@@ -92,7 +92,7 @@ async fn create_with_an_unknown_exchange_is_invalid() {
         .await
         .then_expect_error(DomainError::invalid(
             "name",
-            "unknown exchange \"mtgox\"; expected one of: binance, binanceus, coinbase, kraken, kucoin, bybit, okx, bitfinex",
+            "unknown exchange \"mtgox\"; expected one of: binance, binanceus, coinbase, kraken, kucoin, bybit, okx, bitfinex, sandbox",
         ));
 }
 
@@ -545,4 +545,39 @@ async fn create_with_a_secret_twice_or_a_bad_one_writes_nothing() {
             .expect_err("refused");
         assert_eq!(error.field(), Some(field), "{error}");
     }
+}
+
+#[tokio::test]
+async fn the_sandbox_is_always_in_test_mode() {
+    let live_sandbox = ExchangeCommand::CreateExchange {
+        exchange_id: id(),
+        name: "sandbox".to_owned(),
+        test_mode: false,
+        config: json!({}),
+        secrets: Vec::new(),
+    };
+    let refusal = DomainError::invalid(
+        "testMode",
+        "the sandbox exchange has no real market: it is always in test mode",
+    );
+    fixture()
+        .given_no_previous_events()
+        .when_async(live_sandbox)
+        .await
+        .then_expect_error(refusal.clone());
+
+    let sandbox = ExchangeEvent::ExchangeCreated {
+        exchange_id: id(),
+        name: ExchangeName::Sandbox,
+        test_mode: true,
+        config: ConfigObject::parse("config", json!({})).expect("valid"),
+    };
+    fixture()
+        .given(vec![sandbox])
+        .when_async(ExchangeCommand::UpdateExchange {
+            test_mode: Some(false),
+            config: None,
+        })
+        .await
+        .then_expect_error(refusal);
 }

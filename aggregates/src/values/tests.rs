@@ -40,7 +40,7 @@ fn exchange_names() {
         ExchangeName::parse("ftx"),
         Err(DomainError::invalid(
             "name",
-            "unknown exchange \"ftx\"; expected one of: binance, binanceus, coinbase, kraken, kucoin, bybit, okx, bitfinex"
+            "unknown exchange \"ftx\"; expected one of: binance, binanceus, coinbase, kraken, kucoin, bybit, okx, bitfinex, sandbox"
         ))
     );
     assert_eq!(field_of(ExchangeName::parse("Binance")), "name");

@@ -76,6 +76,14 @@ pub async fn ids(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Uuid>> {
         .await
 }
 
+/// The ids of the exchanges named `name`, oldest first.
+pub async fn named(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar("SELECT id FROM exchanges WHERE name = $1 ORDER BY created_at, id")
+        .bind(name)
+        .fetch_all(db)
+        .await
+}
+
 /// The id of the only exchange, when exactly one exists.
 pub async fn only(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Uuid>> {
     let ids = sqlx::query_scalar!("SELECT id FROM exchanges LIMIT 2")

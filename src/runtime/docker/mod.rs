@@ -17,6 +17,8 @@
 
 mod containers;
 
+pub use containers::HOST_ALIAS;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
