@@ -31,6 +31,7 @@ use anytrade_projections::{Event, Projections, bots};
 use futures::StreamExt;
 use sqlx::PgPool;
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use crate::crypto::Keyring;
 use crate::hub::{FeedEvent, Hub};
@@ -181,7 +182,14 @@ impl Lifecycle {
         tokio::spawn(async move {
             let mut job = job;
             loop {
-                if let Err(e) = this.settle(bot, &job).await {
+                // Every line logged while the bot is worked on names it and the request
+                // that caused the work.
+                let span = tracing::info_span!(
+                    "bot_lifecycle",
+                    bot_id = %bot,
+                    correlation_id = %job.metadata.correlation_id
+                );
+                if let Err(e) = this.settle(bot, &job).instrument(span).await {
                     tracing::warn!(%bot, error = %e, "bot lifecycle pass failed; the reconciler retries");
                 }
                 let Ok(mut active) = this.active.lock() else {
@@ -493,13 +501,17 @@ impl Lifecycle {
     /// once, rather than waiting in a transitional status for the reconciler.
     async fn send(&self, id: BotId, command: BotCommand, job: &Job) -> Result<(), PassError> {
         let failure = matches!(command, BotCommand::ReportBotFailure { .. });
+        let name: &'static str = (&command).into();
         match self
             .commands
             .bots
             .execute(&id, command, &job.metadata)
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                tracing::info!(bot = %id, command = name, "bot lifecycle step done");
+                Ok(())
+            }
             Err(CommandError::Domain(e @ DomainError::Conflict { .. })) => {
                 tracing::info!(bot = %id, reason = %e, "bot changed meanwhile; leaving it to the next pass");
                 Ok(())

@@ -12,6 +12,7 @@ mod bot_health;
 mod bot_lifecycle;
 mod cli;
 mod command_bus;
+mod compose;
 #[path = "../support/crash_load.rs"]
 mod crash_load;
 mod crash_under_load;
@@ -44,6 +45,7 @@ mod graphql_users;
 mod helpers;
 mod job_executor;
 mod job_uploads;
+mod json_logs;
 mod key_rotation;
 #[path = "../support/kubelet.rs"]
 mod kubelet;
