@@ -241,7 +241,63 @@ async fn a_real_prometheus_scrapes_the_service_and_answers_its_series() {
         env!("CARGO_PKG_VERSION"),
         "{version:?}"
     );
+
+    // Every query of the Grafana dashboard in docker/ is PromQL Prometheus accepts, over
+    // families the service exports.
+    let text = scrape(&app).await;
+    for expr in dashboard_queries() {
+        let family = expr
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|word| word.starts_with("anytrade_") || word.starts_with("process_"))
+            .map(|word| word.trim_end_matches("_bucket"))
+            .collect::<Vec<_>>();
+        // Runtime errors have series from the first error on (a test below makes one).
+        for name in family
+            .into_iter()
+            .filter(|name| *name != "anytrade_runtime_errors_total")
+        {
+            assert!(
+                text.contains(&format!("# TYPE {name} ")),
+                "{name} in {expr}"
+            );
+        }
+        let concrete = expr
+            .replace("$__rate_interval", "1m")
+            .replace("$job", "anytrade");
+        let url = reqwest::Url::parse_with_params(
+            &format!("http://127.0.0.1:{port}/api/v1/query"),
+            [("query", concrete.as_str())],
+        )
+        .expect("url");
+        let answer: Value = client
+            .get(url)
+            .send()
+            .await
+            .expect("query")
+            .json()
+            .await
+            .expect("answer");
+        assert_eq!(answer["status"], "success", "{expr}: {answer}");
+    }
     drop(server);
+}
+
+/// Every PromQL expression of `docker/grafana/anytrade.json`.
+fn dashboard_queries() -> Vec<String> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docker/grafana/anytrade.json");
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("the dashboard"))
+            .expect("JSON");
+    let queries: Vec<String> = dashboard["panels"]
+        .as_array()
+        .expect("panels")
+        .iter()
+        .flat_map(|panel| panel["targets"].as_array().cloned().unwrap_or_default())
+        .filter_map(|target| target["expr"].as_str().map(str::to_owned))
+        .collect();
+    assert!(queries.len() >= 15, "{queries:?}");
+    queries
 }
 
 /// A child process killed when the test ends, passing or not.
@@ -260,4 +316,32 @@ fn which(program: &str) -> Option<std::path::PathBuf> {
         .split(':')
         .map(|dir| std::path::Path::new(dir).join(program))
         .find(|path| path.is_file())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_that_fails_to_start_counts_a_runtime_error() {
+    use crate::bot_lifecycle::{
+        BROKEN, PROVISION_WITHIN, act, create_bot, managing_app, sandbox_exchange, strategy,
+        wait_for_status,
+    };
+    let data = tempfile::tempdir().expect("data dir");
+    let _reaper = crate::sandbox::Reaper(data.path().to_owned());
+    let simulator = crate::sandbox::simulator().await;
+    let app = managing_app(data.path(), |_| {}).await;
+    let errors = |text: &str| {
+        text.lines()
+            .filter(|line| line.starts_with("anytrade_runtime_errors_total{"))
+            .filter(|line| line.contains("runtime=\"local\""))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>()
+    };
+    let before = errors(&scrape(&app).await);
+    let exchange = sandbox_exchange(&app, &simulator).await;
+    let broken = strategy(&app, "broken", BROKEN).await;
+    let bot = create_bot(&app, "broken-bot", &exchange, &broken, json!({})).await;
+    wait_for_status(&app, &bot, "STOPPED", PROVISION_WITHIN).await;
+    act(&app, "startBot", &bot).await;
+    wait_for_status(&app, &bot, "ERROR", Duration::from_secs(120)).await;
+    let text = scrape(&app).await;
+    assert!(errors(&text) > before, "{text}");
 }
