@@ -54,6 +54,14 @@ async fn every_lifecycle_line_names_the_bot_and_the_requests_correlation_id() {
         .expect("start anytrade serve");
     let base = format!("http://127.0.0.1:{port}");
     let token = admin_token(&base, "first-admin-password").await;
+    // A refused login is logged with the client, never with the password tried.
+    let refused = reqwest::Client::new()
+        .post(format!("{base}/auth/login"))
+        .json(&json!({ "username": "admin", "password": "wrong-horse-battery-staple" }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(refused.status(), 401);
 
     let listed = graphql(&base, &token, "{ exchanges { id name } }", json!({})).await;
     let exchange = listed["exchanges"][0]["id"]
@@ -155,4 +163,21 @@ async fn every_lifecycle_line_names_the_bot_and_the_requests_correlation_id() {
         );
     }
     assert!(!log.contains("first-admin-password"));
+    assert!(!log.contains("wrong-horse-battery-staple"), "{log}");
+    let refusal = lines
+        .iter()
+        .find(|line| {
+            line["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("login refused"))
+        })
+        .unwrap_or_else(|| panic!("no refused login logged: {log}"));
+    assert_eq!(refusal["level"], "WARN", "{refusal}");
+    assert_eq!(refusal["username"], "admin", "{refusal}");
+    assert!(
+        refusal["client"]
+            .as_str()
+            .is_some_and(|c| c.contains("127.0.0.1")),
+        "{refusal}"
+    );
 }
