@@ -31,7 +31,7 @@ fn exchange_names() {
     for name in ExchangeName::ALL {
         assert_eq!(ExchangeName::parse(name.as_str()), Ok(*name));
     }
-    assert_eq!(ExchangeName::ALL.len(), 8);
+    assert_eq!(ExchangeName::ALL.len(), 9);
     assert_eq!(
         ExchangeName::parse("binanceus"),
         Ok(ExchangeName::BinanceUs)
@@ -64,12 +64,17 @@ fn required_secrets_per_exchange() {
             &["api_key", "api_secret", "passphrase"]
         );
     }
-    for name in ExchangeName::ALL {
+    for name in ExchangeName::ALL.iter().filter(|n| !n.test_only()) {
         assert!(
             name.required_secrets()
                 .starts_with(&["api_key", "api_secret"])
         );
     }
+    // The sandbox has no accounts: nothing to keep, and nothing live to trade.
+    assert!(ExchangeName::Sandbox.required_secrets().is_empty());
+    assert!(ExchangeName::Sandbox.test_only());
+    assert_eq!(ExchangeName::Sandbox.freqtrade_id(), "binance");
+    assert_eq!(ExchangeName::Kraken.freqtrade_id(), "kraken");
 }
 
 #[test]
