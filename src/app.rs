@@ -534,6 +534,13 @@ impl Application {
                 users: api.users.clone(),
                 throttle: Default::default(),
             }))
+            .merge(crate::web::router(crate::web::WebState {
+                pool: self.database.pool.clone(),
+                keys: self.token_keys.clone(),
+                users: api.users.clone(),
+                default_runtime: self.default_runtime,
+                unhealthy_after: self.unhealthy_after,
+            }))
             .merge(crate::graphql::router(api, self.token_keys.clone()));
         tracing::info!(address = %self.listener.local_addr()?, "AnyTrade is serving");
         crate::server::serve(self.listener, router, self.connection_limits, stop).await;

@@ -33,3 +33,4 @@ pub mod shutdown;
 pub mod store;
 pub mod strategy_names;
 pub mod telemetry;
+pub mod web;

@@ -118,17 +118,19 @@ impl LiveSubscription {
         ))
     }
 
-    /// A bot's trades as they open and close.
+    /// Trades as they open and close: one bot's (`botId`), or every bot's.
     async fn bot_trades(
         &self,
         ctx: &Context<'_>,
-        bot_id: ID,
+        bot_id: Option<ID>,
     ) -> Result<impl Stream<Item = Trade> + use<>> {
-        let bot = parse_bot_id("botId", &bot_id)?;
+        let bot = bot_id.map(|id| parse_bot_id("botId", &id)).transpose()?;
         Ok(follow(
             ctx.api(),
             move |typed| match &typed.event {
-                Event::Trade(trade) if trade_bot(trade) == bot => Some(typed.aggregate_id),
+                Event::Trade(trade) if bot.is_none_or(|bot| trade_bot(trade) == bot) => {
+                    Some(typed.aggregate_id)
+                }
                 _ => None,
             },
             |pool, id| async move { trades::load(&pool, id).await },

@@ -65,3 +65,4 @@ mod secrets;
 mod side_effects;
 mod trade_sync;
 mod users_cli;
+mod web_fleet;

@@ -83,6 +83,13 @@ SELECT b.id, b.name, b.exchange_id, b.strategy_id, b.strategy_version, b.status,
        b.error_message, b.wanted, b.started_at, b.created_at, b.updated_at
   FROM bots b";
 
+/// Every bot, by name (the fleet page).
+pub async fn all(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<BotRow>> {
+    sqlx::query_as(&format!("{SELECT} ORDER BY b.name, b.id"))
+        .fetch_all(db)
+        .await
+}
+
 pub async fn get(db: impl PgExecutor<'_>, id: BotId) -> sqlx::Result<Option<BotRow>> {
     sqlx::query_as(&format!("{SELECT} WHERE b.id = $1"))
         .bind(id.uuid())

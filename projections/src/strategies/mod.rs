@@ -53,6 +53,14 @@ pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Strat
         .await
 }
 
+/// Every strategy's name, by id.
+pub async fn names(db: impl PgExecutor<'_>) -> sqlx::Result<HashMap<Uuid, String>> {
+    let rows: Vec<(Uuid, String)> = sqlx::query_as("SELECT id, name FROM strategies")
+        .fetch_all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 pub async fn by_ids(
     db: impl PgExecutor<'_>,
     ids: &[Uuid],

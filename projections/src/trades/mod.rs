@@ -3,6 +3,7 @@
 //! current values (`trade_marks`) and each bot's own profit summary (`bot_profit`).
 //! This module owns the three tables and every query the service makes of them.
 
+mod fleet;
 mod list;
 pub mod marks;
 pub mod profit;
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+pub use fleet::{BotTrades, by_bot};
 pub use list::{TradeFilter, TradeOrder, TradeOrderField, list};
 pub use projector::TradesProjector;
 pub use stats::{Scope, TradeStats, stats};

@@ -1,0 +1,293 @@
+// AnyTrade's dashboard: logs in, loads server-rendered fragments with the token kept
+// in this tab only (sessionStorage, sent as a bearer header, never in a URL), keeps
+// them live over the GraphQL WebSocket (graphql-transport-ws), and runs actions as
+// GraphQL mutations. Everything the server sends is HTML it escaped; what this script
+// writes itself goes in as text, never as markup.
+
+const TOKEN = "anytrade.token";
+const $ = (selector, root = document) => root.querySelector(selector);
+
+function session() {
+  const raw = sessionStorage.getItem(TOKEN);
+  if (!raw) return null;
+  try {
+    const session = JSON.parse(raw);
+    return Date.parse(session.expiresAt) > Date.now() ? session : null;
+  } catch {
+    return null;
+  }
+}
+
+function showLogin(message = "") {
+  closeLive();
+  sessionStorage.removeItem(TOKEN);
+  for (const id of ["nav", "who", "logout", "page"]) $(`#${id}`).hidden = true;
+  $("#login").hidden = false;
+  $("#login-error").textContent = message;
+}
+
+async function login(event) {
+  event.preventDefault();
+  const form = event.target;
+  const body = { username: form.username.value, password: form.password.value };
+  const response = await fetch("/auth/login", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    $("#login-error").textContent = answer.error?.message ?? `login failed (${response.status})`;
+    return;
+  }
+  form.password.value = "";
+  sessionStorage.setItem(
+    TOKEN,
+    JSON.stringify({ token: answer.token, expiresAt: answer.expiresAt, role: answer.role, username: body.username }),
+  );
+  start();
+}
+
+async function logout() {
+  const current = session();
+  if (current) {
+    await fetch("/auth/logout", { method: "POST", headers: { authorization: `Bearer ${current.token}` } }).catch(() => {});
+  }
+  showLogin("Logged out.");
+}
+
+/// A server-rendered fragment; a refused token goes back to the login page.
+async function fragment(path) {
+  const current = session();
+  if (!current) {
+    showLogin("Your session ended; log in again.");
+    return null;
+  }
+  const response = await fetch(path, { headers: { authorization: `Bearer ${current.token}` } });
+  if (response.status === 401 || response.status === 403) {
+    showLogin("Your session ended; log in again.");
+    return null;
+  }
+  if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  return response.text();
+}
+
+async function graphql(query, variables) {
+  const current = session();
+  if (!current) return { errors: [{ message: "not logged in" }] };
+  const response = await fetch("/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${current.token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return response.json();
+}
+
+// ---- fleet -------------------------------------------------------------------------
+
+async function showFleet() {
+  const html = await fragment("/ui/fleet");
+  if (html === null) return;
+  const page = $("#page");
+  page.innerHTML = html;
+  page.hidden = false;
+  $("#fleet-filter").addEventListener("input", applyFilter);
+  $("#fleet-table thead").addEventListener("click", sortBy);
+  $("#fleet-table tbody").addEventListener("click", act);
+  openLive();
+}
+
+function rows() {
+  return [...document.querySelectorAll("#fleet-table tbody tr")];
+}
+
+function applyFilter() {
+  const needle = $("#fleet-filter").value.trim().toLowerCase();
+  for (const row of rows()) {
+    const haystack = [row.dataset.name, row.dataset.status, row.dataset.health, row.dataset.strategy, row.dataset.runtime, row.dataset.mode]
+      .join(" ")
+      .toLowerCase();
+    row.hidden = needle !== "" && !haystack.includes(needle);
+  }
+}
+
+let sorted = { key: "name", ascending: true };
+
+function sortBy(event) {
+  const key = event.target.closest("th")?.dataset.sort;
+  if (!key) return;
+  sorted = { key, ascending: sorted.key === key ? !sorted.ascending : true };
+  const numeric = ["open", "closed", "unrealized"].includes(key);
+  const value = (row) => (numeric ? Number(row.dataset[key]) : (row.dataset[key] ?? "").toLowerCase());
+  const body = $("#fleet-table tbody");
+  const ordered = rows().sort((a, b) => {
+    const [x, y] = [value(a), value(b)];
+    const order = x < y ? -1 : x > y ? 1 : 0;
+    return sorted.ascending ? order : -order;
+  });
+  body.append(...ordered);
+}
+
+async function act(event) {
+  const button = event.target.closest("button[data-action]");
+  if (!button) return;
+  const row = button.closest("tr");
+  const alert = $(".error", row);
+  alert.textContent = "";
+  button.disabled = true;
+  const mutation = button.dataset.action;
+  const answer = await graphql(`mutation($id: ID!) { ${mutation}(id: $id) { id status } }`, { id: row.dataset.bot });
+  button.disabled = false;
+  if (answer.errors?.length) {
+    alert.textContent = answer.errors.map((e) => e.message).join("; ");
+    return;
+  }
+  const bot = answer.data?.[mutation];
+  if (bot) showStatus(row, bot.status);
+}
+
+function showStatus(row, status) {
+  row.dataset.status = status;
+  const badge = $(".status .badge", row);
+  badge.textContent = status;
+  badge.className = `badge status-${status}`;
+  if (status !== "ERROR") $(".status .error-text", row)?.remove();
+  recount();
+}
+
+function showHealth(row, health, lastSeenAt) {
+  row.dataset.health = health;
+  const badge = $(".health .badge", row);
+  badge.textContent = health;
+  badge.className = `badge health-${health}`;
+  if (lastSeenAt) {
+    row.dataset.seen = lastSeenAt;
+    $(".seen", row).textContent = lastSeenAt.replace(/\.\d+/, "");
+  }
+}
+
+/// Totals from the rows, as they change.
+function recount() {
+  const all = rows();
+  $("#total-bots").textContent = String(all.length);
+  const counts = new Map();
+  for (const row of all) counts.set(row.dataset.status, (counts.get(row.dataset.status) ?? 0) + 1);
+  for (const cell of document.querySelectorAll("[data-status-total]")) {
+    cell.textContent = String(counts.get(cell.dataset.statusTotal) ?? 0);
+    counts.delete(cell.dataset.statusTotal);
+  }
+  if (counts.size > 0) scheduleReload();
+  const sum = (key) => all.reduce((total, row) => total + Number(row.dataset[key] || 0), 0);
+  $("#total-open-trades").textContent = String(sum("open"));
+  $("#total-closed-profit").textContent = sum("closed").toFixed(2);
+  $("#total-open-profit").textContent = sum("unrealized").toFixed(2);
+}
+
+let reloading = null;
+
+/// A bot the page does not show yet, or a status it has no total for: reload the
+/// table, at most once a second.
+function scheduleReload() {
+  if (reloading) return;
+  reloading = setTimeout(async () => {
+    reloading = null;
+    const filter = $("#fleet-filter")?.value ?? "";
+    await showFleet();
+    $("#fleet-filter").value = filter;
+    applyFilter();
+  }, 1000);
+}
+
+const refreshing = new Map();
+
+/// One bot's row again from the server (its trades changed), at most once a second.
+function refreshRow(id) {
+  if (refreshing.has(id)) return;
+  refreshing.set(
+    id,
+    setTimeout(async () => {
+      refreshing.delete(id);
+      const html = await fragment(`/ui/fleet/bots/${encodeURIComponent(id)}`);
+      const row = document.getElementById(`bot-${id}`);
+      if (html === null || !row) return;
+      const template = document.createElement("template");
+      template.innerHTML = html.trim();
+      const fresh = template.content.firstElementChild;
+      fresh.hidden = row.hidden;
+      // An action's refusal stays until the next action.
+      const said = $(".actions .error", row)?.textContent;
+      if (said) $(".actions .error", fresh).textContent = said;
+      row.replaceWith(fresh);
+      recount();
+    }, 1000),
+  );
+}
+
+// ---- live updates over graphql-transport-ws ----------------------------------------
+
+let socket = null;
+
+function closeLive() {
+  if (socket) {
+    socket.onclose = null;
+    socket.close(1000);
+    socket = null;
+  }
+}
+
+function openLive() {
+  closeLive();
+  const current = session();
+  if (!current) return;
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(`${scheme}//${location.host}/graphql/ws`, "graphql-transport-ws");
+  socket = ws;
+  ws.onopen = () => ws.send(JSON.stringify({ type: "connection_init", payload: { Authorization: `Bearer ${current.token}` } }));
+  ws.onmessage = (message) => {
+    const frame = JSON.parse(message.data);
+    if (frame.type === "connection_ack") {
+      subscribe(ws, "status", "subscription { botStatusChanged { id status healthStatus lastSeenAt } }");
+      subscribe(ws, "trades", "subscription { botTrades { botId } }");
+    } else if (frame.type === "next" && frame.id === "status") {
+      const bot = frame.payload.data?.botStatusChanged;
+      if (!bot) return;
+      const row = document.getElementById(`bot-${bot.id}`);
+      if (!row) return scheduleReload();
+      showHealth(row, bot.healthStatus, bot.lastSeenAt);
+      showStatus(row, bot.status);
+    } else if (frame.type === "next" && frame.id === "trades") {
+      const trade = frame.payload.data?.botTrades;
+      if (trade) refreshRow(trade.botId);
+    } else if (frame.type === "ping") {
+      ws.send(JSON.stringify({ type: "pong" }));
+    }
+  };
+  ws.onclose = (event) => {
+    if (socket !== ws) return;
+    socket = null;
+    // 4401/4403: the token is refused (expired, logged out, user disabled).
+    if (event.code === 4401 || event.code === 4403) return showLogin("Your session ended; log in again.");
+    setTimeout(() => session() && showFleet(), 2000);
+  };
+}
+
+function subscribe(ws, id, query) {
+  ws.send(JSON.stringify({ id, type: "subscribe", payload: { query } }));
+}
+
+// ---- start -------------------------------------------------------------------------
+
+function start() {
+  const current = session();
+  if (!current) return showLogin();
+  $("#login").hidden = true;
+  $("#nav").hidden = false;
+  $("#who").hidden = false;
+  $("#who").textContent = `${current.username} (${current.role})`;
+  $("#logout").hidden = false;
+  showFleet().catch((e) => showLogin(String(e)));
+}
+
+$("#login-form").addEventListener("submit", (event) => login(event).catch((e) => ($("#login-error").textContent = String(e))));
+$("#logout").addEventListener("click", logout);
+start();

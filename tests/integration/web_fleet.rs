@@ -1,0 +1,344 @@
+//! The dashboard in a real browser (Debian's headless chromium through chromedriver)
+//! against the real service running real freqtrade on the sandbox: log in, see a bot
+//! appear and go from CREATING to RUNNING without a reload, start and stop it with
+//! the page's buttons, its trades counted live; a viewer sees no buttons. Screenshots
+//! of each page land in the test's output directory.
+//!
+//! Skipped, saying why, where chromium or chromedriver is missing (scripts/test installs
+//! them with apt).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::app::{ADMIN_PASSWORD, TestApp, VIEWER_PASSWORD};
+use crate::bot_lifecycle::managing_app;
+use crate::cli::free_port;
+use crate::helpers::poll_until;
+use crate::sandbox::ALWAYS_ENTER;
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn installed(program: &str) -> bool {
+    Path::new("/usr/bin").join(program).is_file()
+}
+
+async fn browser() -> Option<(Driver, Client)> {
+    if !installed("chromium") || !installed("chromedriver") {
+        eprintln!(
+            "SKIPPED: chromium or chromedriver missing (apt-get install chromium chromium-driver)"
+        );
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let driver = Driver(child);
+    let capabilities: serde_json::Map<String, Value> = serde_json::from_value(json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=1500,900"],
+        }
+    }))
+    .expect("capabilities");
+    let client = poll_until(Duration::from_secs(30), Duration::from_millis(200), || {
+        let capabilities = capabilities.clone();
+        async move {
+            ClientBuilder::rustls()
+                .map_err(|e| e.to_string())?
+                .capabilities(capabilities)
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+                .map_err(|e| e.to_string())
+        }
+    })
+    .await;
+    Some((driver, client))
+}
+
+/// The test's output directory for screenshots.
+fn shots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("web-screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    let path = shots().join(format!("{name}.png"));
+    std::fs::write(&path, png).expect("write screenshot");
+    eprintln!("screenshot: {}", path.display());
+}
+
+async fn log_in(client: &Client, app: &TestApp, username: &str, password: &str) {
+    client
+        .goto(&format!("http://{}/", app.address))
+        .await
+        .expect("open the page");
+    let form = client
+        .wait()
+        .for_element(Locator::Css("#login-form"))
+        .await
+        .expect("the login form");
+    form.find(Locator::Css("input[name=username]"))
+        .await
+        .expect("username")
+        .send_keys(username)
+        .await
+        .expect("type");
+    form.find(Locator::Css("input[name=password]"))
+        .await
+        .expect("password")
+        .send_keys(password)
+        .await
+        .expect("type");
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+    client
+        .wait()
+        .for_element(Locator::Css("#fleet-table"))
+        .await
+        .expect("the fleet table");
+}
+
+/// Clicks the element `css` matches, again if a live update replaced it meanwhile.
+async fn click(client: &Client, css: &str) {
+    poll_until(
+        Duration::from_secs(10),
+        Duration::from_millis(100),
+        || async {
+            let element = client
+                .find(Locator::Css(css))
+                .await
+                .map_err(|e| e.to_string())?;
+            element.click().await.map_err(|e| e.to_string())
+        },
+    )
+    .await
+}
+
+/// The text of the first element `css` matches, or "" when none does.
+async fn text(client: &Client, css: &str) -> String {
+    match client.find(Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn wait_for_text(client: &Client, css: &str, wanted: &str, within: Duration) {
+    poll_until(within, Duration::from_millis(250), || async {
+        let seen = text(client, css).await;
+        if seen == wanted {
+            Ok(())
+        } else {
+            Err(format!("{css} shows {seen:?}, not {wanted:?}"))
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_page_follows_a_bot_live_and_only_admins_get_buttons() {
+    let Some((_driver, client)) = browser().await else {
+        return;
+    };
+    let data = tempfile::tempdir().expect("data dir");
+    let _reaper = crate::sandbox::Reaper(data.path().to_owned());
+    let app = managing_app(data.path(), |settings| {
+        settings.sandbox.enabled = true;
+        settings.sandbox.listen = Some("127.0.0.1:0".parse().expect("address"));
+        settings.monitor.trade_sync_interval_secs = 2;
+        settings.monitor.health_interval_secs = 2;
+    })
+    .await;
+
+    // The page is served with a strict policy and no inline script.
+    let page = reqwest::get(format!("http://{}/", app.address))
+        .await
+        .expect("GET /");
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"),
+        "{policy}"
+    );
+    let html = page.text().await.expect("body");
+    assert!(!html.contains("<script>"), "{html}");
+
+    log_in(&client, &app, "admin", ADMIN_PASSWORD).await;
+    // Marks this page: a reload would lose it.
+    client
+        .execute("window.anytradeMark = 1; return 1;", vec![])
+        .await
+        .expect("mark the page");
+
+    let exchange = app.query("{ exchanges { id } }", json!({})).await["exchanges"][0]["id"]
+        .as_str()
+        .expect("the sandbox")
+        .to_owned();
+    let strategy = crate::bot_lifecycle::strategy(&app, "always enter", ALWAYS_ENTER).await;
+    let config = json!({ "config": {
+        "pairs": ["BTC/USDT"], "stakeAmount": "100", "maxOpenTrades": 1,
+        "extra": {
+            "entry_pricing": { "price_side": "other" },
+            "exit_pricing": { "price_side": "other" },
+            "order_types": { "entry": "market", "exit": "market", "stoploss": "market",
+                "stoploss_on_exchange": false },
+        },
+    }});
+    let bot =
+        crate::bot_lifecycle::create_bot(&app, "browser-bot", &exchange, &strategy, config).await;
+    let status = format!("#bot-{bot} .status .badge");
+    wait_for_text(&client, &status, "STOPPED", Duration::from_secs(600)).await;
+
+    click(&client, &format!("#bot-{bot} button[data-action=startBot]")).await;
+    wait_for_text(&client, &status, "RUNNING", Duration::from_secs(120)).await;
+    wait_for_text(
+        &client,
+        &format!("#bot-{bot} .health .badge"),
+        "HEALTHY",
+        Duration::from_secs(60),
+    )
+    .await;
+    wait_for_text(
+        &client,
+        &format!("#bot-{bot} .open"),
+        "1",
+        Duration::from_secs(120),
+    )
+    .await;
+    wait_for_text(&client, "#total-open-trades", "1", Duration::from_secs(10)).await;
+    screenshot(&client, "fleet-admin").await;
+
+    // A refused action shows the server's reason in the row.
+    click(&client, &format!("#bot-{bot} button[data-action=startBot]")).await;
+    poll_until(
+        Duration::from_secs(10),
+        Duration::from_millis(200),
+        || async {
+            let said = text(&client, &format!("#bot-{bot} .actions .error")).await;
+            if said.is_empty() {
+                Err("no error shown".to_owned())
+            } else {
+                Ok(())
+            }
+        },
+    )
+    .await;
+
+    click(&client, &format!("#bot-{bot} button[data-action=stopBot]")).await;
+    wait_for_text(&client, &status, "STOPPED", Duration::from_secs(120)).await;
+    let mark = client
+        .execute("return window.anytradeMark ?? null;", vec![])
+        .await
+        .expect("read the mark");
+    assert_eq!(mark, json!(1), "the page was reloaded");
+
+    // A viewer sees the same fleet, without buttons.
+    client
+        .find(Locator::Css("#logout"))
+        .await
+        .expect("log out")
+        .click()
+        .await
+        .expect("click log out");
+    client
+        .wait()
+        .for_element(Locator::Css("#login-form"))
+        .await
+        .expect("back at the login");
+    log_in(&client, &app, "viewer", VIEWER_PASSWORD).await;
+    wait_for_text(&client, &status, "STOPPED", Duration::from_secs(10)).await;
+    let buttons = client
+        .find_all(Locator::Css("button[data-action]"))
+        .await
+        .expect("buttons");
+    assert!(
+        buttons.is_empty(),
+        "a viewer sees {} buttons",
+        buttons.len()
+    );
+    screenshot(&client, "fleet-viewer").await;
+    client.close().await.expect("close the browser");
+}
+
+#[tokio::test]
+async fn fragments_need_a_current_token_and_show_buttons_to_admins_only() {
+    let app = TestApp::spawn().await;
+    let exchange = app
+        .query(
+            r#"mutation { createExchange(input: { name: "binance" }) { id } }"#,
+            json!({}),
+        )
+        .await["createExchange"]["id"]
+        .as_str()
+        .expect("exchange")
+        .to_owned();
+    let strategy = crate::bot_lifecycle::strategy(&app, "always", ALWAYS_ENTER).await;
+    crate::bot_lifecycle::create_bot(&app, "escaped", &exchange, &strategy, json!({})).await;
+    let get = |token: Option<String>| {
+        let url = format!("http://{}/ui/fleet", app.address);
+        async move {
+            let mut request = reqwest::Client::new().get(url);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.expect("GET /ui/fleet");
+            let status = response.status().as_u16();
+            let policy = response
+                .headers()
+                .get("content-security-policy")
+                .map(|v| v.to_str().unwrap_or_default().to_owned());
+            (status, policy, response.text().await.expect("body"))
+        }
+    };
+    let (status, policy, _) = get(None).await;
+    assert_eq!(status, 401);
+    assert!(policy.is_some(), "refusals carry the policy too");
+    let (status, _, _) = get(Some("not-a-token".into())).await;
+    assert_eq!(status, 401);
+
+    let (status, _, admin) = get(Some(app.admin.clone())).await;
+    assert_eq!(status, 200, "{admin}");
+    assert!(admin.contains("always v1"), "{admin}");
+    assert!(admin.contains("data-action=\"stopBot\""), "{admin}");
+    let (status, _, viewer) = get(Some(app.viewer.clone())).await;
+    assert_eq!(status, 200);
+    assert!(
+        viewer.contains("escaped") && !viewer.contains("data-action"),
+        "{viewer}"
+    );
+
+    // A logged-out token gets nothing more.
+    let logout = reqwest::Client::new()
+        .post(format!("http://{}/auth/logout", app.address))
+        .bearer_auth(&app.viewer)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(logout.status().as_u16(), 204);
+    let (status, _, _) = get(Some(app.viewer.clone())).await;
+    assert_eq!(status, 401);
+}
