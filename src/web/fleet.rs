@@ -8,7 +8,7 @@ use anytrade_aggregates::BotStatus;
 use anytrade_aggregates::values::BotId;
 use anytrade_projections::bot_health::{self, HealthStatus};
 use anytrade_projections::bots::{self, BotRow};
-use anytrade_projections::{strategies, trades};
+use anytrade_projections::{exchanges, strategies, trades};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -52,8 +52,11 @@ pub struct Totals {
 pub struct FleetPage {
     pub rows: Vec<FleetRow>,
     pub totals: Totals,
-    /// Admins get the lifecycle buttons.
+    /// Admins get the lifecycle buttons and the form for a new bot.
     pub admin: bool,
+    /// (id, name) of the exchanges and strategies a new bot may use, by name.
+    pub exchanges: Vec<(String, String)>,
+    pub strategies: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -69,14 +72,44 @@ pub async fn page(State(state): State<WebState>, principal: Principal) -> Respon
         Ok(principal) => principal,
         Err(refused) => return refused,
     };
-    match fleet(&state, None).await {
-        Ok(rows) => render(&FleetPage {
+    let admin = principal.role == Role::Admin;
+    let page = async {
+        let rows = fleet(&state, None).await?;
+        let (exchanges, strategies) = if admin {
+            choices(&state).await?
+        } else {
+            Default::default()
+        };
+        Ok::<_, sqlx::Error>(FleetPage {
             totals: totals(&rows),
             rows,
-            admin: principal.role == Role::Admin,
-        }),
+            admin,
+            exchanges,
+            strategies,
+        })
+    };
+    match page.await {
+        Ok(page) => render(&page),
         Err(e) => unavailable(e),
     }
+}
+
+type Choices = Vec<(String, String)>;
+
+/// The exchanges and strategies to pick from for a new bot, each by name.
+async fn choices(state: &WebState) -> sqlx::Result<(Choices, Choices)> {
+    let exchanges = exchanges::all(&state.pool)
+        .await?
+        .into_iter()
+        .map(|e| (e.id.to_string(), e.name))
+        .collect();
+    let mut strategies: Choices = strategies::names(&state.pool)
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect();
+    strategies.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok((exchanges, strategies))
 }
 
 /// `GET /ui/fleet/bots/{id}`: one row, to replace after a bot's trades changed.
@@ -224,6 +257,8 @@ mod tests {
             rows,
             totals,
             admin: false,
+            exchanges: Vec::new(),
+            strategies: Vec::new(),
         }
         .render()
         .expect("renders");

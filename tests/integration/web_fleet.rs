@@ -187,6 +187,7 @@ async fn the_fleet_page_follows_a_bot_live_and_only_admins_get_buttons() {
     let html = page.text().await.expect("body");
     assert!(!html.contains("<script>"), "{html}");
 
+    let strategy = crate::bot_lifecycle::strategy(&app, "always enter", ALWAYS_ENTER).await;
     log_in(&client, &app, "admin", ADMIN_PASSWORD).await;
     // Marks this page: a reload would lose it.
     client
@@ -194,27 +195,71 @@ async fn the_fleet_page_follows_a_bot_live_and_only_admins_get_buttons() {
         .await
         .expect("mark the page");
 
-    let exchange = app.query("{ exchanges { id } }", json!({})).await["exchanges"][0]["id"]
-        .as_str()
-        .expect("the sandbox")
-        .to_owned();
-    let strategy = crate::bot_lifecycle::strategy(&app, "always enter", ALWAYS_ENTER).await;
-    let config = json!({ "config": {
-        "pairs": ["BTC/USDT"], "stakeAmount": "100", "maxOpenTrades": 1,
-        "extra": {
-            "entry_pricing": { "price_side": "other" },
-            "exit_pricing": { "price_side": "other" },
-            "order_types": { "entry": "market", "exit": "market", "stoploss": "market",
-                "stoploss_on_exchange": false },
+    // A new bot through the page's form, started once created. Market orders fill at
+    // once in a dry run, so its first trade comes in seconds.
+    click(&client, "#new-bot summary").await;
+    let form = client
+        .find(Locator::Css("#create-bot"))
+        .await
+        .expect("the new-bot form");
+    let field = |name: &'static str| {
+        let form = form.clone();
+        async move {
+            form.find(Locator::Css(&format!("[name={name}]")))
+                .await
+                .expect("a form field")
+        }
+    };
+    field("name")
+        .await
+        .send_keys("browser-bot")
+        .await
+        .expect("type a name");
+    field("strategyId")
+        .await
+        .select_by_value(&strategy)
+        .await
+        .expect("pick the strategy");
+    let pairs = field("pairs").await;
+    pairs.clear().await.expect("clear");
+    pairs.send_keys("BTC/USDT").await.expect("type pairs");
+    let extra = json!({
+        "entry_pricing": { "price_side": "other" },
+        "exit_pricing": { "price_side": "other" },
+        "order_types": { "entry": "market", "exit": "market", "stoploss": "market",
+            "stoploss_on_exchange": false },
+    });
+    field("extra")
+        .await
+        .send_keys(&extra.to_string())
+        .await
+        .expect("type extra settings");
+    screenshot(&client, "fleet-new-bot").await;
+    field("name")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .expect("submit with Enter");
+    let bot = poll_until(
+        Duration::from_secs(30),
+        Duration::from_millis(250),
+        || async {
+            let found = app
+                .query(
+                    "{ bots(first: 10) { edges { node { id name } } } }",
+                    json!({}),
+                )
+                .await;
+            found["bots"]["edges"]
+                .as_array()
+                .and_then(|edges| edges.iter().find(|e| e["node"]["name"] == "browser-bot"))
+                .and_then(|edge| edge["node"]["id"].as_str().map(str::to_owned))
+                .ok_or_else(|| format!("no bot yet: {found}"))
         },
-    }});
-    let bot =
-        crate::bot_lifecycle::create_bot(&app, "browser-bot", &exchange, &strategy, config).await;
+    )
+    .await;
     let status = format!("#bot-{bot} .status .badge");
-    wait_for_text(&client, &status, "STOPPED", Duration::from_secs(600)).await;
-
-    click(&client, &format!("#bot-{bot} button[data-action=startBot]")).await;
-    wait_for_text(&client, &status, "RUNNING", Duration::from_secs(120)).await;
+    wait_for_text(&client, &status, "RUNNING", Duration::from_secs(600)).await;
     wait_for_text(
         &client,
         &format!("#bot-{bot} .health .badge"),

@@ -94,7 +94,8 @@ async function showFleet() {
   $("#fleet-filter").addEventListener("input", applyFilter);
   $("#fleet-table thead").addEventListener("click", sortBy);
   $("#fleet-table tbody").addEventListener("click", act);
-  openLive();
+  $("#create-bot")?.addEventListener("submit", (event) => createBot(event).catch((e) => ($("#create-bot-error").textContent = String(e))));
+  if (!socket) openLive();
 }
 
 function rows() {
@@ -144,6 +145,42 @@ async function act(event) {
   }
   const bot = answer.data?.[mutation];
   if (bot) showStatus(row, bot.status);
+}
+
+/// The new-bot form: createBot, then startBot when asked; the row arrives live.
+async function createBot(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = $("#create-bot-error");
+  error.textContent = "";
+  const pairs = form.pairs.value.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  const input = {
+    name: form.name.value.trim(),
+    exchangeId: form.exchangeId.value,
+    strategyId: form.strategyId.value,
+    mode: form.mode.value,
+    config: { pairs, stakeAmount: form.stakeAmount.value.trim(), maxOpenTrades: Number(form.maxOpenTrades.value) },
+  };
+  if (form.extra.value.trim() !== "") {
+    try {
+      input.config.extra = JSON.parse(form.extra.value);
+    } catch (e) {
+      error.textContent = `extra: not JSON (${e.message})`;
+      return;
+    }
+  }
+  const created = await graphql("mutation($input: CreateBotInput!) { createBot(input: $input) { id } }", { input });
+  if (created.errors?.length) {
+    error.textContent = created.errors.map((e) => e.message).join("; ");
+    return;
+  }
+  const id = created.data.createBot.id;
+  if (form.start.checked) {
+    const started = await graphql("mutation($id: ID!) { startBot(id: $id) { id } }", { id });
+    if (started.errors?.length) error.textContent = started.errors.map((e) => e.message).join("; ");
+  }
+  form.name.value = "";
+  scheduleReload();
 }
 
 function showStatus(row, status) {
