@@ -188,7 +188,7 @@ impl BacktestSummary {
     /// Reads freqtrade's keys (`profit_total`, `max_drawdown_account`, `winrate`,
     /// `best_pair: {key}`, …), falling back to the plain names (`max_drawdown`,
     /// `sharpe_ratio`, `win_rate`, `best_pair: "BTC/USDT"`).
-    fn from_results(results: &Value) -> Option<Self> {
+    pub(crate) fn from_results(results: &Value) -> Option<Self> {
         let stats = results.as_object()?;
         let number = |keys: &[&str]| keys.iter().find_map(|k| stats.get(*k)?.as_f64());
         let pair = |key: &str| {

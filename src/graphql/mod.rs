@@ -26,6 +26,8 @@ mod strategies;
 mod trades;
 mod users;
 
+pub use jobs::BacktestSummary;
+
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;

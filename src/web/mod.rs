@@ -9,7 +9,9 @@
 //! exactly as it checks the API's. A strict Content-Security-Policy allows only this
 //! origin's script and style (no inline script).
 
+mod charts;
 mod fleet;
+mod jobs;
 
 use std::sync::Arc;
 
@@ -55,6 +57,9 @@ pub fn router(state: WebState) -> Router {
         .route("/assets/style.css", get(style))
         .route("/ui/fleet", get(fleet::page))
         .route("/ui/fleet/bots/{id}", get(fleet::row))
+        .route("/ui/jobs", get(jobs::page))
+        .route("/ui/backtests/{id}", get(jobs::backtest))
+        .route("/ui/hyperopts/{id}", get(jobs::hyperopt))
         .with_state(state)
         .layer(axum::middleware::map_response(secure))
 }

@@ -66,3 +66,4 @@ mod side_effects;
 mod trade_sync;
 mod users_cli;
 mod web_fleet;
+mod web_jobs;

@@ -21,7 +21,7 @@ use crate::helpers::poll_until;
 use crate::sandbox::ALWAYS_ENTER;
 
 /// chromedriver on a free port, killed when dropped.
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -34,7 +34,7 @@ fn installed(program: &str) -> bool {
     Path::new("/usr/bin").join(program).is_file()
 }
 
-async fn browser() -> Option<(Driver, Client)> {
+pub(crate) async fn browser() -> Option<(Driver, Client)> {
     if !installed("chromium") || !installed("chromedriver") {
         eprintln!(
             "SKIPPED: chromium or chromedriver missing (apt-get install chromium chromium-driver)"
@@ -79,14 +79,14 @@ fn shots() -> PathBuf {
     dir
 }
 
-async fn screenshot(client: &Client, name: &str) {
+pub(crate) async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.expect("screenshot");
     let path = shots().join(format!("{name}.png"));
     std::fs::write(&path, png).expect("write screenshot");
     eprintln!("screenshot: {}", path.display());
 }
 
-async fn log_in(client: &Client, app: &TestApp, username: &str, password: &str) {
+pub(crate) async fn log_in(client: &Client, app: &TestApp, username: &str, password: &str) {
     client
         .goto(&format!("http://{}/", app.address))
         .await
@@ -122,7 +122,7 @@ async fn log_in(client: &Client, app: &TestApp, username: &str, password: &str) 
 }
 
 /// Clicks the element `css` matches, again if a live update replaced it meanwhile.
-async fn click(client: &Client, css: &str) {
+pub(crate) async fn click(client: &Client, css: &str) {
     poll_until(
         Duration::from_secs(10),
         Duration::from_millis(100),
@@ -138,14 +138,14 @@ async fn click(client: &Client, css: &str) {
 }
 
 /// The text of the first element `css` matches, or "" when none does.
-async fn text(client: &Client, css: &str) -> String {
+pub(crate) async fn text(client: &Client, css: &str) -> String {
     match client.find(Locator::Css(css)).await {
         Ok(element) => element.text().await.unwrap_or_default(),
         Err(_) => String::new(),
     }
 }
 
-async fn wait_for_text(client: &Client, css: &str, wanted: &str, within: Duration) {
+pub(crate) async fn wait_for_text(client: &Client, css: &str, wanted: &str, within: Duration) {
     poll_until(within, Duration::from_millis(250), || async {
         let seen = text(client, css).await;
         if seen == wanted {

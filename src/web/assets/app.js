@@ -228,6 +228,7 @@ function scheduleReload() {
   if (reloading) return;
   reloading = setTimeout(async () => {
     reloading = null;
+    if (!$("#fleet")) return;
     const filter = $("#fleet-filter")?.value ?? "";
     await showFleet();
     $("#fleet-filter").value = filter;
@@ -283,18 +284,21 @@ function openLive() {
   ws.onmessage = (message) => {
     const frame = JSON.parse(message.data);
     if (frame.type === "connection_ack") {
-      subscribe(ws, "status", "subscription { botStatusChanged { id status healthStatus lastSeenAt } }");
-      subscribe(ws, "trades", "subscription { botTrades { botId } }");
+      subscribe("status", "subscription { botStatusChanged { id status healthStatus lastSeenAt } }");
+      subscribe("trades", "subscription { botTrades { botId } }");
+      follow();
+    } else if (frame.type === "next" && frame.id === following) {
+      onPageUpdate(frame.payload.data ?? {});
     } else if (frame.type === "next" && frame.id === "status") {
       const bot = frame.payload.data?.botStatusChanged;
-      if (!bot) return;
+      if (!bot || !$("#fleet")) return;
       const row = document.getElementById(`bot-${bot.id}`);
       if (!row) return scheduleReload();
       showHealth(row, bot.healthStatus, bot.lastSeenAt);
       showStatus(row, bot.status);
     } else if (frame.type === "next" && frame.id === "trades") {
       const trade = frame.payload.data?.botTrades;
-      if (trade) refreshRow(trade.botId);
+      if (trade && $("#fleet")) refreshRow(trade.botId);
     } else if (frame.type === "ping") {
       ws.send(JSON.stringify({ type: "pong" }));
     }
@@ -304,12 +308,69 @@ function openLive() {
     socket = null;
     // 4401/4403: the token is refused (expired, logged out, user disabled).
     if (event.code === 4401 || event.code === 4403) return showLogin("Your session ended; log in again.");
-    setTimeout(() => session() && showFleet(), 2000);
+    setTimeout(() => session() && route(), 2000);
   };
 }
 
-function subscribe(ws, id, query) {
-  ws.send(JSON.stringify({ id, type: "subscribe", payload: { query } }));
+function subscribe(id, query, variables = {}) {
+  socket?.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables } }));
+}
+
+function unsubscribe(id) {
+  if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ id, type: "complete" }));
+}
+
+/// The id of the subscription of the page shown (besides the fleet's), if any.
+let following = null;
+let followed = 0;
+
+function stopFollowing() {
+  if (following) unsubscribe(following);
+  following = null;
+}
+
+/// What the page shown follows live, besides the fleet.
+function follow() {
+  if (socket?.readyState !== WebSocket.OPEN) return;
+  stopFollowing();
+  const id = `page-${++followed}`;
+  const hyperopt = $("#hyperopt")?.dataset.job;
+  const backtest = $("#backtest")?.dataset.job;
+  if (hyperopt) {
+    subscribe(id, "subscription($id: ID!) { hyperoptProgress(id: $id) { status progress epoch epochs } }", { id: hyperopt });
+  } else if (backtest) {
+    subscribe(id, "subscription($id: ID!) { backtestUpdated(id: $id) { status } }", { id: backtest });
+  } else if ($("#jobs")) {
+    subscribe(id, 'subscription { events(filter: { aggregateTypes: ["backtest", "hyperopt"] }) { position } }');
+  } else {
+    return;
+  }
+  following = id;
+}
+
+let jobsReload = null;
+
+function onPageUpdate(data) {
+  if (data.hyperoptProgress) {
+    const job = data.hyperoptProgress;
+    $("#hyperopt-progress").value = job.progress;
+    $("#hyperopt-epoch").textContent = `epoch ${job.epoch ?? 0} of ${job.epochs}`;
+    setBadge($("#job-status"), job.status);
+    if (!["PENDING", "RUNNING"].includes(job.status)) route();
+  } else if (data.backtestUpdated) {
+    route();
+  } else if (data.events && !jobsReload) {
+    jobsReload = setTimeout(() => {
+      jobsReload = null;
+      if ($("#jobs")) route();
+    }, 1000);
+  }
+}
+
+function setBadge(badge, status) {
+  if (!badge) return;
+  badge.textContent = status;
+  badge.className = `badge status-${status}`;
 }
 
 // ---- start -------------------------------------------------------------------------
@@ -322,9 +383,84 @@ function start() {
   $("#who").hidden = false;
   $("#who").textContent = `${current.username} (${current.role})`;
   $("#logout").hidden = false;
-  showFleet().catch((e) => showLogin(String(e)));
+  route();
+}
+
+// ---- pages -------------------------------------------------------------------------
+
+/// The page the address names: #/fleet (the default), #/jobs, #/backtests/ID,
+/// #/hyperopts/ID.
+function route() {
+  stopFollowing();
+  const [, page, id] = (location.hash || "#/fleet").split("/");
+  const shown =
+    page === "jobs" ? showJobs()
+    : page === "backtests" && id ? showJob("backtest", id)
+    : page === "hyperopts" && id ? showJob("hyperopt", id)
+    : showFleet();
+  shown.catch((e) => showLogin(String(e)));
+}
+
+async function showJobs() {
+  const html = await fragment("/ui/jobs");
+  if (html === null) return;
+  const page = $("#page");
+  page.innerHTML = html;
+  page.hidden = false;
+  $("#run-job")?.addEventListener("submit", (event) => runJob(event).catch((e) => ($("#run-job-error").textContent = String(e))));
+  if (!socket) openLive();
+  else follow();
+}
+
+/// A backtest's or hyperopt's page; live while it runs.
+async function showJob(kind, id) {
+  const html = await fragment(`/ui/${kind}s/${encodeURIComponent(id)}`);
+  if (html === null) return;
+  const page = $("#page");
+  page.innerHTML = html;
+  page.hidden = false;
+  if (!socket) openLive();
+  else follow();
+}
+
+/// The new-job form: runBacktest or runHyperopt, then its page.
+async function runJob(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = $("#run-job-error");
+  error.textContent = "";
+  const kind = form.kind.value;
+  const list = (text) => text.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  const input = {
+    strategyId: form.strategyId.value,
+    exchangeId: form.exchangeId.value,
+    startDate: form.startDate.value,
+    endDate: form.endDate.value,
+    timeframe: form.timeframe.value.trim(),
+    stakeAmount: Number(form.stakeAmount.value),
+    stakeCurrency: form.stakeCurrency.value.trim(),
+    pairs: list(form.pairs.value),
+  };
+  let mutation = "runBacktest";
+  let type = "RunBacktestInput";
+  if (kind === "hyperopt") {
+    Object.assign(input, {
+      epochs: Number(form.epochs.value),
+      spaces: list(form.spaces.value.toUpperCase()),
+      optimizationMetric: form.optimizationMetric.value,
+    });
+    mutation = "runHyperopt";
+    type = "RunHyperoptInput";
+  }
+  const answer = await graphql(`mutation($input: ${type}!) { ${mutation}(input: $input) { id } }`, { input });
+  if (answer.errors?.length) {
+    error.textContent = answer.errors.map((e) => e.message).join("; ");
+    return;
+  }
+  location.hash = `#/${kind}s/${answer.data[mutation].id}`;
 }
 
 $("#login-form").addEventListener("submit", (event) => login(event).catch((e) => ($("#login-error").textContent = String(e))));
 $("#logout").addEventListener("click", logout);
+window.addEventListener("hashchange", () => session() && route());
 start();

@@ -1,0 +1,321 @@
+//! Backtests and hyperopts: both lists with their status (newest first), the forms to
+//! start one, a backtest's summary, per-pair table and equity curve, and a hyperopt's
+//! progress and best parameters.
+
+use anytrade_projections::jobs::{self, BacktestRow, HyperoptRow, JobFilter, JobOrder, JobRow};
+use anytrade_projections::page::Direction;
+use anytrade_projections::{exchanges, strategies};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{SecondsFormat, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{WebState, charts, current, render, unavailable};
+use crate::auth::{Principal, Role};
+use crate::graphql::BacktestSummary;
+
+/// The most jobs of each kind the list shows.
+const LISTED: i64 = 100;
+
+/// One job as the lists show it.
+pub struct JobLine {
+    pub id: String,
+    pub status: String,
+    pub strategy: String,
+    pub range: String,
+    pub timeframe: String,
+    pub pairs: String,
+    /// Trades and profit of a completed backtest; epochs of a hyperopt.
+    pub outcome: String,
+    /// A hyperopt's percent done.
+    pub progress: f64,
+    pub created_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/jobs.html")]
+struct JobsPage {
+    backtests: Vec<JobLine>,
+    hyperopts: Vec<JobLine>,
+    admin: bool,
+    exchanges: Vec<(String, String)>,
+    strategies: Vec<(String, String)>,
+}
+
+/// `GET /ui/jobs`.
+pub async fn page(State(state): State<WebState>, principal: Principal) -> Response {
+    let principal = match current(&state, principal).await {
+        Ok(principal) => principal,
+        Err(refused) => return refused,
+    };
+    let admin = principal.role == Role::Admin;
+    let order = JobOrder {
+        direction: Direction::Desc,
+        ..JobOrder::default()
+    };
+    let read = async {
+        let names = strategies::names(&state.pool).await?;
+        let strategy = |id: &Uuid| names.get(id).cloned().unwrap_or_default();
+        let filter = JobFilter::default();
+        let backtests = jobs::list::<BacktestRow>(&state.pool, &filter, order, None, LISTED)
+            .await
+            .map_err(page_error)?;
+        let hyperopts = jobs::list::<HyperoptRow>(&state.pool, &filter, order, None, LISTED)
+            .await
+            .map_err(page_error)?;
+        let backtests = backtests
+            .rows
+            .into_iter()
+            .map(|(row, _)| {
+                let summary = row
+                    .job
+                    .results
+                    .as_ref()
+                    .and_then(BacktestSummary::from_results);
+                let outcome = summary
+                    .map(|s| {
+                        format!(
+                            "{} trades, {:.2} {}",
+                            s.total_trades.unwrap_or(0),
+                            s.profit_total_abs.unwrap_or(0.0),
+                            row.job.stake_currency
+                        )
+                    })
+                    .unwrap_or_default();
+                line(&row.job, strategy(&row.job.strategy_id), outcome, 0.0)
+            })
+            .collect();
+        let hyperopts = hyperopts
+            .rows
+            .into_iter()
+            .map(|(row, _)| {
+                let outcome = format!("epoch {} of {}", row.epoch.unwrap_or(0), row.epochs);
+                line(
+                    &row.job,
+                    strategy(&row.job.strategy_id),
+                    outcome,
+                    row.progress,
+                )
+            })
+            .collect();
+        let (exchanges, strategies) = if admin {
+            let exchanges = exchanges::all(&state.pool)
+                .await?
+                .into_iter()
+                .map(|e| (e.id.to_string(), e.name))
+                .collect();
+            let mut strategies: Vec<(String, String)> = names
+                .iter()
+                .map(|(id, name)| (id.to_string(), name.clone()))
+                .collect();
+            strategies.sort_by(|a, b| a.1.cmp(&b.1));
+            (exchanges, strategies)
+        } else {
+            Default::default()
+        };
+        Ok::<_, sqlx::Error>(JobsPage {
+            backtests,
+            hyperopts,
+            admin,
+            exchanges,
+            strategies,
+        })
+    };
+    match read.await {
+        Ok(page) => render(&page),
+        Err(e) => unavailable(e),
+    }
+}
+
+fn page_error(e: anytrade_projections::page::PageError) -> sqlx::Error {
+    match e {
+        anytrade_projections::page::PageError::Database(e) => e,
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
+
+fn line(job: &JobRow, strategy: String, outcome: String, progress: f64) -> JobLine {
+    JobLine {
+        id: job.id.to_string(),
+        status: job.status.as_str().to_ascii_uppercase(),
+        strategy: format!("{strategy} v{}", job.strategy_version),
+        range: format!("{} → {}", job.start_date, job.end_date),
+        timeframe: job.timeframe.clone(),
+        pairs: job.pairs.join(", "),
+        outcome,
+        progress,
+        created_at: job.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+    }
+}
+
+/// One pair's results in a backtest.
+pub struct PairLine {
+    pub pair: String,
+    pub trades: i64,
+    pub profit_abs: f64,
+    pub profit_pct: f64,
+    pub win_rate_pct: f64,
+}
+
+#[derive(Template)]
+#[template(path = "web/backtest.html")]
+struct BacktestPage {
+    job: JobLine,
+    summary: Option<BacktestSummary>,
+    currency: String,
+    pairs: Vec<PairLine>,
+    /// The equity curve, drawn by [`charts::line`] (numbers only, no text).
+    equity: Option<String>,
+    first_close: String,
+    last_close: String,
+    error: Option<String>,
+}
+
+/// `GET /ui/backtests/{id}`.
+pub async fn backtest(
+    State(state): State<WebState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> Response {
+    if let Err(refused) = current(&state, principal).await {
+        return refused;
+    }
+    let read = async {
+        let row = jobs::get::<BacktestRow>(&state.pool, id).await?;
+        let names = strategies::names(&state.pool).await?;
+        Ok::<_, sqlx::Error>(row.map(|row| (row, names)))
+    };
+    let (row, names) = match read.await {
+        Ok(Some(found)) => found,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => return unavailable(e),
+    };
+    let job = &row.job;
+    let results = job.results.clone().unwrap_or(Value::Null);
+    let closes = closed_trades(&results);
+    let when = |ms: Option<&(f64, f64)>| {
+        ms.and_then(|(ms, _)| chrono::DateTime::<Utc>::from_timestamp_millis(*ms as i64))
+            .map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true))
+            .unwrap_or_default()
+    };
+    let first_close = when(closes.iter().min_by(|a, b| a.0.total_cmp(&b.0)));
+    let last_close = when(closes.iter().max_by(|a, b| a.0.total_cmp(&b.0)));
+    render(&BacktestPage {
+        job: line(
+            job,
+            names.get(&job.strategy_id).cloned().unwrap_or_default(),
+            String::new(),
+            0.0,
+        ),
+        summary: BacktestSummary::from_results(&results),
+        currency: job.stake_currency.clone(),
+        pairs: per_pair(&results),
+        equity: charts::line(&charts::cumulative(closes)),
+        first_close,
+        last_close,
+        error: job.error_message.clone(),
+    })
+}
+
+/// (close time in ms, profit) of each closed trade freqtrade listed.
+fn closed_trades(results: &Value) -> Vec<(f64, f64)> {
+    results["trades"]
+        .as_array()
+        .map(|trades| {
+            trades
+                .iter()
+                .filter_map(|t| Some((t["close_timestamp"].as_f64()?, t["profit_abs"].as_f64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// freqtrade's per-pair table, without its TOTAL line.
+fn per_pair(results: &Value) -> Vec<PairLine> {
+    results["results_per_pair"]
+        .as_array()
+        .map(|pairs| {
+            pairs
+                .iter()
+                .filter(|p| p["key"] != "TOTAL")
+                .filter_map(|p| {
+                    Some(PairLine {
+                        pair: p["key"].as_str()?.to_owned(),
+                        trades: p["trades"].as_i64().unwrap_or(0),
+                        profit_abs: p["profit_total_abs"].as_f64().unwrap_or(0.0),
+                        profit_pct: p["profit_total"].as_f64().unwrap_or(0.0) * 100.0,
+                        win_rate_pct: p["winrate"].as_f64().unwrap_or(0.0) * 100.0,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "web/hyperopt.html")]
+struct HyperoptPage {
+    job: JobLine,
+    epochs: i32,
+    epoch: i32,
+    metric: String,
+    spaces: String,
+    /// Best parameters found, as (name, value) text.
+    params: Vec<(String, String)>,
+    loss: Option<f64>,
+    error: Option<String>,
+}
+
+/// `GET /ui/hyperopts/{id}`.
+pub async fn hyperopt(
+    State(state): State<WebState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> Response {
+    if let Err(refused) = current(&state, principal).await {
+        return refused;
+    }
+    let read = async {
+        let row = jobs::get::<HyperoptRow>(&state.pool, id).await?;
+        let names = strategies::names(&state.pool).await?;
+        Ok::<_, sqlx::Error>(row.map(|row| (row, names)))
+    };
+    let (row, names) = match read.await {
+        Ok(Some(found)) => found,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => return unavailable(e),
+    };
+    let results = row.job.results.clone().unwrap_or(Value::Null);
+    let params = results["params"]
+        .as_object()
+        .map(|params| {
+            params
+                .iter()
+                .map(|(name, value)| (name.clone(), value.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    render(&HyperoptPage {
+        job: line(
+            &row.job,
+            names.get(&row.job.strategy_id).cloned().unwrap_or_default(),
+            String::new(),
+            row.progress,
+        ),
+        epochs: row.epochs,
+        epoch: row.epoch.unwrap_or(0),
+        metric: row.optimization_metric.as_str().to_ascii_uppercase(),
+        spaces: row
+            .spaces
+            .iter()
+            .map(|s| s.as_str().to_ascii_uppercase())
+            .collect::<Vec<_>>()
+            .join(", "),
+        params,
+        loss: results["loss"].as_f64(),
+        error: row.job.error_message.clone(),
+    })
+}

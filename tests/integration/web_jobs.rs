@@ -1,0 +1,204 @@
+//! Backtests and hyperopts in the dashboard, in a real browser against real freqtrade
+//! on the sandbox: one of each started from the page's form; the backtest's page draws
+//! its equity curve, the hyperopt's progress bar advances live and ends at 100 with
+//! the best parameters shown.
+
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use serde_json::json;
+
+use crate::app::ADMIN_PASSWORD;
+use crate::bot_lifecycle::{PROVISION_WITHIN, managing_app, strategy};
+use crate::helpers::poll_until;
+use crate::sandbox::ALWAYS_ENTER;
+
+/// Two buy parameters with 900 combinations: a search long enough to report progress
+/// before it ends.
+const WIDE: &str = r#"
+from freqtrade.strategy import IStrategy, IntParameter
+
+
+class Wide(IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "5m"
+    minimal_roi = {"0": 0.01}
+    stoploss = -0.10
+    buy_every = IntParameter(1, 30, default=2, space="buy")
+    buy_offset = IntParameter(0, 29, default=0, space="buy")
+
+    def populate_indicators(self, dataframe, metadata):
+        return dataframe
+
+    def populate_entry_trend(self, dataframe, metadata):
+        every = self.buy_every.value
+        dataframe["enter_long"] = ((dataframe.index + self.buy_offset.value) % every == 0).astype(int)
+        return dataframe
+
+    def populate_exit_trend(self, dataframe, metadata):
+        dataframe["exit_long"] = 0
+        return dataframe
+"#;
+use crate::web_fleet::{browser, click, log_in, screenshot, text, wait_for_text};
+
+/// Fills the new-job form and runs it; the page moves to the job's own.
+async fn run_job(client: &Client, kind: &str, strategy: &str, epochs: Option<u32>) {
+    client
+        .execute("location.hash = '#/jobs'; return 1;", vec![])
+        .await
+        .expect("the jobs page");
+    client
+        .wait()
+        .for_element(Locator::Css("#new-job summary"))
+        .await
+        .expect("the new-job form");
+    click(client, "#new-job summary").await;
+    let form = client
+        .find(Locator::Css("#run-job"))
+        .await
+        .expect("the form");
+    let field = |name: &'static str| {
+        let form = form.clone();
+        async move {
+            form.find(Locator::Css(&format!("[name={name}]")))
+                .await
+                .expect("a form field")
+        }
+    };
+    field("kind")
+        .await
+        .select_by_value(kind)
+        .await
+        .expect("pick the kind");
+    field("strategyId")
+        .await
+        .select_by_value(strategy)
+        .await
+        .expect("pick the strategy");
+    if let Some(epochs) = epochs {
+        let input = field("epochs").await;
+        input.clear().await.expect("clear");
+        input
+            .send_keys(&epochs.to_string())
+            .await
+            .expect("type epochs");
+    }
+    click(client, "#run-job button[type=submit]").await;
+    let page = if kind == "backtest" {
+        "#backtest"
+    } else {
+        "#hyperopt"
+    };
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(page))
+        .await
+        .unwrap_or_else(|e| panic!("the {kind}'s page: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backtest_draws_its_equity_curve_and_a_hyperopts_bar_runs_to_100() {
+    let Some((_driver, client)) = browser().await else {
+        return;
+    };
+    let data = tempfile::tempdir().expect("data dir");
+    let _reaper = crate::sandbox::Reaper(data.path().to_owned());
+    let app = managing_app(data.path(), |settings| {
+        settings.sandbox.enabled = true;
+        settings.sandbox.listen = Some("127.0.0.1:0".parse().expect("address"));
+        settings.jobs.poll_interval_ms = 500;
+    })
+    .await;
+    let always = strategy(&app, "always enter", ALWAYS_ENTER).await;
+    let wide = strategy(&app, "wide", WIDE).await;
+    log_in(&client, &app, "admin", ADMIN_PASSWORD).await;
+
+    run_job(&client, "backtest", &always, None).await;
+    wait_for_text(&client, "#job-status", "COMPLETED", PROVISION_WITHIN).await;
+    let points: i64 = serde_json::from_value(
+        client
+            .execute(
+                "const lines = [...document.querySelectorAll('#equity svg polyline, #equity svg path')];
+                 const counts = lines.map((line) =>
+                   (line.getAttribute('points') ?? line.getAttribute('d') ?? '').trim().split(/\\s+/).length);
+                 return Math.max(0, ...counts);",
+                vec![],
+            )
+            .await
+            .expect("read the chart"),
+    )
+    .expect("a number");
+    assert!(points > 10, "the equity curve has {points} points");
+    let pairs = client
+        .find_all(Locator::Css("#per-pair tbody tr"))
+        .await
+        .expect("per-pair rows");
+    assert_eq!(pairs.len(), 2, "BTC/USDT and ETH/USDT");
+    screenshot(&client, "backtest").await;
+
+    run_job(&client, "hyperopt", &wide, Some(40)).await;
+    client
+        .execute("window.anytradeMark = 1; return 1;", vec![])
+        .await
+        .expect("mark the page");
+    let seen = std::sync::Mutex::new(Vec::new());
+    poll_until(PROVISION_WITHIN, Duration::from_millis(100), || {
+        let seen = &seen;
+        let client = &client;
+        async move {
+            let value: f64 = client
+                .execute(
+                    "return Number(document.querySelector('#hyperopt-progress')?.value ?? -1);",
+                    vec![],
+                )
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))?;
+            if let Ok(mut seen) = seen.lock()
+                && seen.last() != Some(&value)
+            {
+                seen.push(value);
+            }
+            let status = text(client, "#job-status").await;
+            if status == "COMPLETED" && value == 100.0 {
+                Ok(())
+            } else {
+                assert_ne!(status, "FAILED", "the hyperopt failed");
+                Err(format!("{status} at {value}"))
+            }
+        }
+    })
+    .await;
+    let seen = seen.into_inner().expect("values seen");
+    assert!(
+        seen.iter().any(|v| *v > 0.0 && *v < 100.0),
+        "the bar only jumped: {seen:?}"
+    );
+    assert_eq!(seen.last(), Some(&100.0), "{seen:?}");
+    let mark = client
+        .execute("return window.anytradeMark ?? null;", vec![])
+        .await
+        .expect("read the mark");
+    assert_eq!(mark, json!(1), "the page was reloaded");
+    // Once done, the page shows the best parameters found.
+    wait_for_text(
+        &client,
+        "#best-params tbody td",
+        "buy_every",
+        Duration::from_secs(10),
+    )
+    .await;
+    screenshot(&client, "hyperopt").await;
+    client
+        .goto(&format!("http://{}/#/jobs", app.address))
+        .await
+        .expect("jobs");
+    client
+        .wait()
+        .for_element(Locator::Css("#backtests tbody tr"))
+        .await
+        .expect("the lists");
+    screenshot(&client, "jobs").await;
+    client.close().await.expect("close the browser");
+}
