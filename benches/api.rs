@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{drop_database, env, fresh_database_url, login};
+use common::{SEED_TRADES, drop_database, env, fresh_database_url, login};
 
 use anytrade::app::Application;
 use anytrade::config::{Redacted, Settings};
@@ -157,31 +157,6 @@ SELECT gen_random_uuid(), 'bot-' || lpad(g::text, 4, '0'), $1, $2, 1, s.status,
                                  ELSE 'running' END AS status) s";
 /// Trade k of every bot in turn, so each bot's trades are spread over the whole table as
 /// they would be when a fleet trades side by side; the last 3 of each bot are open.
-const SEED_TRADES: &str = "
-WITH b AS (SELECT id, (row_number() OVER (ORDER BY created_at, id) - 1)::bigint AS n FROM bots)
-INSERT INTO trades (id, bot_id, freqtrade_trade_id, pair, is_open, open_date, close_date, open_rate,
-                    close_rate, amount, stake_amount, profit_abs, profit_ratio, exit_reason,
-                    strategy_name, timeframe_minutes, created_at, updated_at)
-SELECT gen_random_uuid(), b.id, t.k, t.pair, t.open, t.opened,
-       CASE WHEN NOT t.open THEN t.opened + (5 + (g * 7919) % 720) * interval '1 minute' END,
-       t.rate, CASE WHEN NOT t.open THEN t.rate * (1 + t.ratio) END,
-       100.0 / t.rate, 100.0,
-       CASE WHEN NOT t.open THEN 100.0 * t.ratio END,
-       CASE WHEN NOT t.open THEN t.ratio END,
-       CASE WHEN NOT t.open THEN (ARRAY['roi', 'stop_loss', 'exit_signal', 'trailing_stop_loss'])[1 + g % 4] END,
-       'SampleStrategy', 5, t.opened,
-       CASE WHEN t.open THEN t.opened ELSE t.opened + (5 + (g * 7919) % 720) * interval '1 minute' END
-  FROM generate_series(0, $1 - 1) g
-  JOIN b ON b.n = g % $2
- CROSS JOIN LATERAL (SELECT g / $2 + 1 AS k,
-                            g / $2 + 1 > $1 / $2 - 3 AS open,
-                            (ARRAY['BTC/USDT', 'ETH/USDT', 'SOL/USDT', 'BNB/USDT', 'XRP/USDT',
-                                   'ADA/USDT', 'DOGE/USDT', 'AVAX/USDT'])[1 + (g * 31) % 8] AS pair,
-                            timestamptz '2026-01-01 00:00:00+00' + (g / $2) * interval '6 hours'
-                                + (g % $2) * interval '7 seconds' AS opened,
-                            (20 + (g % 997) * 0.37)::double precision AS rate,
-                            (((g * 7919) % 2001) - 1000) / 20000.0::double precision AS ratio) t";
-
 /// Seeds the read models; returns the bots' ids.
 async fn seed(pool: &PgPool) -> Vec<Uuid> {
     let exchange = Uuid::now_v7();

@@ -3,8 +3,9 @@
 //! (`GET /healthz`), and the page's own reads straight from the pool (the four queries,
 //! no rendering, no HTTP). Target: the page with 1,000 bots in at most 200 ms.
 //!
-//! Settings: `BENCH_BOTS` (1000), `BENCH_REQUESTS` (100). Under `cargo test` (no
-//! `--bench` argument) a smoke run: 50 bots, 10 requests.
+//! Settings: `BENCH_BOTS` (1000), `BENCH_REQUESTS` (100), `BENCH_TRADES` (1,000,000,
+//! spread over the bots; the last three of each open). Under `cargo test` (no `--bench`
+//! argument) a smoke run: 50 bots, 1,000 trades, 10 requests.
 
 mod common;
 
@@ -16,7 +17,7 @@ use anytrade::crypto::Keyring;
 use anytrade::store::CommandMetadata;
 use anytrade_aggregates::values::BotId;
 use anytrade_aggregates::{BotCommand, BotConfigInput, ExchangeCommand, StrategyCommand};
-use common::{drop_database, env, fresh_database_url, login, milliseconds};
+use common::{SEED_TRADES, drop_database, env, fresh_database_url, login, milliseconds};
 use uuid::Uuid;
 
 const PASSWORD: &str = "web-bench-admin-password";
@@ -50,6 +51,7 @@ async fn main() {
     let full = std::env::args().any(|arg| arg == "--bench");
     let bots: usize = env("BENCH_BOTS", if full { 1000 } else { 50 });
     let requests: usize = env("BENCH_REQUESTS", if full { 100 } else { 10 });
+    let trades: i64 = env("BENCH_TRADES", if full { 1_000_000 } else { 1_000 });
     let admin_url = std::env::var("DATABASE_URL").expect("DATABASE_URL (scripts/bench sets it)");
     let (url, name) = fresh_database_url(&admin_url).await;
     let settings = Settings {
@@ -142,9 +144,22 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let seeded = Instant::now();
+    sqlx::query(SEED_TRADES)
+        .bind(trades)
+        .bind(bots as i64)
+        .execute(&pool)
+        .await
+        .expect("seed trades");
+    sqlx::query("ANALYZE trades")
+        .execute(&pool)
+        .await
+        .expect("analyze");
     println!(
-        "{bots} bots created through the command bus and projected in {:.1} s\n",
-        seeding.elapsed().as_secs_f64()
+        "{bots} bots created through the command bus and projected in {:.1} s; \
+         {trades} trades seeded in {:.1} s\n",
+        seeding.elapsed().as_secs_f64() - seeded.elapsed().as_secs_f64(),
+        seeded.elapsed().as_secs_f64()
     );
 
     let client = reqwest::Client::new();
