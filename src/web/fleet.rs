@@ -8,14 +8,14 @@ use anytrade_aggregates::BotStatus;
 use anytrade_aggregates::values::BotId;
 use anytrade_projections::bot_health::{self, HealthStatus};
 use anytrade_projections::bots::{self, BotRow};
-use anytrade_projections::{exchanges, strategies, trades};
+use anytrade_projections::{strategies, trades};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::{WebState, current, render, unavailable};
+use super::{WebState, choices, current, render, unavailable};
 use crate::auth::{Principal, Role};
 
 /// One bot as the table shows it; statuses as the API spells them.
@@ -92,24 +92,6 @@ pub async fn page(State(state): State<WebState>, principal: Principal) -> Respon
         Ok(page) => render(&page),
         Err(e) => unavailable(e),
     }
-}
-
-type Choices = Vec<(String, String)>;
-
-/// The exchanges and strategies to pick from for a new bot, each by name.
-async fn choices(state: &WebState) -> sqlx::Result<(Choices, Choices)> {
-    let exchanges = exchanges::all(&state.pool)
-        .await?
-        .into_iter()
-        .map(|e| (e.id.to_string(), e.name))
-        .collect();
-    let mut strategies: Choices = strategies::names(&state.pool)
-        .await?
-        .into_iter()
-        .map(|(id, name)| (id.to_string(), name))
-        .collect();
-    strategies.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok((exchanges, strategies))
 }
 
 /// `GET /ui/fleet/bots/{id}`: one row, to replace after a bot's trades changed.

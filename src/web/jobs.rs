@@ -4,7 +4,7 @@
 
 use anytrade_projections::jobs::{self, BacktestRow, HyperoptRow, JobFilter, JobOrder, JobRow};
 use anytrade_projections::page::Direction;
-use anytrade_projections::{exchanges, strategies};
+use anytrade_projections::strategies;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,7 +13,7 @@ use chrono::{SecondsFormat, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{WebState, charts, current, render, unavailable};
+use super::{WebState, charts, choices, current, render, unavailable};
 use crate::auth::{Principal, Role};
 use crate::graphql::BacktestSummary;
 
@@ -102,17 +102,7 @@ pub async fn page(State(state): State<WebState>, principal: Principal) -> Respon
             })
             .collect();
         let (exchanges, strategies) = if admin {
-            let exchanges = exchanges::all(&state.pool)
-                .await?
-                .into_iter()
-                .map(|e| (e.id.to_string(), e.name))
-                .collect();
-            let mut strategies: Vec<(String, String)> = names
-                .iter()
-                .map(|(id, name)| (id.to_string(), name.clone()))
-                .collect();
-            strategies.sort_by(|a, b| a.1.cmp(&b.1));
-            (exchanges, strategies)
+            choices(&state).await?
         } else {
             Default::default()
         };

@@ -136,3 +136,21 @@ fn unavailable(e: sqlx::Error) -> Response {
     tracing::warn!(error = %e, "a page's data cannot be read");
     StatusCode::SERVICE_UNAVAILABLE.into_response()
 }
+
+type Choices = Vec<(String, String)>;
+
+/// The exchanges and strategies to pick from for a new bot or job, each by name.
+async fn choices(state: &WebState) -> sqlx::Result<(Choices, Choices)> {
+    let exchanges = anytrade_projections::exchanges::all(&state.pool)
+        .await?
+        .into_iter()
+        .map(|e| (e.id.to_string(), e.name))
+        .collect();
+    let mut strategies: Choices = anytrade_projections::strategies::names(&state.pool)
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect();
+    strategies.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok((exchanges, strategies))
+}
