@@ -6,7 +6,7 @@
 //! password (and without the username unless it names a user: a password typed into
 //! the wrong field must not reach the log).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -40,13 +40,18 @@ pub(crate) async fn login(
         return too_many(wait);
     }
     match attempt(&state, &username, password).await {
-        Ok(Some(response)) => {
+        Ok(Attempt::LoggedIn(response)) => {
             state.throttle.succeeded(&username);
             response
         }
-        Ok(None) => {
+        Ok(Attempt::Refused { user }) => {
             state.throttle.failed(&username, client, Instant::now());
-            log_failure(&state, &username, client).await;
+            match user {
+                Some(user_id) => {
+                    tracing::warn!(%user_id, username, client = ?client, "login refused: wrong password, or the user is disabled");
+                }
+                None => tracing::warn!(client = ?client, "login refused: no such user"),
+            }
             error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", REFUSED, None)
                 .into_response()
         }
@@ -74,17 +79,6 @@ fn too_many(wait: std::time::Duration) -> Response {
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     response
-}
-
-/// Logs a refused login: the client, and the username only when it names a user.
-async fn log_failure(state: &AuthState, username: &str, client: Option<IpAddr>) {
-    match users::find_user_id(&state.pool, username).await {
-        Ok(Some(user_id)) => {
-            tracing::warn!(%user_id, username, client = ?client, "login refused: wrong password, or the user is disabled");
-        }
-        Ok(None) => tracing::warn!(client = ?client, "login refused: no such user"),
-        Err(e) => tracing::warn!(client = ?client, error = %e, "login refused"),
-    }
 }
 
 /// A malformed body: which field, and what is wrong with it (never its value).
@@ -146,19 +140,32 @@ fn parse(body: &[u8]) -> Result<(String, Zeroizing<String>), Invalid> {
     Ok((username, password))
 }
 
-/// The 200 response when the credentials match, `None` when they do not.
+/// How a login attempt ended.
+enum Attempt {
+    /// The 200 response with the token.
+    LoggedIn(Response),
+    /// Refused; `user` is the id of the user the username names, if any (for the log
+    /// only: the answer is the same either way).
+    Refused { user: Option<uuid::Uuid> },
+}
+
 async fn attempt(
     state: &AuthState,
     username: &str,
     password: Zeroizing<String>,
-) -> anyhow::Result<Option<Response>> {
+) -> anyhow::Result<Attempt> {
     let found = users::find_credentials(&state.pool, username).await?;
     let stored = found.as_ref().map(|c| c.password_hash.clone());
     // Checked even when the user does not exist, against a dummy hash: same time.
     let matched = passwords::verify(password, stored).await?;
-    let Some((user, generation)) = found.filter(|_| matched).map(|c| (c.user, c.generation)) else {
-        return Ok(None);
+    let found = match found {
+        Some(found) if matched && found.user.disabled_at.is_none() => found,
+        other => {
+            let user = other.map(|c| c.user.id);
+            return Ok(Attempt::Refused { user });
+        }
     };
+    let (user, generation) = (found.user, found.generation);
     let issued = state
         .keys
         .issue(user.id, &user.username, user.role, generation)?;
@@ -168,7 +175,7 @@ async fn attempt(
         "expiresAt": issued.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
         "role": user.role,
     });
-    Ok(Some(
+    Ok(Attempt::LoggedIn(
         ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response(),
     ))
 }

@@ -9,6 +9,7 @@
 //! memory per instance: behind several instances an attacker gets that many times the
 //! tries.
 
+use std::borrow::Borrow;
 use std::collections::VecDeque;
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -43,7 +44,11 @@ impl<K: Hash + Eq> Failures<K> {
     }
 
     /// How long `key` must wait before trying again, if it must.
-    fn wait(&self, key: &K, now: Instant) -> Option<Duration> {
+    fn wait<Q>(&self, key: &Q, now: Instant) -> Option<Duration>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let recent = self.recent.lock().ok()?;
         let failures = recent.peek(key)?;
         if failures.len() < self.limit {
@@ -67,7 +72,11 @@ impl<K: Hash + Eq> Failures<K> {
         failures.push_back(now);
     }
 
-    fn forget(&self, key: &K) {
+    fn forget<Q>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         if let Ok(mut recent) = self.recent.lock() {
             recent.pop(key);
         }
@@ -92,7 +101,7 @@ impl Default for LoginThrottle {
 impl LoginThrottle {
     /// How long an attempt for `username` from `client` must wait, if it must.
     pub fn wait(&self, username: &str, client: Option<IpAddr>, now: Instant) -> Option<Duration> {
-        let user = self.users.wait(&username.to_owned(), now);
+        let user = self.users.wait(username, now);
         let client = client.and_then(|client| self.clients.wait(&client, now));
         user.max(client)
     }
@@ -108,7 +117,7 @@ impl LoginThrottle {
     /// The username's failures are forgotten once its password was given (the
     /// address's are not: it may be trying many names).
     pub fn succeeded(&self, username: &str) {
-        self.users.forget(&username.to_owned());
+        self.users.forget(username);
     }
 }
 

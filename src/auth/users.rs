@@ -297,17 +297,6 @@ async fn insert(
     }
 }
 
-/// The id of the user called `username` (enabled or not), if there is one.
-pub(crate) async fn find_user_id(
-    pool: &PgPool,
-    username: &str,
-) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_optional(pool)
-        .await
-}
-
 /// A user as login needs it: with the stored hash. Only for checking a password.
 pub(crate) struct Credentials {
     pub user: User,
@@ -316,19 +305,29 @@ pub(crate) struct Credentials {
     pub generation: i32,
 }
 
-/// The enabled user called `username`, with the password hash, if there is one.
+/// The user called `username` (disabled or not: login refuses a disabled one), with
+/// the password hash, if there is one.
 pub(crate) async fn find_credentials(
     pool: &PgPool,
     username: &str,
 ) -> anyhow::Result<Option<Credentials>> {
-    let row: Option<(Uuid, String, String, String, DateTime<Utc>, i32)> = sqlx::query_as(
-        "SELECT id, username, password_hash, role, created_at, token_generation
-           FROM users WHERE username = $1 AND disabled_at IS NULL",
+    type Row = (
+        Uuid,
+        String,
+        String,
+        String,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        i32,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, username, password_hash, role, created_at, disabled_at, token_generation
+           FROM users WHERE username = $1",
     )
     .bind(username)
     .fetch_optional(pool)
     .await?;
-    let Some((id, username, password_hash, role, created_at, generation)) = row else {
+    let Some((id, username, password_hash, role, created_at, disabled_at, generation)) = row else {
         return Ok(None);
     };
     let role = role
@@ -340,7 +339,7 @@ pub(crate) async fn find_credentials(
             username,
             role,
             created_at,
-            disabled_at: None,
+            disabled_at,
         },
         password_hash,
         generation,
