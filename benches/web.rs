@@ -215,7 +215,7 @@ async fn main() {
             anytrade_projections::bot_health::by_bots(&pool, &ids)
                 .await
                 .expect("health");
-            anytrade_projections::trades::by_bot(&pool)
+            anytrade_projections::trades::by_bot(&pool, None)
                 .await
                 .expect("trades");
             anytrade_projections::strategies::names(&pool)

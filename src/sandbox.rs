@@ -88,20 +88,15 @@ impl Sandbox {
             };
             SocketAddr::from((ip, DEFAULT_PORT))
         });
-        let bot_url = match &settings.url {
-            Some(url) => checked_url(url)?,
-            None => default_bot_url(default_runtime, address.port())?,
-        };
         let listener = TcpListener::bind(address)
             .await
             .map_err(|source| SandboxError::Bind { address, source })?;
         let bound = listener
             .local_addr()
             .map_err(|source| SandboxError::Bind { address, source })?;
-        let bot_url = if settings.url.is_none() && address.port() == 0 {
-            default_bot_url(default_runtime, bound.port())?
-        } else {
-            bot_url
+        let bot_url = match &settings.url {
+            Some(url) => checked_url(url)?,
+            None => default_bot_url(default_runtime, bound.port())?,
         };
         let config = SimConfig {
             seed: settings.seed,

@@ -124,7 +124,7 @@ async fn fleet(state: &WebState, only: Option<BotId>) -> sqlx::Result<Vec<FleetR
     };
     let ids: Vec<BotId> = bots.iter().map(|bot| bot.id).collect();
     let health = bot_health::by_bots(&state.pool, &ids).await?;
-    let traded = trades::by_bot(&state.pool).await?;
+    let traded = trades::by_bot(&state.pool, only).await?;
     let names = strategies::names(&state.pool).await?;
     let now = Utc::now();
     Ok(bots

@@ -141,6 +141,29 @@ fn line(job: &JobRow, strategy: String, outcome: String, progress: f64) -> JobLi
     }
 }
 
+/// Job `id` of kind `J` and its strategy's name, for a caller the users table still
+/// knows; otherwise the response to send instead (refused, not found, unavailable).
+async fn load<J: jobs::Job>(
+    state: &WebState,
+    principal: Principal,
+    id: Uuid,
+) -> Result<(J, String), Response> {
+    current(state, principal).await?;
+    let read = async {
+        let Some(row) = jobs::get::<J>(&state.pool, id).await? else {
+            return Ok(None);
+        };
+        let strategy = strategies::get(&state.pool, row.job().strategy_id).await?;
+        let name = strategy.map(|s| s.name).unwrap_or_default();
+        Ok::<_, sqlx::Error>(Some((row, name)))
+    };
+    match read.await {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Err(StatusCode::NOT_FOUND.into_response()),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
 /// One pair's results in a backtest.
 pub struct PairLine {
     pub pair: String,
@@ -170,18 +193,9 @@ pub async fn backtest(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> Response {
-    if let Err(refused) = current(&state, principal).await {
-        return refused;
-    }
-    let read = async {
-        let row = jobs::get::<BacktestRow>(&state.pool, id).await?;
-        let names = strategies::names(&state.pool).await?;
-        Ok::<_, sqlx::Error>(row.map(|row| (row, names)))
-    };
-    let (row, names) = match read.await {
-        Ok(Some(found)) => found,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => return unavailable(e),
+    let (row, strategy) = match load::<BacktestRow>(&state, principal, id).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let job = &row.job;
     let results = job.results.clone().unwrap_or(Value::Null);
@@ -194,12 +208,7 @@ pub async fn backtest(
     let first_close = when(closes.iter().min_by(|a, b| a.0.total_cmp(&b.0)));
     let last_close = when(closes.iter().max_by(|a, b| a.0.total_cmp(&b.0)));
     render(&BacktestPage {
-        job: line(
-            job,
-            names.get(&job.strategy_id).cloned().unwrap_or_default(),
-            String::new(),
-            0.0,
-        ),
+        job: line(job, strategy, String::new(), 0.0),
         summary: BacktestSummary::from_results(&results),
         currency: job.stake_currency.clone(),
         pairs: per_pair(&results),
@@ -265,18 +274,9 @@ pub async fn hyperopt(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> Response {
-    if let Err(refused) = current(&state, principal).await {
-        return refused;
-    }
-    let read = async {
-        let row = jobs::get::<HyperoptRow>(&state.pool, id).await?;
-        let names = strategies::names(&state.pool).await?;
-        Ok::<_, sqlx::Error>(row.map(|row| (row, names)))
-    };
-    let (row, names) = match read.await {
-        Ok(Some(found)) => found,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => return unavailable(e),
+    let (row, strategy) = match load::<HyperoptRow>(&state, principal, id).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let results = row.job.results.clone().unwrap_or(Value::Null);
     let params = results["params"]
@@ -289,12 +289,7 @@ pub async fn hyperopt(
         })
         .unwrap_or_default();
     render(&HyperoptPage {
-        job: line(
-            &row.job,
-            names.get(&row.job.strategy_id).cloned().unwrap_or_default(),
-            String::new(),
-            row.progress,
-        ),
+        job: line(&row.job, strategy, String::new(), row.progress),
         epochs: row.epochs,
         epoch: row.epoch.unwrap_or(0),
         metric: row.optimization_metric.as_str().to_ascii_uppercase(),

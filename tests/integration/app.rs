@@ -227,6 +227,29 @@ pub trait Graphql: Sync {
     ) -> impl std::future::Future<Output = Value> + Send;
 }
 
+/// A GraphQL request to a service at `base` (a spawned binary, a compose project) as
+/// the holder of `token`; panics on errors and returns `data`.
+pub async fn remote_query(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let body: Value = client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("graphql request")
+        .json()
+        .await
+        .expect("graphql body");
+    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+    body["data"].clone()
+}
+
 impl Graphql for TestApp {
     fn query(
         &self,

@@ -63,19 +63,7 @@ impl Served {
 
 impl Graphql for Served {
     async fn query(&self, query: &str, variables: Value) -> Value {
-        let body: Value = self
-            .client
-            .post(format!("{}/graphql", self.base))
-            .bearer_auth(&self.token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("graphql request")
-            .json()
-            .await
-            .expect("graphql body");
-        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
-        body["data"].clone()
+        crate::app::remote_query(&self.client, &self.base, &self.token, query, variables).await
     }
 }
 

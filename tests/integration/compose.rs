@@ -198,19 +198,7 @@ impl Client {
     }
 
     async fn query(&self, query: &str, variables: Value) -> Value {
-        let body: Value = self
-            .http
-            .post(format!("{}/graphql", self.base))
-            .bearer_auth(&self.token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("graphql request")
-            .json()
-            .await
-            .expect("graphql body");
-        assert!(body.get("errors").is_none(), "{body}");
-        body["data"].clone()
+        crate::app::remote_query(&self.http, &self.base, &self.token, query, variables).await
     }
 
     async fn wait_for_bot(&self, id: &str, status: &str) -> Value {

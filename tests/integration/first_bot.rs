@@ -14,7 +14,7 @@ use crate::bot_lifecycle::{
 };
 use crate::helpers::poll_until;
 use crate::job_executor::{job_input, run, wait_for};
-use crate::sandbox::ALWAYS_ENTER;
+use crate::sandbox::{ALWAYS_ENTER, market_orders};
 
 const EXCHANGES: &str = "{ exchanges { id name testMode config } }";
 const STRATEGIES: &str = "{ strategies(first: 50) { edges { node { id name } } } }";
@@ -84,15 +84,7 @@ async fn a_first_dry_run_bot_trades_on_the_sandbox_and_the_examples_backtest() {
     // once shows the trade in minutes, not hours.
     let always = strategy(&app, "always enter", ALWAYS_ENTER).await;
     // Market orders, as README's quick start gives them: filled at once in a dry run.
-    let config = json!({ "config": {
-        "pairs": ["BTC/USDT", "ETH/USDT"], "stakeAmount": "100", "maxOpenTrades": 2,
-        "extra": {
-            "entry_pricing": { "price_side": "other" },
-            "exit_pricing": { "price_side": "other" },
-            "order_types": { "entry": "market", "exit": "market", "stoploss": "market",
-                "stoploss_on_exchange": false },
-        },
-    }});
+    let config = market_orders(&["BTC/USDT", "ETH/USDT"], 2);
     let bot = create_bot(&app, "first-bot", &exchange, &always, config).await;
     act(&app, "startBot", &bot).await;
     wait_for_status(&app, &bot, "RUNNING", PROVISION_WITHIN.max(START_WITHIN)).await;

@@ -14,18 +14,7 @@ use crate::helpers::poll_until;
 use crate::sandbox::{ALWAYS_ENTER, freqtrade_cache};
 
 async fn graphql(base: &str, token: &str, query: &str, variables: Value) -> Value {
-    let body: Value = reqwest::Client::new()
-        .post(format!("{base}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .expect("graphql request")
-        .json()
-        .await
-        .expect("graphql body");
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"].clone()
+    crate::app::remote_query(&reqwest::Client::new(), base, token, query, variables).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -89,17 +89,29 @@ async fn serve_simulator(bind: &str) -> std::net::SocketAddr {
     address
 }
 
-/// An exchange `config` that points freqtrade's Binance client at the simulator.
+/// An exchange `config` that points freqtrade's Binance client at the simulator, as
+/// `serve --sandbox` registers it.
 pub fn sandbox_exchange_config(simulator: &str) -> Value {
-    let ccxt = json!({
-        "urls": { "api": { "public": format!("{simulator}/api/v3") } },
-        "options": { "fetchMarkets": { "types": ["spot"] } },
-    });
+    anytrade::sandbox::exchange_config(simulator)
+}
+
+/// A bot's `config` input on `pairs` with market orders, which fill at once in a dry
+/// run whichever way the simulator's prices go (limit orders at the other side of the
+/// book once stayed unfilled for 90 s when the price moved away first).
+pub fn market_orders(pairs: &[&str], max_open_trades: u32) -> Value {
+    json!({ "config": {
+        "pairs": pairs, "stakeAmount": "100", "maxOpenTrades": max_open_trades,
+        "extra": market_order_settings(),
+    }})
+}
+
+/// The freqtrade settings of [`market_orders`].
+pub fn market_order_settings() -> Value {
     json!({
-        "enable_ws": false,
-        "only_from_ccxt": true,
-        "ccxt_config": ccxt,
-        "ccxt_async_config": ccxt,
+        "entry_pricing": { "price_side": "other" },
+        "exit_pricing": { "price_side": "other" },
+        "order_types": { "entry": "market", "exit": "market", "stoploss": "market",
+            "stoploss_on_exchange": false },
     })
 }
 

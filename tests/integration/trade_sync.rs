@@ -71,18 +71,7 @@ async fn a_real_bots_trades_are_synced_and_closed() {
     .await;
     let exchange = sandbox_exchange(&app, &simulator).await;
     let strategy = strategy(&app, "always enter", ALWAYS_ENTER).await;
-    // Market orders fill at once in a dry run, whichever way the simulator's prices
-    // go (limit orders at the other side of the book once stayed unfilled for 90 s
-    // when the price moved away first).
-    let config = json!({ "config": {
-        "pairs": ["BTC/USDT", "ETH/USDT"], "stakeAmount": "100", "maxOpenTrades": 2,
-        "extra": {
-            "entry_pricing": { "price_side": "other" },
-            "exit_pricing": { "price_side": "other" },
-            "order_types": { "entry": "market", "exit": "market", "stoploss": "market",
-                "stoploss_on_exchange": false },
-        },
-    }});
+    let config = crate::sandbox::market_orders(&["BTC/USDT", "ETH/USDT"], 2);
     let id = create_bot(&app, "trader", &exchange, &strategy, config).await;
     wait_for_status(&app, &id, "STOPPED", Duration::from_secs(600)).await;
     act(&app, "startBot", &id).await;

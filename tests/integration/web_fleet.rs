@@ -137,6 +137,18 @@ pub(crate) async fn click(client: &Client, css: &str) {
     .await
 }
 
+/// The field `name` of the form `form` (a CSS selector).
+pub(crate) async fn form_field(
+    client: &Client,
+    form: &str,
+    name: &str,
+) -> fantoccini::elements::Element {
+    client
+        .find(Locator::Css(&format!("{form} [name={name}]")))
+        .await
+        .unwrap_or_else(|e| panic!("{form} has no field {name}: {e}"))
+}
+
 /// The text of the first element `css` matches, or "" when none does.
 pub(crate) async fn text(client: &Client, css: &str) -> String {
     match client.find(Locator::Css(css)).await {
@@ -198,18 +210,7 @@ async fn the_fleet_page_follows_a_bot_live_and_only_admins_get_buttons() {
     // A new bot through the page's form, started once created. Market orders fill at
     // once in a dry run, so its first trade comes in seconds.
     click(&client, "#new-bot summary").await;
-    let form = client
-        .find(Locator::Css("#create-bot"))
-        .await
-        .expect("the new-bot form");
-    let field = |name: &'static str| {
-        let form = form.clone();
-        async move {
-            form.find(Locator::Css(&format!("[name={name}]")))
-                .await
-                .expect("a form field")
-        }
-    };
+    let field = |name: &'static str| form_field(&client, "#create-bot", name);
     field("name")
         .await
         .send_keys("browser-bot")
@@ -223,12 +224,7 @@ async fn the_fleet_page_follows_a_bot_live_and_only_admins_get_buttons() {
     let pairs = field("pairs").await;
     pairs.clear().await.expect("clear");
     pairs.send_keys("BTC/USDT").await.expect("type pairs");
-    let extra = json!({
-        "entry_pricing": { "price_side": "other" },
-        "exit_pricing": { "price_side": "other" },
-        "order_types": { "entry": "market", "exit": "market", "stoploss": "market",
-            "stoploss_on_exchange": false },
-    });
+    let extra = crate::sandbox::market_order_settings();
     field("extra")
         .await
         .send_keys(&extra.to_string())
@@ -326,6 +322,34 @@ async fn the_fleet_page_follows_a_bot_live_and_only_admins_get_buttons() {
         buttons.len()
     );
     screenshot(&client, "fleet-viewer").await;
+
+    // The viewer's token revoked elsewhere (its sessions ended): the next page it asks
+    // for sends it back to the login.
+    let token = client
+        .execute(
+            "return JSON.parse(sessionStorage.getItem('anytrade.token')).token;",
+            vec![],
+        )
+        .await
+        .expect("the tab's token");
+    let ended = reqwest::Client::new()
+        .post(format!("http://{}/auth/logout", app.address))
+        .bearer_auth(token.as_str().expect("a token"))
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(ended.status().as_u16(), 204);
+    client
+        .execute("location.hash = '#/jobs'; return 1;", vec![])
+        .await
+        .expect("another page");
+    wait_for_text(
+        &client,
+        "#login-error",
+        "Your session ended; log in again.",
+        Duration::from_secs(10),
+    )
+    .await;
     client.close().await.expect("close the browser");
 }
 

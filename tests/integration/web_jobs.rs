@@ -39,7 +39,7 @@ class Wide(IStrategy):
         dataframe["exit_long"] = 0
         return dataframe
 "#;
-use crate::web_fleet::{browser, click, log_in, screenshot, text, wait_for_text};
+use crate::web_fleet::{browser, click, form_field, log_in, screenshot, text, wait_for_text};
 
 /// Fills the new-job form and runs it; the page moves to the job's own.
 async fn run_job(client: &Client, kind: &str, strategy: &str, epochs: Option<u32>) {
@@ -53,18 +53,7 @@ async fn run_job(client: &Client, kind: &str, strategy: &str, epochs: Option<u32
         .await
         .expect("the new-job form");
     click(client, "#new-job summary").await;
-    let form = client
-        .find(Locator::Css("#run-job"))
-        .await
-        .expect("the form");
-    let field = |name: &'static str| {
-        let form = form.clone();
-        async move {
-            form.find(Locator::Css(&format!("[name={name}]")))
-                .await
-                .expect("a form field")
-        }
-    };
+    let field = |name: &'static str| form_field(client, "#run-job", name);
     field("kind")
         .await
         .select_by_value(kind)

@@ -17,20 +17,33 @@ pub struct BotTrades {
     pub open_profit: f64,
 }
 
-/// The trades of every bot that has any, summed per bot in one query.
-pub async fn by_bot(db: impl PgExecutor<'_>) -> sqlx::Result<HashMap<BotId, BotTrades>> {
-    let rows: Vec<(Uuid, i64, f64, f64)> = sqlx::query_as(
-        "SELECT t.bot_id,
-                count(*) FILTER (WHERE t.is_open),
-                COALESCE(sum(t.profit_abs) FILTER (WHERE NOT t.is_open), 0),
-                COALESCE(sum(m.profit_abs) FILTER (WHERE t.is_open), 0)
-           FROM trades t
-           LEFT JOIN trade_marks m
-             ON m.bot_id = t.bot_id AND m.freqtrade_trade_id = t.freqtrade_trade_id
-          GROUP BY t.bot_id",
-    )
-    .fetch_all(db)
-    .await?;
+const SUMS: &str = "
+SELECT t.bot_id,
+       count(*) FILTER (WHERE t.is_open),
+       COALESCE(sum(t.profit_abs) FILTER (WHERE NOT t.is_open), 0),
+       COALESCE(sum(m.profit_abs) FILTER (WHERE t.is_open), 0)
+  FROM trades t
+  LEFT JOIN trade_marks m
+    ON m.bot_id = t.bot_id AND m.freqtrade_trade_id = t.freqtrade_trade_id";
+
+/// The trades of every bot that has any (or of `only` that bot), summed per bot in one
+/// query.
+pub async fn by_bot(
+    db: impl PgExecutor<'_>,
+    only: Option<BotId>,
+) -> sqlx::Result<HashMap<BotId, BotTrades>> {
+    let only = only.map(|bot| bot.uuid());
+    let filter = if only.is_some() {
+        " WHERE t.bot_id = $1"
+    } else {
+        ""
+    };
+    let sql = format!("{SUMS}{filter} GROUP BY t.bot_id");
+    let mut query = sqlx::query_as(&sql);
+    if let Some(bot) = only {
+        query = query.bind(bot);
+    }
+    let rows: Vec<(Uuid, i64, f64, f64)> = query.fetch_all(db).await?;
     Ok(rows
         .into_iter()
         .map(|(bot, open_trades, closed_profit, open_profit)| {
