@@ -89,10 +89,14 @@ async fn serve_simulator(bind: &str) -> std::net::SocketAddr {
     address
 }
 
-/// An exchange `config` that points freqtrade's Binance client at the simulator, as
-/// `serve --sandbox` registers it.
+/// An exchange `config` that points freqtrade's Binance client at the simulator (as
+/// `serve --sandbox` registers it, less its pair list: each test's bots name theirs).
 pub fn sandbox_exchange_config(simulator: &str) -> Value {
-    anytrade::sandbox::exchange_config(simulator)
+    let mut config = anytrade::sandbox::exchange_config(simulator);
+    if let Some(config) = config.as_object_mut() {
+        config.remove("pair_whitelist");
+    }
+    config
 }
 
 /// A bot's `config` input on `pairs` with market orders, which fill at once in a dry
