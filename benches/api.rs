@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{SEED_TRADES, drop_database, env, fresh_database_url, login};
+use common::{SEED_TRADE_TOTALS, SEED_TRADES, drop_database, env, fresh_database_url, login};
 
 use anytrade::app::Application;
 use anytrade::config::{Redacted, Settings};
@@ -191,6 +191,10 @@ async fn seed(pool: &PgPool) -> Vec<Uuid> {
         .execute(pool)
         .await
         .expect("seed trades");
+    sqlx::query(SEED_TRADE_TOTALS)
+        .execute(pool)
+        .await
+        .expect("seed trade totals");
     sqlx::raw_sql("VACUUM ANALYZE exchanges, strategies, strategy_versions, bots, trades")
         .execute(pool)
         .await

@@ -329,6 +329,8 @@ pub struct Application {
     results_upload: Option<usize>,
     /// The runtime of bots that name none.
     default_runtime: RuntimeKind,
+    /// The runtimes at hand, for the pages that read a bot's log.
+    runtimes: Runtimes,
     /// Where this service reaches the sandbox exchange it serves (`--sandbox`).
     sandbox_url: Option<String>,
 }
@@ -439,7 +441,7 @@ impl Application {
             background.push(workers.jobs(runtimes.clone(), &projections, &settings.jobs));
         }
         if settings.monitor.enabled {
-            background.extend(workers.monitors(runtimes, &settings.monitor)?);
+            background.extend(workers.monitors(runtimes.clone(), &settings.monitor)?);
         }
         Ok(Self {
             listener,
@@ -454,6 +456,7 @@ impl Application {
             stop_background,
             availability,
             default_runtime,
+            runtimes,
             sandbox_url,
             results_upload: kubernetes_jobs
                 .then_some(settings.runtime.kubernetes.max_results_bytes),
@@ -540,6 +543,8 @@ impl Application {
                 users: api.users.clone(),
                 default_runtime: self.default_runtime,
                 unhealthy_after: self.unhealthy_after,
+                runtimes: self.runtimes,
+                log: self.hub.log().clone(),
             }))
             .merge(crate::graphql::router(api, self.token_keys.clone()));
         tracing::info!(address = %self.listener.local_addr()?, "AnyTrade is serving");

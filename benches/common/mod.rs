@@ -76,3 +76,14 @@ SELECT gen_random_uuid(), b.id, t.k, t.pair, t.open, t.opened,
                                 + (g % $2) * interval '7 seconds' AS opened,
                             (20 + (g % 997) * 0.37)::double precision AS rate,
                             (((g * 7919) % 2001) - 1000) / 20000.0::double precision AS ratio) t";
+
+/// Each bot's sums of the trades [`SEED_TRADES`] wrote (what the trades projector keeps
+/// as it applies trade events, which a seed straight into the table bypasses).
+#[allow(dead_code)] // Only the benchmarks with trades seed them.
+pub const SEED_TRADE_TOTALS: &str = "
+INSERT INTO bot_trade_totals (bot_id, open_trades, closed_trades, closed_profit)
+SELECT bot_id, count(*) FILTER (WHERE is_open), count(*) FILTER (WHERE NOT is_open),
+       COALESCE(sum(profit_abs::numeric) FILTER (WHERE NOT is_open), 0)
+  FROM trades GROUP BY bot_id
+ON CONFLICT (bot_id) DO UPDATE SET open_trades = EXCLUDED.open_trades,
+    closed_trades = EXCLUDED.closed_trades, closed_profit = EXCLUDED.closed_profit";

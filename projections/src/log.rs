@@ -191,6 +191,22 @@ impl EventLog {
         )
     }
 
+    /// The last `limit` events matching `filter` that readers can see now, newest
+    /// first: the tail a person reads. Resuming after the first of them (its position)
+    /// with [`EventLog::next_batch`] misses nothing newer.
+    pub async fn latest(
+        &self,
+        filter: &LogFilter,
+        limit: i64,
+    ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+        let head = self.head().await?;
+        let rows = matching(LogPosition::START, head, filter, limit, Order::NewestFirst)
+            .build()
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(decode).collect()
+    }
+
     /// The log position of the event at a global `position`, so a client that only
     /// kept the position it last saw can resume right after it.
     pub async fn locate(&self, position: i64) -> Result<Option<LogPosition>, sqlx::Error> {
@@ -341,7 +357,7 @@ pub async fn read_matching<'e>(
     filter: &LogFilter,
     limit: i64,
 ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
-    let rows = matching(after, upto, filter, limit)
+    let rows = matching(after, upto, filter, limit, Order::LogOrder)
         .build()
         .fetch_all(executor)
         .await?;
@@ -373,7 +389,7 @@ pub async fn read_typed<'e>(
         events: Vec::with_capacity(limit.clamp(0, 10_000) as usize),
     };
     // Each row is decoded as it arrives, while the database sends the next ones.
-    let mut query = matching(after, upto, filter, limit);
+    let mut query = matching(after, upto, filter, limit, Order::LogOrder);
     let mut rows = query.build().fetch(executor);
     while let Some(row) = rows.try_next().await? {
         let event = EventRow {
@@ -401,12 +417,20 @@ pub async fn read_typed<'e>(
     Ok(batch)
 }
 
+/// Which end of a window of the log [`matching`] reads from.
+#[derive(Clone, Copy)]
+enum Order {
+    LogOrder,
+    NewestFirst,
+}
+
 /// The query of [`read_matching`].
 fn matching<'q>(
     after: LogPosition,
     upto: LogPosition,
     filter: &LogFilter,
     limit: i64,
+    order: Order,
 ) -> sqlx::QueryBuilder<'q, sqlx::Postgres> {
     let mut query = sqlx::QueryBuilder::new(select_events!());
     query
@@ -453,7 +477,10 @@ fn matching<'q>(
             .push_bind(correlation_id.to_string());
     }
     query
-        .push(" ORDER BY transaction_id, position LIMIT ")
+        .push(match order {
+            Order::LogOrder => " ORDER BY transaction_id, position LIMIT ",
+            Order::NewestFirst => " ORDER BY transaction_id DESC, position DESC LIMIT ",
+        })
         .push_bind(limit);
     query
 }

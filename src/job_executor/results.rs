@@ -369,6 +369,8 @@ pub struct HyperoptEpochs {
     pub done: u32,
     /// The best of them, if any.
     pub best: Option<BestEpoch>,
+    /// Each epoch's number and loss, in the file's order (`None`: not a finite number).
+    pub losses: Vec<(u32, Option<f64>)>,
 }
 
 /// The best epoch of a hyperopt.
@@ -441,6 +443,7 @@ pub fn hyperopt_epochs(fthypt: &[u8]) -> Result<HyperoptEpochs, ResultError> {
         loss: f64,
     }
     let mut done: u32 = 0;
+    let mut losses = Vec::new();
     let mut last_marked: Option<Candidate> = None;
     let mut lowest: Option<Candidate> = None;
     for (index, raw) in complete.split(|&byte| byte == b'\n').enumerate() {
@@ -461,6 +464,10 @@ pub fn hyperopt_epochs(fthypt: &[u8]) -> Result<HyperoptEpochs, ResultError> {
             loss: summary.loss.unwrap_or(f64::NAN),
             text,
         };
+        losses.push((
+            candidate.epoch,
+            Some(candidate.loss).filter(|loss| loss.is_finite()),
+        ));
         if summary.is_best {
             last_marked = Some(candidate);
         } else if candidate.loss.is_finite()
@@ -472,7 +479,11 @@ pub fn hyperopt_epochs(fthypt: &[u8]) -> Result<HyperoptEpochs, ResultError> {
 
     // `lowest` is only used when no epoch is marked, so it only looks at unmarked ones.
     let Some(best) = last_marked.or(lowest) else {
-        return Ok(HyperoptEpochs { done, best: None });
+        return Ok(HyperoptEpochs {
+            done,
+            best: None,
+            losses,
+        });
     };
     let detail: EpochDetail =
         serde_json::from_slice(&best.text).map_err(|error| ResultError::Epoch {
@@ -491,6 +502,7 @@ pub fn hyperopt_epochs(fthypt: &[u8]) -> Result<HyperoptEpochs, ResultError> {
             params: detail.params_dict,
             metrics,
         }),
+        losses,
     })
 }
 
@@ -529,8 +541,9 @@ fn non_finite_to_null(line: &[u8]) -> Cow<'_, [u8]> {
 }
 
 /// The results object the executor records for a completed hyperopt, or `None` when no epoch
-/// finished: `{"best_epoch", "loss", "params", "metrics", "epochs_done"}` (`loss` is `null`
-/// when it is not a finite number).
+/// finished: `{"best_epoch", "loss", "params", "metrics", "epochs_done", "epoch_losses"}`
+/// (`loss` is `null` when it is not a finite number; `epoch_losses` is `[[epoch, loss],
+/// …]` in the order the epochs ended, a loss `null` the same way).
 pub fn hyperopt_results(epochs: &HyperoptEpochs) -> Option<Map<String, Value>> {
     let best = epochs.best.as_ref()?;
     let mut results = Map::new();
@@ -539,6 +552,12 @@ pub fn hyperopt_results(epochs: &HyperoptEpochs) -> Option<Map<String, Value>> {
     results.insert("params".into(), Value::Object(best.params.clone()));
     results.insert("metrics".into(), Value::Object(best.metrics.clone()));
     results.insert("epochs_done".into(), epochs.done.into());
+    let losses = epochs
+        .losses
+        .iter()
+        .map(|(epoch, loss)| Value::from(vec![Value::from(*epoch), Value::from(*loss)]))
+        .collect();
+    results.insert("epoch_losses".into(), Value::Array(losses));
     Some(results)
 }
 
@@ -769,6 +788,12 @@ mod tests {
         // Epochs 1 and 2 are marked best, epoch 3 is not.
         let epochs = hyperopt_epochs(FTHYPT).expect("epochs");
         assert_eq!(epochs.done, 3);
+        let numbers: Vec<u32> = epochs.losses.iter().map(|(epoch, _)| *epoch).collect();
+        assert_eq!(numbers, [1, 2, 3]);
+        assert!(epochs.losses.iter().all(|(_, loss)| loss.is_some()));
+        let results = hyperopt_results(&epochs).expect("results");
+        assert_eq!(results["epoch_losses"][1][0], 2);
+        assert_eq!(results["epoch_losses"][1][1], results["loss"]);
         let best = epochs.best.expect("best");
         assert_eq!(best.epoch, 2);
         assert!(
@@ -806,7 +831,8 @@ mod tests {
             epochs,
             HyperoptEpochs {
                 done: 0,
-                best: None
+                best: None,
+                losses: Vec::new(),
             }
         );
         assert_eq!(hyperopt_results(&epochs), None);
@@ -895,7 +921,14 @@ mod tests {
         keys.sort_unstable();
         assert_eq!(
             keys,
-            ["best_epoch", "epochs_done", "loss", "metrics", "params"]
+            [
+                "best_epoch",
+                "epoch_losses",
+                "epochs_done",
+                "loss",
+                "metrics",
+                "params"
+            ]
         );
     }
 
@@ -909,9 +942,11 @@ mod tests {
                 params: Map::new(),
                 metrics: Map::new(),
             }),
+            losses: vec![(1, None)],
         };
         let results = hyperopt_results(&epochs).expect("results");
         assert_eq!(results["loss"], Value::Null);
+        assert_eq!(results["epoch_losses"], json!([[1, null]]));
     }
 
     #[test]

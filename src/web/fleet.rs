@@ -122,6 +122,15 @@ async fn fleet(state: &WebState, only: Option<BotId>) -> sqlx::Result<Vec<FleetR
         Some(id) => bots::get(&state.pool, id).await?.into_iter().collect(),
         None => bots::all(&state.pool).await?,
     };
+    rows(state, bots, only).await
+}
+
+/// The rows of `bots`, which are every bot or `only` that one.
+pub(super) async fn rows(
+    state: &WebState,
+    bots: Vec<BotRow>,
+    only: Option<BotId>,
+) -> sqlx::Result<Vec<FleetRow>> {
     let ids: Vec<BotId> = bots.iter().map(|bot| bot.id).collect();
     let health = bot_health::by_bots(&state.pool, &ids).await?;
     let traded = trades::by_bot(&state.pool, only).await?;
@@ -181,11 +190,11 @@ fn totals(rows: &[FleetRow]) -> Totals {
 }
 
 /// As the API's enums spell it (`dry_run` → `DRY_RUN`), so live updates match.
-fn upper(text: &str) -> String {
+pub(super) fn upper(text: &str) -> String {
     text.to_ascii_uppercase()
 }
 
-fn health_label(health: HealthStatus) -> &'static str {
+pub(super) fn health_label(health: HealthStatus) -> &'static str {
     match health {
         HealthStatus::Healthy => "HEALTHY",
         HealthStatus::Unhealthy => "UNHEALTHY",
@@ -193,7 +202,7 @@ fn health_label(health: HealthStatus) -> &'static str {
     }
 }
 
-fn rfc3339(at: DateTime<Utc>) -> String {
+pub(super) fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 

@@ -2,14 +2,16 @@
 //! start one, a backtest's summary, per-pair table and equity curve, and a hyperopt's
 //! progress and best parameters.
 
+use anytrade_aggregates::JobStatus;
 use anytrade_projections::jobs::{self, BacktestRow, HyperoptRow, JobFilter, JobOrder, JobRow};
 use anytrade_projections::page::Direction;
 use anytrade_projections::strategies;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{SecondsFormat, Utc};
+use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -62,10 +64,10 @@ pub async fn page(State(state): State<WebState>, principal: Principal) -> Respon
         let filter = JobFilter::default();
         let backtests = jobs::list::<BacktestRow>(&state.pool, &filter, order, None, LISTED)
             .await
-            .map_err(page_error)?;
+            .map_err(super::page_error)?;
         let hyperopts = jobs::list::<HyperoptRow>(&state.pool, &filter, order, None, LISTED)
             .await
-            .map_err(page_error)?;
+            .map_err(super::page_error)?;
         let backtests = backtests
             .rows
             .into_iter()
@@ -120,13 +122,6 @@ pub async fn page(State(state): State<WebState>, principal: Principal) -> Respon
     }
 }
 
-fn page_error(e: anytrade_projections::page::PageError) -> sqlx::Error {
-    match e {
-        anytrade_projections::page::PageError::Database(e) => e,
-        other => sqlx::Error::Protocol(other.to_string()),
-    }
-}
-
 fn line(job: &JobRow, strategy: String, outcome: String, progress: f64) -> JobLine {
     JobLine {
         id: job.id.to_string(),
@@ -149,6 +144,11 @@ async fn load<J: jobs::Job>(
     id: Uuid,
 ) -> Result<(J, String), Response> {
     current(state, principal).await?;
+    load_job(state, id).await
+}
+
+/// [`load`] for a caller already checked.
+async fn load_job<J: jobs::Job>(state: &WebState, id: Uuid) -> Result<(J, String), Response> {
     let read = async {
         let Some(row) = jobs::get::<J>(&state.pool, id).await? else {
             return Ok(None);
@@ -173,18 +173,48 @@ pub struct PairLine {
     pub win_rate_pct: f64,
 }
 
+/// A backtest as its page (and each side of a comparison) shows it.
+pub struct BacktestView {
+    pub job: JobLine,
+    pub summary: Option<BacktestSummary>,
+    pub currency: String,
+    pub pairs: Vec<PairLine>,
+    /// The equity curve, drawn by [`charts::line`] (numbers only, no text).
+    pub equity: Option<String>,
+    pub first_close: String,
+    pub last_close: String,
+    pub error: Option<String>,
+}
+
+impl BacktestView {
+    fn of(row: &BacktestRow, strategy: String) -> Self {
+        let job = &row.job;
+        let results = job.results.clone().unwrap_or(Value::Null);
+        let closes = closed_trades(&results);
+        let when = |ms: Option<&(f64, f64)>| {
+            ms.and_then(|(ms, _)| chrono::DateTime::<Utc>::from_timestamp_millis(*ms as i64))
+                .map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true))
+                .unwrap_or_default()
+        };
+        Self {
+            job: line(job, strategy, String::new(), 0.0),
+            summary: BacktestSummary::from_results(&results),
+            currency: job.stake_currency.clone(),
+            pairs: per_pair(&results),
+            first_close: when(closes.iter().min_by(|a, b| a.0.total_cmp(&b.0))),
+            last_close: when(closes.iter().max_by(|a, b| a.0.total_cmp(&b.0))),
+            equity: charts::line(&charts::cumulative(closes)),
+            error: job.error_message.clone(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "web/backtest.html")]
 struct BacktestPage {
-    job: JobLine,
-    summary: Option<BacktestSummary>,
-    currency: String,
-    pairs: Vec<PairLine>,
-    /// The equity curve, drawn by [`charts::line`] (numbers only, no text).
-    equity: Option<String>,
-    first_close: String,
-    last_close: String,
-    error: Option<String>,
+    view: BacktestView,
+    /// (id, label) of the other completed backtests, to compare this one with.
+    others: Vec<(String, String)>,
 }
 
 /// `GET /ui/backtests/{id}`.
@@ -197,25 +227,82 @@ pub async fn backtest(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let job = &row.job;
-    let results = job.results.clone().unwrap_or(Value::Null);
-    let closes = closed_trades(&results);
-    let when = |ms: Option<&(f64, f64)>| {
-        ms.and_then(|(ms, _)| chrono::DateTime::<Utc>::from_timestamp_millis(*ms as i64))
-            .map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true))
-            .unwrap_or_default()
+    let completed = JobFilter {
+        statuses: Some(vec![JobStatus::Completed]),
+        ..JobFilter::default()
     };
-    let first_close = when(closes.iter().min_by(|a, b| a.0.total_cmp(&b.0)));
-    let last_close = when(closes.iter().max_by(|a, b| a.0.total_cmp(&b.0)));
+    let order = JobOrder {
+        direction: Direction::Desc,
+        ..JobOrder::default()
+    };
+    let others = match jobs::list::<BacktestRow>(&state.pool, &completed, order, None, LISTED).await
+    {
+        Ok(listed) => listed
+            .rows
+            .into_iter()
+            .filter(|(other, _)| other.job.id != id)
+            .map(|(other, _)| {
+                let job = &other.job;
+                let label = format!(
+                    "{} · {} → {} · {}",
+                    job.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    job.start_date,
+                    job.end_date,
+                    job.timeframe
+                );
+                (job.id.to_string(), label)
+            })
+            .collect(),
+        Err(e) => return unavailable(super::page_error(e)),
+    };
     render(&BacktestPage {
-        job: line(job, strategy, String::new(), 0.0),
-        summary: BacktestSummary::from_results(&results),
-        currency: job.stake_currency.clone(),
-        pairs: per_pair(&results),
-        equity: charts::line(&charts::cumulative(closes)),
-        first_close,
-        last_close,
-        error: job.error_message.clone(),
+        view: BacktestView::of(&row, strategy),
+        others,
+    })
+}
+
+/// The two backtests a comparison shows.
+#[derive(Debug, Deserialize)]
+pub struct Compared {
+    a: Uuid,
+    b: Uuid,
+}
+
+#[derive(Template)]
+#[template(path = "web/compare.html")]
+struct ComparePage {
+    left: BacktestView,
+    right: BacktestView,
+    /// Both equity curves on one chart, the left one first.
+    both: Option<String>,
+}
+
+/// `GET /ui/backtests/compare?a=…&b=…`: two backtests side by side.
+pub async fn compare(
+    State(state): State<WebState>,
+    principal: Principal,
+    Query(compared): Query<Compared>,
+) -> Response {
+    if let Err(refused) = current(&state, principal).await {
+        return refused;
+    }
+    let (left, left_strategy) = match load_job::<BacktestRow>(&state, compared.a).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let (right, right_strategy) = match load_job::<BacktestRow>(&state, compared.b).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let curve = |row: &BacktestRow| {
+        charts::cumulative(closed_trades(
+            row.job.results.as_ref().unwrap_or(&Value::Null),
+        ))
+    };
+    render(&ComparePage {
+        both: charts::lines(&[&curve(&left), &curve(&right)]),
+        left: BacktestView::of(&left, left_strategy),
+        right: BacktestView::of(&right, right_strategy),
     })
 }
 
@@ -227,6 +314,19 @@ fn closed_trades(results: &Value) -> Vec<(f64, f64)> {
             trades
                 .iter()
                 .filter_map(|t| Some((t["close_timestamp"].as_f64()?, t["profit_abs"].as_f64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// (epoch, loss) of each epoch the executor recorded with a finite loss.
+fn epoch_losses(results: &Value) -> Vec<(f64, f64)> {
+    results["epoch_losses"]
+        .as_array()
+        .map(|epochs| {
+            epochs
+                .iter()
+                .filter_map(|e| Some((e[0].as_f64()?, e[1].as_f64()?)))
                 .collect()
         })
         .unwrap_or_default()
@@ -265,6 +365,8 @@ struct HyperoptPage {
     /// Best parameters found, as (name, value) text.
     params: Vec<(String, String)>,
     loss: Option<f64>,
+    /// Each epoch's loss, drawn by [`charts::line`].
+    losses: Option<String>,
     error: Option<String>,
 }
 
@@ -301,6 +403,7 @@ pub async fn hyperopt(
             .join(", "),
         params,
         loss: results["loss"].as_f64(),
+        losses: charts::line(&epoch_losses(&results)),
         error: row.job.error_message.clone(),
     })
 }

@@ -9,13 +9,17 @@
 //! exactly as it checks the API's. A strict Content-Security-Policy allows only this
 //! origin's script and style (no inline script).
 
+mod bot;
 mod charts;
+mod events;
 mod fleet;
 mod jobs;
+mod strategies;
 
 use std::sync::Arc;
 
 use anytrade_aggregates::values::RuntimeKind;
+use anytrade_projections::EventLog;
 use askama::Template;
 use axum::Router;
 use axum::extract::FromRef;
@@ -25,6 +29,7 @@ use axum::routing::get;
 use sqlx::PgPool;
 
 use crate::auth::{CheckError, CurrentUsers, Principal, TokenKeys};
+use crate::runtime::Runtimes;
 
 /// What the pages read.
 #[derive(Clone)]
@@ -36,6 +41,10 @@ pub struct WebState {
     pub default_runtime: RuntimeKind,
     /// Failed health checks in a row that make a bot unhealthy.
     pub unhealthy_after: u32,
+    /// Where a bot's log is read from.
+    pub runtimes: Runtimes,
+    /// The event log, for its page.
+    pub log: EventLog,
 }
 
 impl FromRef<WebState> for TokenKeys {
@@ -57,7 +66,12 @@ pub fn router(state: WebState) -> Router {
         .route("/assets/style.css", get(style))
         .route("/ui/fleet", get(fleet::page))
         .route("/ui/fleet/bots/{id}", get(fleet::row))
+        .route("/ui/bots/{id}", get(bot::page))
+        .route("/ui/strategies", get(strategies::page))
+        .route("/ui/strategies/{id}", get(strategies::strategy))
+        .route("/ui/events", get(events::page))
         .route("/ui/jobs", get(jobs::page))
+        .route("/ui/backtests/compare", get(jobs::compare))
         .route("/ui/backtests/{id}", get(jobs::backtest))
         .route("/ui/hyperopts/{id}", get(jobs::hyperopt))
         .with_state(state)
@@ -135,6 +149,15 @@ async fn current(state: &WebState, principal: Principal) -> Result<Principal, Re
 fn unavailable(e: sqlx::Error) -> Response {
     tracing::warn!(error = %e, "a page's data cannot be read");
     StatusCode::SERVICE_UNAVAILABLE.into_response()
+}
+
+/// A page of a read model as a database error: the pages ask for no cursor they did not
+/// issue, so a refused one is the database's fault as far as a reader can tell.
+fn page_error(e: anytrade_projections::page::PageError) -> sqlx::Error {
+    match e {
+        anytrade_projections::page::PageError::Database(e) => e,
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
 }
 
 type Choices = Vec<(String, String)>;

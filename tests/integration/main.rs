@@ -67,3 +67,4 @@ mod trade_sync;
 mod users_cli;
 mod web_fleet;
 mod web_jobs;
+mod web_pages;

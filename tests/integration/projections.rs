@@ -430,6 +430,15 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
         .await
         .expect("trades");
     assert_eq!(closed, [false], "one closed trade");
+    let totals: (i64, i64, f64) = sqlx::query_as(
+        "SELECT open_trades, closed_trades, closed_profit::float8 FROM bot_trade_totals
+          WHERE bot_id = $1",
+    )
+    .bind(bot)
+    .fetch_one(pool)
+    .await
+    .expect("the bot's trade totals");
+    assert_eq!(totals, (0, 1, 2.0), "opened and closed in one batch");
 
     let before = dump(pool).await;
     fleet.stop.send_replace(true);
@@ -446,6 +455,7 @@ async fn read_models_follow_every_aggregate_and_rebuild_identically() {
     // children cascade away, a missing row and a stray one.
     for tamper in [
         "UPDATE trades SET exit_reason = 'tampered'",
+        "UPDATE bot_trade_totals SET closed_profit = closed_profit + 1",
         "UPDATE strategies SET name = name || '-tampered'",
         "DELETE FROM exchange_secrets WHERE name = 'api_key'",
         "INSERT INTO trades SELECT (jsonb_populate_record(NULL::trades, to_jsonb(t)

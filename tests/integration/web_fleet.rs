@@ -289,6 +289,12 @@ async fn the_fleet_page_follows_a_bot_live_and_only_admins_get_buttons() {
     )
     .await;
 
+    the_bot_page_follows_its_trades(&client, &bot).await;
+    client
+        .execute("location.hash = '#/fleet'; return 1;", vec![])
+        .await
+        .expect("back to the fleet");
+
     click(&client, &format!("#bot-{bot} button[data-action=stopBot]")).await;
     wait_for_text(&client, &status, "STOPPED", Duration::from_secs(120)).await;
     let mark = client
@@ -351,6 +357,53 @@ async fn the_fleet_page_follows_a_bot_live_and_only_admins_get_buttons() {
     )
     .await;
     client.close().await.expect("close the browser");
+}
+
+/// The running bot's page, reached from its row: its settings, status history, open
+/// trade and log; its open trade closed by the page's button moves to the closed trades
+/// and draws the charts, without a reload.
+async fn the_bot_page_follows_its_trades(client: &Client, bot: &str) {
+    click(client, &format!("#bot-{bot} .name a")).await;
+    wait_for_text(client, "#bot-status", "RUNNING", Duration::from_secs(10)).await;
+    let settings = text(client, "#bot-settings").await;
+    assert!(
+        settings.contains("config.pairs") && settings.contains("BTC/USDT"),
+        "{settings}"
+    );
+    let history = text(client, "#status-history").await;
+    for step in ["CREATING BotCreated", "RUNNING BotStarted"] {
+        assert!(history.contains(step), "{step} in {history}");
+    }
+    assert!(
+        history.contains("admin"),
+        "the start was asked by admin: {history}"
+    );
+    let trade = "#open-trades tbody tr td:nth-child(2)";
+    wait_for_text(client, trade, "BTC/USDT", Duration::from_secs(10)).await;
+    assert!(
+        !text(client, "#bot-equity-empty").await.is_empty(),
+        "no curve before a trade closes"
+    );
+    let log = text(client, "#bot-log").await;
+    assert!(log.contains("freqtrade"), "the log's tail: {log}");
+    screenshot(client, "bot-open").await;
+
+    click(client, "#open-trades button[data-close-trade]").await;
+    wait_for_text(client, "#closed-total", "1", Duration::from_secs(120)).await;
+    let closed = text(client, "#closed-trades tbody tr td:nth-child(2)").await;
+    assert_eq!(closed, "BTC/USDT");
+    for chart in ["#bot-equity svg", "#bot-daily svg rect"] {
+        client
+            .find(Locator::Css(chart))
+            .await
+            .unwrap_or_else(|e| panic!("{chart} drawn: {e}"));
+    }
+    let mark = client
+        .execute("return window.anytradeMark ?? null;", vec![])
+        .await
+        .expect("read the mark");
+    assert_eq!(mark, json!(1), "the page was reloaded");
+    screenshot(client, "bot-closed").await;
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Backtests and hyperopts in the dashboard, in a real browser against real freqtrade
-//! on the sandbox: one of each started from the page's form; the backtest's page draws
-//! its equity curve, the hyperopt's progress bar advances live and ends at 100 with
-//! the best parameters shown.
+//! on the sandbox: started from the page's form; a backtest's page draws its equity
+//! curve, two backtests side by side share one chart, the hyperopt's progress bar
+//! advances live and ends at 100 with the best parameters and each epoch's loss shown.
 
 use std::time::Duration;
 
@@ -86,6 +86,21 @@ async fn run_job(client: &Client, kind: &str, strategy: &str, epochs: Option<u32
         .unwrap_or_else(|e| panic!("the {kind}'s page: {e}"));
 }
 
+/// The most points of a line drawn in the chart `css` (its polylines' or paths').
+async fn chart_points(client: &Client, css: &str) -> i64 {
+    let script = format!(
+        "const lines = [...document.querySelectorAll('{css} svg polyline, {css} svg path')];
+         const counts = lines.map((line) =>
+           (line.getAttribute('points') ?? line.getAttribute('d') ?? '').trim().split(/\\s+/).length);
+         return Math.max(0, ...counts);"
+    );
+    let points = client
+        .execute(&script, vec![])
+        .await
+        .expect("read the chart");
+    serde_json::from_value(points).expect("a number")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backtest_draws_its_equity_curve_and_a_hyperopts_bar_runs_to_100() {
     let Some((_driver, client)) = browser().await else {
@@ -105,26 +120,56 @@ async fn a_backtest_draws_its_equity_curve_and_a_hyperopts_bar_runs_to_100() {
 
     run_job(&client, "backtest", &always, None).await;
     wait_for_text(&client, "#job-status", "COMPLETED", PROVISION_WITHIN).await;
-    let points: i64 = serde_json::from_value(
-        client
-            .execute(
-                "const lines = [...document.querySelectorAll('#equity svg polyline, #equity svg path')];
-                 const counts = lines.map((line) =>
-                   (line.getAttribute('points') ?? line.getAttribute('d') ?? '').trim().split(/\\s+/).length);
-                 return Math.max(0, ...counts);",
-                vec![],
-            )
-            .await
-            .expect("read the chart"),
-    )
-    .expect("a number");
+    let points = chart_points(&client, "#equity").await;
     assert!(points > 10, "the equity curve has {points} points");
     let pairs = client
-        .find_all(Locator::Css("#per-pair tbody tr"))
+        .find_all(Locator::Css("#summary-of .per-pair tbody tr"))
         .await
         .expect("per-pair rows");
     assert_eq!(pairs.len(), 2, "BTC/USDT and ETH/USDT");
     screenshot(&client, "backtest").await;
+    let first = client
+        .find(Locator::Css("#backtest"))
+        .await
+        .expect("the backtest")
+        .attr("data-job")
+        .await
+        .expect("its id")
+        .expect("an id");
+
+    // A second backtest, side by side with the first: both curves on one chart.
+    run_job(&client, "backtest", &wide, None).await;
+    wait_for_text(&client, "#job-status", "COMPLETED", PROVISION_WITHIN).await;
+    form_field(&client, "#compare-with", "b")
+        .await
+        .select_by_value(&first)
+        .await
+        .expect("pick the first backtest");
+    click(&client, "#compare-with button[type=submit]").await;
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#compare"))
+        .await
+        .expect("the comparison");
+    let curves = client
+        .find_all(Locator::Css("#compare-equity svg polyline"))
+        .await
+        .expect("curves");
+    assert_eq!(curves.len(), 3, "the zero line and two curves");
+    for side in ["#compare-left", "#compare-right"] {
+        let pairs = client
+            .find_all(Locator::Css(&format!("{side} .per-pair tbody tr")))
+            .await
+            .expect("per-pair rows");
+        assert_eq!(pairs.len(), 2, "{side}: BTC/USDT and ETH/USDT");
+    }
+    let left = text(&client, "#compare-left h2 a").await;
+    assert!(
+        left.starts_with("wide"),
+        "the page's backtest on the left: {left}"
+    );
+    screenshot(&client, "compare").await;
 
     run_job(&client, "hyperopt", &wide, Some(40)).await;
     client
@@ -178,6 +223,8 @@ async fn a_backtest_draws_its_equity_curve_and_a_hyperopts_bar_runs_to_100() {
         Duration::from_secs(10),
     )
     .await;
+    let epochs = chart_points(&client, "#hyperopt-losses").await;
+    assert!(epochs >= 10, "the loss chart has {epochs} epochs");
     screenshot(&client, "hyperopt").await;
     client
         .goto(&format!("http://{}/#/jobs", app.address))

@@ -83,6 +83,24 @@ impl Kubelet {
         }
     }
 
+    /// The last `lines` of the log of each container it runs now, for a failing
+    /// test's message.
+    pub fn logs(&self, lines: usize) -> String {
+        let mut logs = String::new();
+        for name in self.containers() {
+            let output = std::process::Command::new("docker")
+                .args(["logs", "--tail", &lines.to_string(), &name])
+                .output()
+                .expect("docker logs");
+            logs.push_str(&format!(
+                "--- {name}\n{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        logs
+    }
+
     /// The names of the containers it runs now.
     pub fn containers(&self) -> Vec<String> {
         let output = std::process::Command::new("docker")

@@ -14,6 +14,7 @@ const TABLES: &[(&str, &str)] = &[
     ("backtests", "id"),
     ("hyperopts", "id"),
     ("trades", "id"),
+    ("bot_trade_totals", "bot_id"),
 ];
 
 /// Every read-model row, table by table.

@@ -17,33 +17,29 @@ pub struct BotTrades {
     pub open_profit: f64,
 }
 
+/// The projector's sums per bot, and the marks of its open trades summed. Marks are few
+/// (one per open trade), so their sum is cheap; the closed trades are not summed here.
 const SUMS: &str = "
-SELECT t.bot_id,
-       count(*) FILTER (WHERE t.is_open),
-       COALESCE(sum(t.profit_abs) FILTER (WHERE NOT t.is_open), 0),
-       COALESCE(sum(m.profit_abs) FILTER (WHERE t.is_open), 0)
-  FROM trades t
-  LEFT JOIN trade_marks m
-    ON m.bot_id = t.bot_id AND m.freqtrade_trade_id = t.freqtrade_trade_id";
+WITH marked AS (
+    SELECT m.bot_id, sum(m.profit_abs) AS open_profit
+      FROM trade_marks m
+      JOIN trades t ON t.bot_id = m.bot_id AND t.freqtrade_trade_id = m.freqtrade_trade_id
+     WHERE t.is_open AND ($1::uuid IS NULL OR m.bot_id = $1)
+     GROUP BY m.bot_id)
+SELECT s.bot_id, s.open_trades, s.closed_profit::float8, COALESCE(k.open_profit, 0)
+  FROM bot_trade_totals s
+  LEFT JOIN marked k ON k.bot_id = s.bot_id
+ WHERE $1::uuid IS NULL OR s.bot_id = $1";
 
-/// The trades of every bot that has any (or of `only` that bot), summed per bot in one
-/// query.
+/// The trades of every bot that has any (or of `only` that bot), summed per bot.
 pub async fn by_bot(
     db: impl PgExecutor<'_>,
     only: Option<BotId>,
 ) -> sqlx::Result<HashMap<BotId, BotTrades>> {
-    let only = only.map(|bot| bot.uuid());
-    let filter = if only.is_some() {
-        " WHERE t.bot_id = $1"
-    } else {
-        ""
-    };
-    let sql = format!("{SUMS}{filter} GROUP BY t.bot_id");
-    let mut query = sqlx::query_as(&sql);
-    if let Some(bot) = only {
-        query = query.bind(bot);
-    }
-    let rows: Vec<(Uuid, i64, f64, f64)> = query.fetch_all(db).await?;
+    let rows: Vec<(Uuid, i64, f64, f64)> = sqlx::query_as(SUMS)
+        .bind(only.map(|bot| bot.uuid()))
+        .fetch_all(db)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(bot, open_trades, closed_profit, open_profit)| {

@@ -1,8 +1,10 @@
 //! The trades read model: every trade each bot opened, and how it closed (kept after
-//! the bot is deleted); beside it the trade sync's volatile tables, the open trades'
-//! current values (`trade_marks`) and each bot's own profit summary (`bot_profit`).
-//! This module owns the three tables and every query the service makes of them.
+//! the bot is deleted), with each bot's trades summed (`bot_trade_totals`); beside it
+//! the trade sync's volatile tables, the open trades' current values (`trade_marks`)
+//! and each bot's own profit summary (`bot_profit`). This module owns the four tables
+//! and every query the service makes of them.
 
+pub mod curve;
 mod fleet;
 mod list;
 pub mod marks;

@@ -1,6 +1,8 @@
-//! Keeps the `trades` table in step with the trade events. Trades are most of a
-//! fleet's log, so a batch is applied as two set-based statements (every opening, then
-//! every closing) rather than one statement per event.
+//! Keeps the `trades` table, and each bot's sums of it (`bot_trade_totals`), in step
+//! with the trade events. Trades are most of a fleet's log, so a batch is applied as two
+//! set-based statements (every opening, then every closing) rather than one statement
+//! per event; each moves the sums by exactly the rows it changed, so applying an event
+//! twice moves them once.
 
 use std::collections::{HashMap, HashSet};
 
@@ -26,7 +28,7 @@ impl Projector for TradesProjector {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["trades"]
+        &["trades", "bot_trade_totals"]
     }
 
     async fn apply(&self, tx: &mut PgConnection, event: TypedEvent) -> Result<(), ProjectionError> {
@@ -111,17 +113,22 @@ async fn insert_openings(
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO trades (id, bot_id, freqtrade_trade_id, pair, is_open, open_date,
-                             open_rate, amount, stake_amount, strategy_name,
-                             timeframe_minutes, created_at, updated_at)
-         SELECT id, bot_id, trade_id, pair, TRUE, open_date, open_rate, amount,
-                stake_amount, strategy_name, timeframe_minutes, at, at
-           FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[],
-                       $5::timestamptz[], $6::float8[], $7::float8[], $8::float8[],
-                       $9::text[], $10::int[], $11::timestamptz[])
-             AS o(id, bot_id, trade_id, pair, open_date, open_rate, amount,
-                  stake_amount, strategy_name, timeframe_minutes, at)
-         ON CONFLICT (id) DO NOTHING",
+        "WITH opened AS (
+             INSERT INTO trades (id, bot_id, freqtrade_trade_id, pair, is_open, open_date,
+                                 open_rate, amount, stake_amount, strategy_name,
+                                 timeframe_minutes, created_at, updated_at)
+             SELECT id, bot_id, trade_id, pair, TRUE, open_date, open_rate, amount,
+                    stake_amount, strategy_name, timeframe_minutes, at, at
+               FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[],
+                           $5::timestamptz[], $6::float8[], $7::float8[], $8::float8[],
+                           $9::text[], $10::int[], $11::timestamptz[])
+                 AS o(id, bot_id, trade_id, pair, open_date, open_rate, amount,
+                      stake_amount, strategy_name, timeframe_minutes, at)
+             ON CONFLICT (id) DO NOTHING
+             RETURNING bot_id)
+         INSERT INTO bot_trade_totals AS s (bot_id, open_trades)
+         SELECT bot_id, count(*) FROM opened GROUP BY bot_id
+         ON CONFLICT (bot_id) DO UPDATE SET open_trades = s.open_trades + EXCLUDED.open_trades",
     )
     .bind(column(openings, |o| o.id))
     .bind(column(openings, |o| o.change.bot_id.uuid()))
@@ -146,15 +153,31 @@ async fn update_closings(
     if closings.is_empty() {
         return Ok(());
     }
+    // `prior` is the trade as the statement found it (a statement does not see its own
+    // changes): the sums move from what it was to what it becomes.
     sqlx::query(
-        "UPDATE trades SET is_open = FALSE, close_date = c.close_date,
-                close_rate = c.close_rate, profit_abs = c.profit_abs,
-                profit_ratio = c.profit_ratio, exit_reason = c.exit_reason,
-                updated_at = c.at
-           FROM unnest($1::uuid[], $2::timestamptz[], $3::float8[], $4::float8[],
-                       $5::float8[], $6::text[], $7::timestamptz[])
-             AS c(id, close_date, close_rate, profit_abs, profit_ratio, exit_reason, at)
-          WHERE trades.id = c.id",
+        "WITH closed AS (
+             UPDATE trades SET is_open = FALSE, close_date = c.close_date,
+                    close_rate = c.close_rate, profit_abs = c.profit_abs,
+                    profit_ratio = c.profit_ratio, exit_reason = c.exit_reason,
+                    updated_at = c.at
+               FROM unnest($1::uuid[], $2::timestamptz[], $3::float8[], $4::float8[],
+                           $5::float8[], $6::text[], $7::timestamptz[])
+                 AS c(id, close_date, close_rate, profit_abs, profit_ratio, exit_reason, at)
+               JOIN trades prior ON prior.id = c.id
+              WHERE trades.id = c.id
+             RETURNING trades.bot_id, prior.is_open AS was_open,
+                       CASE WHEN prior.is_open THEN 0
+                            ELSE COALESCE(prior.profit_abs, 0)::numeric END AS was_counted,
+                       trades.profit_abs::numeric AS profit)
+         INSERT INTO bot_trade_totals AS s (bot_id, open_trades, closed_trades, closed_profit)
+         SELECT bot_id, -count(*) FILTER (WHERE was_open), count(*) FILTER (WHERE was_open),
+                sum(profit - was_counted)
+           FROM closed GROUP BY bot_id
+         ON CONFLICT (bot_id) DO UPDATE SET
+             open_trades = s.open_trades + EXCLUDED.open_trades,
+             closed_trades = s.closed_trades + EXCLUDED.closed_trades,
+             closed_profit = s.closed_profit + EXCLUDED.closed_profit",
     )
     .bind(column(closings, |c| c.id))
     .bind(column(closings, |c| c.change.close_date))

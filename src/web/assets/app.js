@@ -68,7 +68,8 @@ async function fragment(path) {
     showLogin("Your session ended; log in again.");
     return null;
   }
-  if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  // A refused filter or cursor (400) says which field and why.
+  if (!response.ok) throw new Error(response.status === 400 ? await response.text() : `${path}: ${response.status}`);
   return response.text();
 }
 
@@ -86,16 +87,11 @@ async function graphql(query, variables) {
 // ---- fleet -------------------------------------------------------------------------
 
 async function showFleet() {
-  const html = await fragment("/ui/fleet");
-  if (html === null) return;
-  const page = $("#page");
-  page.innerHTML = html;
-  page.hidden = false;
+  if (!(await showPage("/ui/fleet"))) return;
   $("#fleet-filter").addEventListener("input", applyFilter);
   $("#fleet-table thead").addEventListener("click", sortBy);
   $("#fleet-table tbody").addEventListener("click", act);
   $("#create-bot")?.addEventListener("submit", (event) => createBot(event).catch((e) => ($("#create-bot-error").textContent = String(e))));
-  if (!socket) openLive();
 }
 
 function rows() {
@@ -118,6 +114,11 @@ function sortBy(event) {
   const key = event.target.closest("th")?.dataset.sort;
   if (!key) return;
   sorted = { key, ascending: sorted.key === key ? !sorted.ascending : true };
+  applySort();
+}
+
+function applySort() {
+  const key = sorted.key;
   const numeric = ["open", "closed", "unrealized"].includes(key);
   const value = (row) => (numeric ? Number(row.dataset[key]) : (row.dataset[key] ?? "").toLowerCase());
   const body = $("#fleet-table tbody");
@@ -223,7 +224,7 @@ function recount() {
 let reloading = null;
 
 /// A bot the page does not show yet, or a status it has no total for: reload the
-/// table, at most once a second.
+/// table (keeping its filter and order), at most once a second.
 function scheduleReload() {
   if (reloading) return;
   reloading = setTimeout(async () => {
@@ -233,8 +234,14 @@ function scheduleReload() {
     await showFleet();
     $("#fleet-filter").value = filter;
     applyFilter();
+    applySort();
   }, 1000);
 }
+
+/// Open trades' profit moves with every trade sync, which is no event: the table is
+/// read again this often while it is shown, so open profit is never older than this.
+const MARKS_REFRESH_MS = 60_000;
+setInterval(() => $("#fleet") && scheduleReload(), MARKS_REFRESH_MS);
 
 const refreshing = new Map();
 
@@ -291,14 +298,18 @@ function openLive() {
       onPageUpdate(frame.payload.data ?? {});
     } else if (frame.type === "next" && frame.id === "status") {
       const bot = frame.payload.data?.botStatusChanged;
-      if (!bot || !$("#fleet")) return;
+      if (!bot) return;
+      if (shownBot() === bot.id) return botChanged(bot);
+      if (!$("#fleet")) return;
       const row = document.getElementById(`bot-${bot.id}`);
       if (!row) return scheduleReload();
       showHealth(row, bot.healthStatus, bot.lastSeenAt);
       showStatus(row, bot.status);
     } else if (frame.type === "next" && frame.id === "trades") {
       const trade = frame.payload.data?.botTrades;
-      if (trade && $("#fleet")) refreshRow(trade.botId);
+      if (!trade) return;
+      if (shownBot() === trade.botId) scheduleBotReload();
+      else if ($("#fleet")) refreshRow(trade.botId);
     } else if (frame.type === "ping") {
       ws.send(JSON.stringify({ type: "pong" }));
     }
@@ -336,7 +347,17 @@ function follow() {
   const id = `page-${++followed}`;
   const hyperopt = $("#hyperopt")?.dataset.job;
   const backtest = $("#backtest")?.dataset.job;
-  if (hyperopt) {
+  const events = $("#events")?.dataset;
+  if (events) {
+    const filter = {};
+    if (events.type) filter.aggregateTypes = [events.type];
+    if (events.id) filter.aggregateId = events.id;
+    if (events.event) filter.eventTypes = [events.event];
+    const newest = $("#events-table tbody tr")?.dataset.position;
+    const query = `subscription($filter: EventFilter, $after: Int) {
+      events(filter: $filter, after: $after) { position committedAt aggregateType aggregateId eventType payload metadata } }`;
+    subscribe(id, query, { filter, after: newest ? Number(newest) : null });
+  } else if (hyperopt) {
     subscribe(id, "subscription($id: ID!) { hyperoptProgress(id: $id) { status progress epoch epochs } }", { id: hyperopt });
   } else if (backtest) {
     subscribe(id, "subscription($id: ID!) { backtestUpdated(id: $id) { status } }", { id: backtest });
@@ -351,7 +372,9 @@ function follow() {
 let jobsReload = null;
 
 function onPageUpdate(data) {
-  if (data.hyperoptProgress) {
+  if (data.events && $("#events")) {
+    showEvent(data.events);
+  } else if (data.hyperoptProgress) {
     const job = data.hyperoptProgress;
     $("#hyperopt-progress").value = job.progress;
     $("#hyperopt-epoch").textContent = `epoch ${job.epoch ?? 0} of ${job.epochs}`;
@@ -388,40 +411,187 @@ function start() {
 
 // ---- pages -------------------------------------------------------------------------
 
-/// The page the address names: #/fleet (the default), #/jobs, #/backtests/ID,
-/// #/hyperopts/ID.
+/// The page the address names: #/fleet (the default), #/bots/ID, #/strategies,
+/// #/strategies/ID, #/jobs, #/backtests/ID, #/hyperopts/ID; a query after the path
+/// (`?key=…`, as the pages' own links write it) goes to the page's fragment as is.
 function route() {
   stopFollowing();
-  const [, page, id] = (location.hash || "#/fleet").split("/");
+  const [path, query = ""] = (location.hash || "#/fleet").split("?");
+  const [, page, id] = path.split("/");
   const shown =
     page === "jobs" ? showJobs()
-    : page === "backtests" && id ? showJob("backtest", id)
+    : page === "bots" && id ? showBot(id, query)
+    : page === "strategies" && id ? showStrategy(id, query)
+    : page === "strategies" ? showPage("/ui/strategies")
+    : page === "events" ? showEvents(query)
+    : page === "compare" ? showPage(`/ui/backtests/compare?${query}`)
+    : page === "backtests" && id ? showBacktest(id)
     : page === "hyperopts" && id ? showJob("hyperopt", id)
     : showFleet();
-  shown.catch((e) => showLogin(String(e)));
+  shown.catch(showProblem);
+}
+
+/// Why the page asked for cannot be shown, in its place.
+function showProblem(error) {
+  const page = $("#page");
+  const problem = document.createElement("p");
+  problem.id = "page-error";
+  problem.className = "error";
+  problem.setAttribute("role", "alert");
+  problem.textContent = error instanceof Error ? error.message : String(error);
+  page.replaceChildren(problem);
+  page.hidden = false;
 }
 
 async function showJobs() {
-  const html = await fragment("/ui/jobs");
-  if (html === null) return;
+  if (!(await showPage("/ui/jobs"))) return;
+  $("#run-job")?.addEventListener("submit", (event) => runJob(event).catch((e) => ($("#run-job-error").textContent = String(e))));
+}
+
+// ---- a bot, a strategy ------------------------------------------------------------
+
+/// The id of the bot whose page is shown, if one is.
+function shownBot() {
+  return $("#bot")?.dataset.bot ?? null;
+}
+
+/// A fragment shown as the page, followed live; `null` when the session ended.
+async function showPage(path) {
+  const html = await fragment(path);
+  if (html === null) return null;
   const page = $("#page");
   page.innerHTML = html;
   page.hidden = false;
-  $("#run-job")?.addEventListener("submit", (event) => runJob(event).catch((e) => ($("#run-job-error").textContent = String(e))));
   if (!socket) openLive();
   else follow();
+  return page;
+}
+
+/// A bot's page; `query` names an older page of its closed trades.
+async function showBot(id, query) {
+  if (!(await showPage(`/ui/bots/${encodeURIComponent(id)}${query ? `?${query}` : ""}`))) return;
+  $("#open-trades tbody").addEventListener("click", closeTrade);
+}
+
+/// A strategy's page; `query` names the versions shown.
+async function showStrategy(id, query) {
+  if (!(await showPage(`/ui/strategies/${encodeURIComponent(id)}${query ? `?${query}` : ""}`))) return;
+  $("#strategy-show").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const shown = new URLSearchParams({ code: form.code.value, from: form.from.value, to: form.to.value });
+    location.hash = `#/strategies/${encodeURIComponent(id)}?${shown}`;
+  });
+}
+
+/// The shown bot's status or health changed: its badges now, the rest with the page.
+function botChanged(bot) {
+  setBadge($("#bot-status"), bot.status);
+  const health = $("#bot-health");
+  health.textContent = bot.healthStatus;
+  health.className = `badge health-${bot.healthStatus}`;
+  if (bot.lastSeenAt) $("#bot-last-seen").textContent = bot.lastSeenAt.replace(/\.\d+/, "");
+  scheduleBotReload();
+}
+
+let botReload = null;
+
+/// The shown bot's page again (its trades or status changed), at most once a second.
+function scheduleBotReload() {
+  if (botReload) return;
+  botReload = setTimeout(() => {
+    botReload = null;
+    if (shownBot()) route();
+  }, 1000);
+}
+
+async function closeTrade(event) {
+  const button = event.target.closest("button[data-close-trade]");
+  if (!button) return;
+  const alert = $(".error", button.closest("td"));
+  alert.textContent = "";
+  button.disabled = true;
+  const answer = await graphql("mutation($bot: ID!, $trade: Int!) { closeTrade(botId: $bot, tradeId: $trade) { freqtradeTradeId } }", {
+    bot: shownBot(),
+    trade: Number(button.dataset.closeTrade),
+  });
+  button.disabled = false;
+  if (answer.errors?.length) alert.textContent = answer.errors.map((e) => e.message).join("; ");
 }
 
 /// A backtest's or hyperopt's page; live while it runs.
-async function showJob(kind, id) {
-  const html = await fragment(`/ui/${kind}s/${encodeURIComponent(id)}`);
-  if (html === null) return;
-  const page = $("#page");
-  page.innerHTML = html;
-  page.hidden = false;
-  if (!socket) openLive();
-  else follow();
+/// A backtest's page, whose form opens it side by side with another.
+async function showBacktest(id) {
+  if (!(await showPage(`/ui/backtests/${encodeURIComponent(id)}`))) return;
+  $("#compare-with")?.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const compared = new URLSearchParams({ a: id, b: event.target.b.value });
+    location.hash = `#/compare?${compared}`;
+  });
 }
+
+async function showJob(kind, id) {
+  await showPage(`/ui/${kind}s/${encodeURIComponent(id)}`);
+}
+
+// ---- the event log -----------------------------------------------------------------
+
+/// The event log's page; `query` is its filter, as its form wrote it.
+async function showEvents(query) {
+  if (!(await showPage(`/ui/events${query ? `?${query}` : ""}`))) return;
+  $("#events-filter").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const filter = new URLSearchParams([...form].filter(([, value]) => String(value).trim() !== ""));
+    location.hash = `#/events?${filter}`;
+  });
+}
+
+/// The dashboard's page of an aggregate, as the server links it (events.rs).
+const PAGES = { bot: "bots", strategy: "strategies", backtest: "backtests", hyperopt: "hyperopts" };
+const SHOWN_EVENTS = 200;
+const PAYLOAD_CHARS = 240;
+
+/// A live event on top of the table, when it passes the actor filter too.
+function showEvent(event) {
+  const actor = $("#events").dataset.actor;
+  if (actor && event.metadata?.actor !== actor) return;
+  const cells = [
+    String(event.position),
+    event.committedAt.replace(/\.\d+/, ""),
+    event.aggregateType,
+    event.aggregateId,
+    event.eventType,
+    event.metadata?.actor ?? "",
+    JSON.stringify(event.payload),
+  ];
+  const row = document.createElement("tr");
+  row.dataset.position = String(event.position);
+  cells.forEach((text, i) => {
+    const cell = row.insertCell();
+    if (i === 0) cell.className = "num";
+    if (i === 4) cell.className = "event-type";
+    if (i === 6) {
+      cell.className = "payload";
+      const code = document.createElement("code");
+      code.textContent = text.length > PAYLOAD_CHARS ? `${text.slice(0, PAYLOAD_CHARS)}…` : text;
+      cell.append(code);
+    } else if (i === 3 && PAGES[event.aggregateType]) {
+      const link = document.createElement("a");
+      link.href = `#/${PAGES[event.aggregateType]}/${encodeURIComponent(text)}`;
+      link.textContent = text;
+      cell.append(link);
+    } else {
+      cell.textContent = text;
+    }
+  });
+  const body = $("#events-table tbody");
+  body.prepend(row);
+  while (body.rows.length > SHOWN_EVENTS) body.lastElementChild.remove();
+  $("#events-empty")?.remove();
+}
+
+// ---- jobs ---------------------------------------------------------------------------
 
 /// The new-job form: runBacktest or runHyperopt, then its page.
 async function runJob(event) {

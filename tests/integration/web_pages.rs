@@ -1,0 +1,161 @@
+//! The dashboard's strategies and event log in a real browser, against a service that
+//! runs no bots (the pages read the log and the read models only): a strategy's
+//! versions with the bots on each and the difference between two, and the event log
+//! filtered, tailed live and refusing a bad filter by naming the field.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use serde_json::json;
+
+use crate::app::{ADMIN_PASSWORD, TestApp};
+use crate::bot_lifecycle::{create_bot, strategy};
+use crate::sandbox::ALWAYS_ENTER;
+use crate::web_fleet::{browser, click, form_field, log_in, screenshot, text, wait_for_text};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strategies_show_their_versions_and_the_event_log_follows_live() {
+    let Some((_driver, client)) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let exchange = app
+        .query(
+            r#"mutation { createExchange(input: { name: "binance" }) { id } }"#,
+            json!({}),
+        )
+        .await["createExchange"]["id"]
+        .as_str()
+        .expect("exchange")
+        .to_owned();
+    let always = strategy(&app, "always", ALWAYS_ENTER).await;
+    create_bot(&app, "on-one", &exchange, &always, json!({})).await;
+    let quicker = ALWAYS_ENTER.replace(r#"{"0": 0.001}"#, r#"{"0": 0.002}"#);
+    assert_ne!(quicker, ALWAYS_ENTER);
+    let updated = app
+        .query(
+            "mutation($id: ID!, $code: String!) { updateStrategy(id: $id, input: { code: $code }) { version } }",
+            json!({ "id": always, "code": quicker }),
+        )
+        .await;
+    assert_eq!(updated["updateStrategy"]["version"], 2);
+    create_bot(&app, "on-two", &exchange, &always, json!({})).await;
+
+    log_in(&client, &app, "admin", ADMIN_PASSWORD).await;
+    client
+        .execute("window.anytradeMark = 1; return 1;", vec![])
+        .await
+        .expect("mark the page");
+
+    // The list, then the strategy: each version with the bots that run it, and what
+    // changed from version 1 to 2.
+    click(&client, "#nav a[data-page=strategies]").await;
+    let row = format!("#strategy-{always}");
+    wait_for_text(
+        &client,
+        &format!("{row} .bots"),
+        "2",
+        Duration::from_secs(10),
+    )
+    .await;
+    click(&client, &format!("{row} .name a")).await;
+    wait_for_text(
+        &client,
+        "#strategy-versions tr[data-version='2'] .bots",
+        "on-two",
+        Duration::from_secs(10),
+    )
+    .await;
+    let on_one = text(&client, "#strategy-versions tr[data-version='1'] .bots").await;
+    assert_eq!(on_one, "on-one");
+    let removed = text(&client, "#strategy-diff .diff-del").await;
+    let added = text(&client, "#strategy-diff .diff-add").await;
+    assert!(
+        removed.contains("0.001") && added.contains("0.002"),
+        "-{removed} +{added}"
+    );
+    let code = text(&client, "#strategy-code").await;
+    assert!(
+        code.contains("class AlwaysEnter") && code.contains("0.002"),
+        "{code}"
+    );
+    screenshot(&client, "strategy").await;
+    // The code of version 1, and version 2 against itself.
+    for (name, version) in [("code", "1"), ("from", "2")] {
+        form_field(&client, "#strategy-show", name)
+            .await
+            .select_by_value(version)
+            .await
+            .expect("pick a version");
+    }
+    click(&client, "#strategy-show button[type=submit]").await;
+    wait_for_text(
+        &client,
+        "#strategy-diff-empty",
+        "The same code.",
+        Duration::from_secs(10),
+    )
+    .await;
+    let code = text(&client, "#strategy-code").await;
+    assert!(code.contains("0.001") && !code.contains("0.002"), "{code}");
+
+    // The bots' events, newest first; a new bot's creation arrives live on top.
+    client
+        .execute("location.hash = '#/events?type=bot'; return 1;", vec![])
+        .await
+        .expect("the event log");
+    wait_for_text(
+        &client,
+        "#events-table tbody tr .event-type",
+        "BotCreated",
+        Duration::from_secs(10),
+    )
+    .await;
+    let shown = client
+        .find_all(Locator::Css("#events-table tbody tr"))
+        .await
+        .expect("rows");
+    assert_eq!(shown.len(), 2, "one BotCreated per bot");
+    let newest = text(&client, "#events-table tbody tr").await;
+    let live = create_bot(&app, "live-one", &exchange, &always, json!({})).await;
+    wait_for_text(
+        &client,
+        "#events-table tbody tr td:nth-child(4)",
+        &live,
+        Duration::from_secs(10),
+    )
+    .await;
+    let after = client
+        .find_all(Locator::Css("#events-table tbody tr"))
+        .await
+        .expect("rows");
+    assert_eq!(after.len(), 3, "the live event on top of the two: {newest}");
+    // Not another aggregate's events, which the filter leaves out.
+    strategy(&app, "another", ALWAYS_ENTER).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rows = client
+        .find_all(Locator::Css("#events-table tbody tr"))
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 3, "a strategy's event passed the bot filter");
+    let mark = client
+        .execute("return window.anytradeMark ?? null;", vec![])
+        .await
+        .expect("read the mark");
+    assert_eq!(mark, json!(1), "the page was reloaded");
+    screenshot(&client, "events").await;
+
+    // A bad filter is refused by name.
+    client
+        .execute("location.hash = '#/events?id=nope'; return 1;", vec![])
+        .await
+        .expect("a bad filter");
+    wait_for_text(
+        &client,
+        "#page-error",
+        "id: \"nope\" is not an id (a UUID)",
+        Duration::from_secs(10),
+    )
+    .await;
+    client.close().await.expect("close the browser");
+}
