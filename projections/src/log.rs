@@ -192,19 +192,20 @@ impl EventLog {
     }
 
     /// The last `limit` events matching `filter` that readers can see now, newest
-    /// first: the tail a person reads. Resuming after the first of them (its position)
-    /// with [`EventLog::next_batch`] misses nothing newer.
+    /// first (the tail a person reads), and the head they were read up to: resuming
+    /// after it misses nothing newer and repeats nothing.
     pub async fn latest(
         &self,
         filter: &LogFilter,
         limit: i64,
-    ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+    ) -> Result<(Vec<LoggedEvent>, LogPosition), sqlx::Error> {
         let head = self.head().await?;
         let rows = matching(LogPosition::START, head, filter, limit, Order::NewestFirst)
             .build()
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(decode).collect()
+        let events = rows.iter().map(decode).collect::<Result<_, _>>()?;
+        Ok((events, head))
     }
 
     /// The log position of the event at a global `position`, so a client that only

@@ -20,8 +20,9 @@ pub enum ProjectionError {
 
 /// A read model built from the event log. Its rows follow from the events of its own
 /// aggregates alone, each aggregate's rows from that aggregate's events (no reads of
-/// other rows to decide what to write): a rebuild applies different aggregates' events
-/// on different connections at once.
+/// other rows to decide what to write), except where [`TypedEvent::partition`] groups
+/// aggregates that share rows: a rebuild applies different partitions' events on
+/// different connections at once.
 #[async_trait]
 pub trait Projector: Send + Sync + 'static {
     /// Unique among projectors; names the checkpoint.

@@ -379,17 +379,17 @@ async fn same_key(tx: &mut PgConnection, table: &str) -> Result<String, sqlx::Er
 }
 
 /// Into how many parts a replayed batch is split, each applied on its own connection:
-/// one per core here. A projector's rows follow from its own aggregates' events, so
-/// aggregates apart can be applied apart; each aggregate stays in one part, in order.
+/// one per core here. Events of different [`TypedEvent::partition`]s write different
+/// rows, so they can be applied apart; each partition stays in one part, in order.
 const PARTS: usize = 2;
 
-/// `shares` (per projector) split by aggregate into [`PARTS`] parts.
+/// `shares` (per projector) split by partition into [`PARTS`] parts.
 fn split(shares: Vec<Vec<TypedEvent>>) -> Vec<Vec<Vec<TypedEvent>>> {
     let mut parts: Vec<Vec<Vec<TypedEvent>>> = vec![Vec::new(); PARTS];
     for share in shares {
         let mut split = vec![Vec::new(); PARTS];
         for event in share {
-            let part = usize::from(event.aggregate_id.as_bytes()[15]) % PARTS;
+            let part = usize::from(event.partition().as_bytes()[15]) % PARTS;
             split[part].push(event);
         }
         for (part, events) in parts.iter_mut().zip(split) {

@@ -140,6 +140,19 @@ pub struct TypedEvent {
     pub event: Event,
 }
 
+impl TypedEvent {
+    /// Which events a rebuild must apply on one connection, in order: those that write
+    /// the same read-model rows. A trade's events also add to its bot's trade totals,
+    /// so they go with the bot's; every other event goes with its aggregate's.
+    pub fn partition(&self) -> Uuid {
+        match &self.event {
+            Event::Trade(TradeEvent::TradeOpened { opening }) => opening.bot_id.uuid(),
+            Event::Trade(TradeEvent::TradeClosed { bot_id, .. }) => bot_id.uuid(),
+            _ => self.aggregate_id,
+        }
+    }
+}
+
 #[cfg(test)]
 impl TypedEvent {
     /// `event` of `aggregate_id` at `position` (also its sequence), for projector tests.

@@ -26,7 +26,7 @@ use uuid::Uuid;
 use super::fleet::{FleetRow, rfc3339, rows, upper};
 use super::{WebState, charts, current, render, unavailable};
 use crate::audit::statuses::bot_statuses;
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 
 /// Closed trades per page.
 const CLOSED_PAGE: i64 = 20;
@@ -39,7 +39,7 @@ const LOG_WAIT: Duration = Duration::from_secs(3);
 /// Points of the equity curve at most, whatever the number of trades.
 const EQUITY_POINTS: i32 = 400;
 /// Days of daily profit shown.
-const DAYS: i64 = 60;
+const DAYS: u64 = 60;
 
 /// Where the closed trades' page starts: after the row this cursor names.
 #[derive(Debug, Default, Deserialize)]
@@ -102,11 +102,9 @@ pub struct HistoryLine {
     pub reason: String,
 }
 
-#[derive(Template)]
-#[template(path = "web/bot.html")]
-struct BotPage {
+/// Everything the page shows from the read models and the log of events.
+struct BotView {
     row: FleetRow,
-    admin: bool,
     /// (name, value) of each setting, in the order a person reads them.
     settings: Vec<(String, String)>,
     exchange_id: String,
@@ -117,6 +115,14 @@ struct BotPage {
     open: Vec<TradeLine>,
     closed: ClosedPage,
     charts: BotCharts,
+}
+
+#[derive(Template)]
+#[template(path = "web/bot.html")]
+struct BotPage {
+    view: BotView,
+    /// Admins get the Close buttons, and the log.
+    admin: bool,
     /// The log's tail, or why there is none.
     log: Result<Vec<String>, String>,
 }
@@ -140,23 +146,24 @@ pub async fn page(
     let Some(stored) = found else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let log = log_tail(&state, &stored).await;
-    let admin = principal.role == Role::Admin;
-    match read(&state, stored, after.cursor(), admin, log).await {
-        Ok(page) => render(&page),
+    let admin = principal.can_mutate();
+    let (log, view) = tokio::join!(
+        log_tail(&state, &stored, admin),
+        read(&state, stored.clone(), after.cursor())
+    );
+    match view {
+        Ok(view) => render(&BotPage { view, admin, log }),
         Err(PageError::Cursor(why)) => (StatusCode::BAD_REQUEST, why).into_response(),
         Err(PageError::Database(e)) => unavailable(e),
     }
 }
 
-/// The page, from the read models and the log's tail (read first, from the runtime).
+/// What the page shows from the read models and the log of events.
 async fn read(
     state: &WebState,
     stored: BotRow,
     after: Option<Cursor>,
-    admin: bool,
-    log: Result<Vec<String>, String>,
-) -> Result<BotPage, PageError> {
+) -> Result<BotView, PageError> {
     let pool = &state.pool;
     let bot = stored.id;
     let exchange = exchanges::get(pool, stored.exchange_id)
@@ -167,7 +174,7 @@ async fn read(
         .await?
         .get(&bot)
         .map_or(0, |h| h.consecutive_failures);
-    Ok(BotPage {
+    Ok(BotView {
         settings: settings(&stored),
         exchange_id: stored.exchange_id.to_string(),
         strategy_id: stored.strategy_id.to_string(),
@@ -181,8 +188,6 @@ async fn read(
             .await?
             .pop()
             .ok_or(PageError::Database(sqlx::Error::RowNotFound))?,
-        admin,
-        log,
     })
 }
 
@@ -296,8 +301,9 @@ async fn charts_of(
     let points = std::iter::once((ms(&created), 0.0))
         .chain(equity.iter().map(|(at, profit)| (ms(at), *profit)))
         .collect();
-    let today = Utc::now();
-    let since = today - chrono::Duration::days(DAYS - 1);
+    let today = Utc::now().date_naive();
+    let first_day = today - chrono::Days::new(DAYS - 1);
+    let since = first_day.and_time(chrono::NaiveTime::MIN).and_utc();
     let day = |date: NaiveDate| f64::from(date.num_days_from_ce());
     let days: Vec<(f64, f64)> = curve::daily(pool, bot, since)
         .await?
@@ -314,7 +320,7 @@ async fn charts_of(
         equity: (!equity.is_empty())
             .then(|| charts::line(&charts::cumulative(points)))
             .flatten(),
-        daily: charts::bars(&days, (day(since.date_naive()), day(today.date_naive()))),
+        daily: charts::bars(&days, (day(first_day), day(today))),
     })
 }
 
@@ -339,7 +345,9 @@ fn settings(stored: &BotRow) -> Vec<(String, String)> {
             stored.started_at.map(rfc3339).unwrap_or_default(),
         ),
     ];
-    for (name, value) in [("config", &stored.config), ("resources", &stored.resources)] {
+    let mut config = stored.config.clone();
+    crate::redact::credential_like(&mut config);
+    for (name, value) in [("config", &config), ("resources", &stored.resources)] {
         if let Value::Object(fields) = value {
             for (field, value) in fields {
                 settings.push((format!("{name}.{field}"), setting(value)));
@@ -364,8 +372,12 @@ fn setting(value: &Value) -> String {
     }
 }
 
-/// The last lines of the bot's log from its runtime, or why there are none.
-async fn log_tail(state: &WebState, stored: &BotRow) -> Result<Vec<String>, String> {
+/// The last lines of the bot's log from its runtime, or why there are none. Only for
+/// admins: a log may say more than a viewer should see, and no API gives it to them.
+async fn log_tail(state: &WebState, stored: &BotRow, admin: bool) -> Result<Vec<String>, String> {
+    if !admin {
+        return Err("The log is shown to admins.".to_owned());
+    }
     let runtime = state
         .runtimes
         .for_bot(stored.runtime)

@@ -23,11 +23,15 @@ pub fn lines(series: &[&[(f64, f64)]]) -> Option<String> {
 }
 
 fn draw(series: &[&[(f64, f64)]], area: bool) -> Option<String> {
-    let all = || series.iter().flat_map(|points| points.iter());
-    if all().any(|(x, y)| !x.is_finite() || !y.is_finite()) {
+    if series
+        .iter()
+        .flat_map(|points| points.iter())
+        .any(|(x, y)| !x.is_finite() || !y.is_finite())
+    {
         return None;
     }
     let drawn: Vec<&[(f64, f64)]> = series.iter().copied().filter(|p| p.len() >= 2).collect();
+    let all = || drawn.iter().flat_map(|points| points.iter());
     let x0 = drawn.iter().map(|p| p[0].0).reduce(f64::min)?;
     let x1 = drawn.iter().map(|p| p[p.len() - 1].0).reduce(f64::max)?;
     let (low, high) = all().fold((0.0_f64, 0.0_f64), |(lo, hi), (_, y)| {

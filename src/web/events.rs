@@ -136,6 +136,8 @@ fn page_of(kind: AggregateKind, id: &str) -> Option<String> {
 #[derive(Template)]
 #[template(path = "web/events.html")]
 struct EventsPage {
+    /// The global position the page was read up to, where its live tail resumes.
+    after: i64,
     /// The filter's fields as given (trimmed), to fill the form in again.
     aggregate_type: String,
     id: String,
@@ -160,9 +162,14 @@ pub async fn page(
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
     match state.log.latest(&wanted, SHOWN).await {
-        Ok(events) => render(&EventsPage {
+        Ok((events, head)) => render(&EventsPage {
+            after: head.position,
             aggregate_type: given(&filter.aggregate_type).unwrap_or_default().to_owned(),
-            id: given(&filter.id).unwrap_or_default().to_owned(),
+            // As the log spells ids, which the live filter compares as text.
+            id: wanted
+                .aggregate_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
             event: given(&filter.event).unwrap_or_default().to_owned(),
             actor: given(&filter.actor).unwrap_or_default().to_owned(),
             types: AggregateKind::ALL

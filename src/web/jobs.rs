@@ -319,7 +319,12 @@ fn closed_trades(results: &Value) -> Vec<(f64, f64)> {
         .unwrap_or_default()
 }
 
-/// (epoch, loss) of each epoch the executor recorded with a finite loss.
+/// The loss freqtrade gives an epoch it could not score (no trades, say): drawn, it
+/// would flatten every real loss into a line.
+const FAILED_EPOCH_LOSS: f64 = 100_000.0;
+
+/// (epoch, loss) of each epoch the executor recorded with a finite loss that freqtrade
+/// could score.
 fn epoch_losses(results: &Value) -> Vec<(f64, f64)> {
     results["epoch_losses"]
         .as_array()
@@ -327,6 +332,7 @@ fn epoch_losses(results: &Value) -> Vec<(f64, f64)> {
             epochs
                 .iter()
                 .filter_map(|e| Some((e[0].as_f64()?, e[1].as_f64()?)))
+                .filter(|(_, loss)| *loss < FAILED_EPOCH_LOSS)
                 .collect()
         })
         .unwrap_or_default()

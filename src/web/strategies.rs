@@ -96,10 +96,32 @@ pub struct VersionLine {
     pub bots: Vec<(String, String)>,
 }
 
-/// One line of a unified diff: `hunk` (a header), `add`, `del` or `same`.
+/// What a line of a unified diff is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffKind {
+    /// `@@ -a,b +c,d @@`
+    Hunk,
+    Added,
+    Removed,
+    Same,
+}
+
+impl DiffKind {
+    /// The page's CSS class for it.
+    pub fn class(self) -> &'static str {
+        match self {
+            Self::Hunk => "diff-hunk",
+            Self::Added => "diff-add",
+            Self::Removed => "diff-del",
+            Self::Same => "diff-same",
+        }
+    }
+}
+
+/// One line of a unified diff, its sign included.
 #[derive(Debug, PartialEq)]
 pub struct DiffLine {
-    pub kind: &'static str,
+    pub kind: DiffKind,
     pub text: String,
 }
 
@@ -176,7 +198,7 @@ fn strategy_page(
         .map(str::to_owned)
         .collect();
     let to = shown.to.unwrap_or(current);
-    let from = shown.from.unwrap_or((to - 1).max(1));
+    let from = shown.from.unwrap_or(to.saturating_sub(1).max(1));
     let diff = diff_lines(code_of("from", from)?, code_of("to", to)?);
     let mut on_version: HashMap<i32, Vec<(String, String)>> = HashMap::new();
     for bot in running {
@@ -221,7 +243,7 @@ fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
             first.new_range().start..last.new_range().end,
         );
         lines.push(DiffLine {
-            kind: "hunk",
+            kind: DiffKind::Hunk,
             text: format!(
                 "@@ -{},{} +{},{} @@",
                 old_range.start + 1,
@@ -233,9 +255,9 @@ fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
         for op in &group {
             for change in diff.iter_changes(op) {
                 let (kind, sign) = match change.tag() {
-                    ChangeTag::Insert => ("add", '+'),
-                    ChangeTag::Delete => ("del", '-'),
-                    ChangeTag::Equal => ("same", ' '),
+                    ChangeTag::Insert => (DiffKind::Added, '+'),
+                    ChangeTag::Delete => (DiffKind::Removed, '-'),
+                    ChangeTag::Equal => (DiffKind::Same, ' '),
                 };
                 let text = change.value().trim_end_matches(['\n', '\r']);
                 lines.push(DiffLine {
@@ -255,16 +277,17 @@ mod tests {
     #[test]
     fn a_diff_marks_added_and_removed_lines_in_hunks() {
         let lines = diff_lines("a\nb\nc\n", "a\nB\nc\nd\n");
-        let seen: Vec<(&str, &str)> = lines.iter().map(|l| (l.kind, l.text.as_str())).collect();
+        let seen: Vec<(DiffKind, &str)> = lines.iter().map(|l| (l.kind, l.text.as_str())).collect();
+        use DiffKind::*;
         assert_eq!(
             seen,
             [
-                ("hunk", "@@ -1,3 +1,4 @@"),
-                ("same", " a"),
-                ("del", "-b"),
-                ("add", "+B"),
-                ("same", " c"),
-                ("add", "+d"),
+                (Hunk, "@@ -1,3 +1,4 @@"),
+                (Same, " a"),
+                (Removed, "-b"),
+                (Added, "+B"),
+                (Same, " c"),
+                (Added, "+d"),
             ]
         );
         assert!(diff_lines("same\n", "same\n").is_empty());

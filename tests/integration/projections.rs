@@ -720,3 +720,112 @@ async fn status_shows_each_read_models_lag_until_it_is_rebuilt() {
         stderr(&unknown)
     );
 }
+
+/// Each bot's trade totals as the projector keeps them, and as the trades table sums.
+async fn totals_and_sums(
+    pool: &PgPool,
+) -> (Vec<(Uuid, i64, i64, String)>, Vec<(Uuid, i64, i64, String)>) {
+    let kept = sqlx::query_as(
+        "SELECT bot_id, open_trades, closed_trades, closed_profit::text
+           FROM bot_trade_totals ORDER BY bot_id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("totals");
+    let summed = sqlx::query_as(
+        "SELECT bot_id, count(*) FILTER (WHERE is_open), count(*) FILTER (WHERE NOT is_open),
+                COALESCE(sum(profit_abs::numeric) FILTER (WHERE NOT is_open), 0)::text
+           FROM trades GROUP BY bot_id ORDER BY bot_id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("sums");
+    (kept, summed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trade_totals_match_the_trades_live_applied_again_and_rebuilt() {
+    let fleet = Fleet::start().await;
+    let pool = &fleet.pool;
+    let (a, b) = (BotId::new(), BotId::new());
+    let opening = |bot: BotId, trade_id: i64| TradeOpening {
+        bot_id: bot,
+        trade_id,
+        pair: "BTC/USDT".into(),
+        open_date: chrono::Utc::now() - chrono::Duration::hours(2),
+        open_rate: 100.0,
+        amount: 1.0,
+        stake_amount: 100.0,
+        strategy_name: "AlwaysIn".into(),
+        timeframe_minutes: 5,
+    };
+    let mut last = None;
+    // 30 trades per bot, in both bots' orders at once; every third one stays open.
+    for trade_id in 1..=30 {
+        for bot in [a, b] {
+            let id = trade_aggregate_id(bot, trade_id);
+            let command = if trade_id % 3 == 0 {
+                TradeCommand::RecordTradeOpened {
+                    opening: opening(bot, trade_id),
+                }
+            } else {
+                TradeCommand::RecordTradeClosed {
+                    opening: opening(bot, trade_id),
+                    closing: TradeClosing {
+                        close_date: chrono::Utc::now(),
+                        close_rate: 101.0,
+                        profit_abs: 0.1 * trade_id as f64 - 1.0,
+                        profit_ratio: 0.01,
+                        exit_reason: "roi".into(),
+                    },
+                }
+            };
+            last = fleet
+                .commands
+                .trades
+                .execute(&id, command, &fleet.meta)
+                .await
+                .expect("record trade")
+                .or(last);
+        }
+    }
+    fleet.settled(last).await;
+    let (kept, summed) = totals_and_sums(pool).await;
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert_eq!(kept, summed, "the totals kept live");
+    assert_eq!((kept[0].1, kept[0].2), (10, 20));
+
+    // Every trade event applied again, in one batch: nothing moves.
+    let head = EventLog::new(pool.clone()).head().await.expect("head");
+    let filter = anytrade_projections::LogFilter {
+        aggregate_type: Some(anytrade_projections::AggregateKind::Trade),
+        ..Default::default()
+    };
+    let again = anytrade_projections::log::read_typed(
+        pool,
+        LogPosition::START,
+        head,
+        &filter,
+        1_000,
+        &[anytrade_projections::AggregateKind::Trade],
+    )
+    .await
+    .expect("the trade events");
+    assert_eq!(again.events.len(), 100, "60 openings, 40 closings");
+    let projector: &dyn anytrade_projections::Projector =
+        &anytrade_projections::trades::TradesProjector;
+    let mut tx = pool.begin().await.expect("begin");
+    projector
+        .apply_all(&mut tx, again.events)
+        .await
+        .expect("applied again");
+    tx.commit().await.expect("commit");
+    assert_eq!(totals_and_sums(pool).await.0, kept, "applied twice");
+
+    // A rebuild splits the events over two connections: the same totals.
+    fleet.stop.send_replace(true);
+    anytrade_projections::rebuild::rebuild(pool, &[projector])
+        .await
+        .expect("rebuild");
+    assert_eq!(totals_and_sums(pool).await.0, kept, "rebuilt");
+}

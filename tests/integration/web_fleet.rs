@@ -419,7 +419,12 @@ async fn fragments_need_a_current_token_and_show_buttons_to_admins_only() {
         .expect("exchange")
         .to_owned();
     let strategy = crate::bot_lifecycle::strategy(&app, "always", ALWAYS_ENTER).await;
-    crate::bot_lifecycle::create_bot(&app, "escaped", &exchange, &strategy, json!({})).await;
+    // A token under a name the domain lets through: its page hides it.
+    let config = json!({ "config": {
+        "pairs": ["BTC/USDT"], "stakeAmount": "100", "maxOpenTrades": 1,
+        "extra": { "telegram": { "enabled": false, "token": "123:planted-token" } },
+    }});
+    let bot = crate::bot_lifecycle::create_bot(&app, "escaped", &exchange, &strategy, config).await;
     let get = |token: Option<String>| {
         let url = format!("http://{}/ui/fleet", app.address);
         async move {
@@ -452,6 +457,46 @@ async fn fragments_need_a_current_token_and_show_buttons_to_admins_only() {
         viewer.contains("escaped") && !viewer.contains("data-action"),
         "{viewer}"
     );
+
+    // A bot's page: a viewer gets no log and no Close buttons; nobody sees the token.
+    let page = |token: &str| {
+        let url = format!("http://{}/ui/bots/{bot}", app.address);
+        let token = token.to_owned();
+        async move {
+            let response = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("GET /ui/bots/ID");
+            assert_eq!(response.status().as_u16(), 200);
+            response.text().await.expect("body")
+        }
+    };
+    let (admin_page, viewer_page) = (page(&app.admin).await, page(&app.viewer).await);
+    for html in [&admin_page, &viewer_page] {
+        assert!(!html.contains("planted-token"), "{html}");
+        assert!(html.contains("(hidden)"), "{html}");
+    }
+    assert!(
+        viewer_page.contains("The log is shown to admins."),
+        "{viewer_page}"
+    );
+    assert!(
+        !admin_page.contains("The log is shown to admins."),
+        "{admin_page}"
+    );
+    let missing = reqwest::Client::new()
+        .get(format!(
+            "http://{}/ui/bots/{}",
+            app.address,
+            uuid::Uuid::nil()
+        ))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .expect("GET an unknown bot");
+    assert_eq!(missing.status().as_u16(), 404);
 
     // A logged-out token gets nothing more.
     let logout = reqwest::Client::new()

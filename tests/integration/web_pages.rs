@@ -130,14 +130,30 @@ async fn strategies_show_their_versions_and_the_event_log_follows_live() {
         .await
         .expect("rows");
     assert_eq!(after.len(), 3, "the live event on top of the two: {newest}");
-    // Not another aggregate's events, which the filter leaves out.
+    // Not another aggregate's events, which the filter leaves out: a strategy's event,
+    // then a bot's, which arrives alone.
     strategy(&app, "another", ALWAYS_ENTER).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let rows = client
-        .find_all(Locator::Css("#events-table tbody tr"))
+    let last = create_bot(&app, "last-one", &exchange, &always, json!({})).await;
+    wait_for_text(
+        &client,
+        "#events-table tbody tr td:nth-child(4)",
+        &last,
+        Duration::from_secs(10),
+    )
+    .await;
+    let types = client
+        .execute(
+            "return [...document.querySelectorAll('#events-table tbody tr td:nth-child(3)')]
+                 .map((cell) => cell.textContent);",
+            vec![],
+        )
         .await
-        .expect("rows");
-    assert_eq!(rows.len(), 3, "a strategy's event passed the bot filter");
+        .expect("the rows' types");
+    assert_eq!(
+        types,
+        json!(["bot", "bot", "bot", "bot"]),
+        "only the bots' events"
+    );
     let mark = client
         .execute("return window.anytradeMark ?? null;", vec![])
         .await

@@ -154,7 +154,9 @@ async fn update_closings(
         return Ok(());
     }
     // `prior` is the trade as the statement found it (a statement does not see its own
-    // changes): the sums move from what it was to what it becomes.
+    // changes): the sums move from what it was to what it becomes. That holds because
+    // one connection at a time writes a bot's trades (the runner's lock; a rebuild's
+    // partitions, see `TypedEvent::partition`).
     sqlx::query(
         "WITH closed AS (
              UPDATE trades SET is_open = FALSE, close_date = c.close_date,

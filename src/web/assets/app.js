@@ -353,10 +353,9 @@ function follow() {
     if (events.type) filter.aggregateTypes = [events.type];
     if (events.id) filter.aggregateId = events.id;
     if (events.event) filter.eventTypes = [events.event];
-    const newest = $("#events-table tbody tr")?.dataset.position;
     const query = `subscription($filter: EventFilter, $after: Int) {
       events(filter: $filter, after: $after) { position committedAt aggregateType aggregateId eventType payload metadata } }`;
-    subscribe(id, query, { filter, after: newest ? Number(newest) : null });
+    subscribe(id, query, { filter, after: Number(events.after) });
   } else if (hyperopt) {
     subscribe(id, "subscription($id: ID!) { hyperoptProgress(id: $id) { status progress epoch epochs } }", { id: hyperopt });
   } else if (backtest) {
@@ -511,15 +510,19 @@ async function closeTrade(event) {
   const alert = $(".error", button.closest("td"));
   alert.textContent = "";
   button.disabled = true;
-  const answer = await graphql("mutation($bot: ID!, $trade: Int!) { closeTrade(botId: $bot, tradeId: $trade) { freqtradeTradeId } }", {
-    bot: shownBot(),
-    trade: Number(button.dataset.closeTrade),
-  });
-  button.disabled = false;
-  if (answer.errors?.length) alert.textContent = answer.errors.map((e) => e.message).join("; ");
+  try {
+    const answer = await graphql("mutation($bot: ID!, $trade: Int!) { closeTrade(botId: $bot, tradeId: $trade) { freqtradeTradeId } }", {
+      bot: shownBot(),
+      trade: Number(button.dataset.closeTrade),
+    });
+    if (answer.errors?.length) alert.textContent = answer.errors.map((e) => e.message).join("; ");
+  } catch (e) {
+    alert.textContent = String(e);
+  } finally {
+    button.disabled = false;
+  }
 }
 
-/// A backtest's or hyperopt's page; live while it runs.
 /// A backtest's page, whose form opens it side by side with another.
 async function showBacktest(id) {
   if (!(await showPage(`/ui/backtests/${encodeURIComponent(id)}`))) return;
@@ -530,6 +533,7 @@ async function showBacktest(id) {
   });
 }
 
+/// A backtest's or hyperopt's page; live while it runs.
 async function showJob(kind, id) {
   await showPage(`/ui/${kind}s/${encodeURIComponent(id)}`);
 }
