@@ -242,11 +242,9 @@ impl Lifecycle {
             let drift = match bot.status {
                 BotStatus::Running => !running,
                 BotStatus::Stopped => running || bot.wanted == Some(WantedState::Running),
-                // Seen failing, perhaps while it ran (the pass looks), and ended.
-                BotStatus::Error => {
-                    instance.is_some_and(|i| !i.is_running())
-                        && self.restarts.allows_failed(bot.id, now)
-                }
+                // Seen failing, perhaps while it ran (the pass looks), and ended or gone
+                // (a Deployment deleted leaves no instance at all).
+                BotStatus::Error => !running && self.restarts.allows_failed(bot.id, now),
                 BotStatus::Deleted => false,
                 // Transitional: someone must be carrying it out.
                 BotStatus::Creating

@@ -392,7 +392,9 @@ async fn a_bot_runs_in_a_namespace_trades_and_goes_with_its_objects() {
     assert_eq!(kubelet.containers(), pod_before, "adopted, not restarted");
 
     // Its Deployment deleted behind AnyTrade's back: the reconciler puts it back and
-    // the loss is in the bot's history.
+    // the loss is in the bot's history. Whichever sees it first records it: the
+    // reconciler (its process gone) or, while the cluster is still taking the pod
+    // down, the health monitor (its API refusing connections).
     deployments
         .delete(&name, &DeleteParams::foreground())
         .await
@@ -402,15 +404,17 @@ async fn a_bot_runs_in_a_namespace_trades_and_goes_with_its_objects() {
         Duration::from_millis(500),
         || async {
             let reasons = failures(&app, &id).await;
-            let recorded = reasons
-                .iter()
-                .any(|r| r.contains("the freqtrade process is gone"));
-            let running = bot(&app, &id).await["status"] == "RUNNING";
+            let recorded = reasons.iter().any(|r| {
+                r.contains("the freqtrade process is gone") || r.starts_with("unhealthy: ")
+            });
+            let status = bot(&app, &id).await["status"].clone();
             let back = deployments.get_opt(&name).await.expect("get").is_some();
-            if recorded && running && back {
+            if recorded && status == "RUNNING" && back {
                 Ok(())
             } else {
-                Err(format!("not repaired yet: {reasons:?}"))
+                Err(format!(
+                    "not repaired yet: {status}, Deployment back: {back}, {reasons:?}"
+                ))
             }
         },
     )
