@@ -32,7 +32,10 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{SEED_TRADE_TOTALS, SEED_TRADES, drop_database, env, fresh_database_url, login};
+use common::{
+    SEED_TRADE_TOTALS, SEED_TRADES, Socket, drop_database, env, fresh_database_url, graphql_socket,
+    login,
+};
 
 use anytrade::app::Application;
 use anytrade::config::{Redacted, Settings};
@@ -52,7 +55,6 @@ use sqlx::postgres::PgRow;
 use tokio::runtime::Handle;
 use tokio::sync::{Semaphore, watch};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use uuid::Uuid;
 
 const BOTS: i64 = 1_000;
@@ -626,39 +628,13 @@ impl Received {
     }
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// Opens a socket, authenticates in `connection_init` and subscribes.
 async fn subscribe(
     address: std::net::SocketAddr,
     token: &str,
     deadline: tokio::time::Instant,
 ) -> Result<Socket, String> {
-    let mut request = format!("ws://{address}/graphql/ws")
-        .into_client_request()
-        .map_err(|e| e.to_string())?;
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut socket, _) =
-        tokio::time::timeout_at(deadline, tokio_tungstenite::connect_async(request))
-            .await
-            .map_err(|_| "connect: timed out".to_owned())?
-            .map_err(|e| format!("connect: {e}"))?;
-    let init = json!({ "type": "connection_init",
-                       "payload": { "Authorization": format!("Bearer {token}") } });
-    socket
-        .send(Message::text(init.to_string()))
-        .await
-        .map_err(|e| format!("send connection_init: {e}"))?;
-    match tokio::time::timeout_at(deadline, socket.next()).await {
-        Ok(Some(Ok(Message::Text(text))))
-            if serde_json::from_str::<WsMessage>(&text)
-                .is_ok_and(|m| m.kind == "connection_ack") => {}
-        other => return Err(format!("no connection_ack: {other:?}")),
-    }
+    let mut socket = graphql_socket(address, token, deadline).await?;
     let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIPTION } });
     socket
         .send(Message::text(subscribe.to_string()))

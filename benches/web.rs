@@ -26,8 +26,9 @@ use anytrade::app::Application;
 use anytrade::config::{Redacted, Settings};
 use anytrade::crypto::Keyring;
 use anytrade::store::CommandMetadata;
+use anytrade_aggregates::testing::create_dry_run_bot;
 use anytrade_aggregates::values::BotId;
-use anytrade_aggregates::{BotCommand, BotConfigInput, ExchangeCommand, StrategyCommand};
+use anytrade_aggregates::{ExchangeCommand, StrategyCommand};
 use common::{
     SEED_TRADE_TOTALS, SEED_TRADES, drop_database, env, fresh_database_url, login, milliseconds,
 };
@@ -131,20 +132,8 @@ async fn main() {
     let seeding = Instant::now();
     for n in 0..bots {
         let id = BotId::new();
-        let create = BotCommand::CreateBot {
-            bot_id: id,
-            name: format!("bot-{n:04}"),
-            exchange_id: exchange,
-            strategy_id: strategy,
-            mode: "dry_run".into(),
-            runtime: None,
-            config: BotConfigInput {
-                pairs: Some(vec!["BTC/USDT".into()]),
-                ..Default::default()
-            },
-            resources: Default::default(),
-            freqtrade_version: None,
-        };
+        let create =
+            create_dry_run_bot(id, format!("bot-{n:04}"), exchange, strategy, &["BTC/USDT"]);
         commands
             .bots
             .execute(&id, create, &meta)

@@ -1,14 +1,40 @@
 //! A [`Lookup`] with canned answers, for aggregate tests here and in the service crate
-//! (enable the `testing` feature).
+//! (enable the `testing` feature), and the plain commands test fleets are made of.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use uuid::Uuid;
 
+use crate::bot::{BotCommand, BotConfigInput};
 use crate::error::DomainError;
 use crate::lookup::{ExchangeFacts, Lookup, Services, StrategyFacts};
-use crate::values::ExchangeName;
+use crate::values::{BotId, ExchangeName};
+
+/// Creates a dry-run bot named `name` trading `pairs`, all else left to the defaults:
+/// what benchmarks and test fleets create by the hundred.
+pub fn create_dry_run_bot(
+    bot_id: BotId,
+    name: String,
+    exchange_id: Uuid,
+    strategy_id: Uuid,
+    pairs: &[&str],
+) -> BotCommand {
+    BotCommand::CreateBot {
+        bot_id,
+        name,
+        exchange_id,
+        strategy_id,
+        mode: "dry_run".into(),
+        runtime: None,
+        config: BotConfigInput {
+            pairs: Some(pairs.iter().map(|pair| (*pair).to_owned()).collect()),
+            ..Default::default()
+        },
+        resources: Default::default(),
+        freqtrade_version: None,
+    }
+}
 
 /// Answers from its public fields. With `unavailable` set, every call fails with
 /// [`DomainError::Unavailable`], as when the read side is down.

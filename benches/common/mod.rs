@@ -87,3 +87,49 @@ SELECT bot_id, count(*) FILTER (WHERE is_open), count(*) FILTER (WHERE NOT is_op
   FROM trades GROUP BY bot_id
 ON CONFLICT (bot_id) DO UPDATE SET open_trades = EXCLUDED.open_trades,
     closed_trades = EXCLUDED.closed_trades, closed_profit = EXCLUDED.closed_profit";
+
+/// A client's end of the service's GraphQL WebSocket.
+#[allow(dead_code)] // Only the benchmarks with subscriptions open one.
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A `graphql-transport-ws` socket to the service at `address` (`host:port`), its
+/// `connection_init` (with `token`) acknowledged, by `deadline`.
+#[allow(dead_code)] // Only the benchmarks with subscriptions open one.
+pub async fn graphql_socket(
+    address: impl std::fmt::Display,
+    token: &str,
+    deadline: tokio::time::Instant,
+) -> Result<Socket, String> {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let mut request = format!("ws://{address}/graphql/ws")
+        .into_client_request()
+        .map_err(|e| e.to_string())?;
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (mut socket, _) =
+        tokio::time::timeout_at(deadline, tokio_tungstenite::connect_async(request))
+            .await
+            .map_err(|_| "connect: timed out".to_owned())?
+            .map_err(|e| format!("connect: {e}"))?;
+    let init = serde_json::json!({ "type": "connection_init",
+                                   "payload": { "Authorization": format!("Bearer {token}") } });
+    socket
+        .send(Message::text(init.to_string()))
+        .await
+        .map_err(|e| format!("send connection_init: {e}"))?;
+    match tokio::time::timeout_at(deadline, socket.next()).await {
+        Ok(Some(Ok(Message::Text(text))))
+            if serde_json::from_str::<serde_json::Value>(&text)
+                .is_ok_and(|m| m["type"] == "connection_ack") =>
+        {
+            Ok(socket)
+        }
+        other => Err(format!("no connection_ack: {other:?}")),
+    }
+}

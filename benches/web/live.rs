@@ -13,7 +13,8 @@ use anytrade_aggregates::values::BotId;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use super::common::{Socket, graphql_socket};
 
 /// The subscriptions the fleet page opens, as `app.js` writes them.
 const PAGE: [(&str, &str); 2] = [
@@ -196,27 +197,12 @@ pub async fn run(
 
 /// A WebSocket as the page opens it: the token in `connection_init`, then the page's
 /// subscriptions.
-async fn page_socket(
-    base: &str,
-    token: &str,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    let url = format!("{}/graphql/ws", base.replacen("http", "ws", 1));
-    let mut request = url.into_client_request().expect("request");
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+async fn page_socket(base: &str, token: &str) -> Socket {
+    let address = base.trim_start_matches("http://");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut socket = graphql_socket(address, token, deadline)
         .await
-        .expect("connect");
-    let init = json!({ "type": "connection_init",
-                       "payload": { "Authorization": format!("Bearer {token}") } });
-    socket
-        .send(Message::text(init.to_string()))
-        .await
-        .expect("init");
-    let ack = socket.next().await.expect("a frame").expect("ack");
-    assert!(ack.to_string().contains("connection_ack"), "{ack}");
+        .expect("the page's socket");
     for (id, query) in PAGE {
         let subscribe = json!({ "id": id, "type": "subscribe", "payload": { "query": query } });
         socket

@@ -1,12 +1,11 @@
-//! A bot's page: its settings (a bot's settings hold no secrets: credentials live with
-//! its exchange), its status history from its events, its health, open trades at their
-//! last marks, closed trades a page at a time, its equity curve and daily profit, and
-//! the tail of its log.
+//! A bot's page: its settings (credentials live with its exchange; values under
+//! credential-like names are hidden anyway), its status history from its events, its
+//! health, open trades at their last marks, closed trades a page at a time, its equity
+//! curve and daily profit, and, for admins, the tail of its log.
 
 use std::time::Duration;
 
 use anytrade_aggregates::values::BotId;
-use anytrade_projections::bot_health;
 use anytrade_projections::bots::{self, BotRow};
 use anytrade_projections::page::{Cursor, Direction};
 use anytrade_projections::trades::marks::{self, TradeMark};
@@ -110,7 +109,6 @@ struct BotView {
     exchange_id: String,
     exchange: String,
     strategy_id: String,
-    failures: i32,
     history: Vec<HistoryLine>,
     open: Vec<TradeLine>,
     closed: ClosedPage,
@@ -170,16 +168,11 @@ async fn read(
         .await?
         .map(|e| e.name)
         .unwrap_or_default();
-    let failures = bot_health::by_bots(pool, &[bot])
-        .await?
-        .get(&bot)
-        .map_or(0, |h| h.consecutive_failures);
     Ok(BotView {
         settings: settings(&stored),
         exchange_id: stored.exchange_id.to_string(),
         strategy_id: stored.strategy_id.to_string(),
         exchange,
-        failures,
         history: history(pool, bot).await,
         open: open_trades(pool, bot).await?,
         closed: closed_trades(pool, bot, after).await?,
@@ -216,13 +209,16 @@ const NEWEST_FIRST: TradeOrder = TradeOrder {
     direction: Direction::Desc,
 };
 
-/// The bot's open trades (at most 100, newest first), at their last marks.
+/// Open trades shown at most (freqtrade's `max_open_trades` is far below).
+const OPEN_SHOWN: i64 = 100;
+
+/// The bot's open trades (newest first), at their last marks.
 async fn open_trades(pool: &sqlx::PgPool, bot: BotId) -> Result<Vec<TradeLine>, PageError> {
     let open = TradeFilter {
         is_open: Some(true),
         pair: None,
     };
-    let open = trades::list(pool, bot, &open, NEWEST_FIRST, None, 100).await?;
+    let open = trades::list(pool, bot, &open, NEWEST_FIRST, None, OPEN_SHOWN).await?;
     let keys: Vec<(BotId, i64)> = open
         .rows
         .iter()

@@ -34,6 +34,8 @@ pub struct FleetRow {
     pub open_profit: f64,
     /// RFC 3339, or empty before the first health check.
     pub last_seen: String,
+    /// Failed health checks in a row.
+    pub failures: i32,
 }
 
 /// Sums across the fleet.
@@ -134,7 +136,10 @@ pub(super) async fn rows(
     let ids: Vec<BotId> = bots.iter().map(|bot| bot.id).collect();
     let health = bot_health::by_bots(&state.pool, &ids).await?;
     let traded = trades::by_bot(&state.pool, only).await?;
-    let names = strategies::names(&state.pool).await?;
+    let mut strategy_ids: Vec<uuid::Uuid> = bots.iter().map(|bot| bot.strategy_id).collect();
+    strategy_ids.sort_unstable();
+    strategy_ids.dedup();
+    let names = strategies::names_of(&state.pool, &strategy_ids).await?;
     let now = Utc::now();
     Ok(bots
         .into_iter()
@@ -158,6 +163,7 @@ pub(super) async fn rows(
                     .and_then(|h| h.last_seen_at)
                     .map(rfc3339)
                     .unwrap_or_default(),
+                failures: seen.map_or(0, |h| h.consecutive_failures),
                 name: bot.name,
             }
         })
@@ -225,6 +231,7 @@ mod tests {
             closed_profit: closed,
             open_profit: 0.5,
             last_seen: String::new(),
+            failures: 0,
         }
     }
 

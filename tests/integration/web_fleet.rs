@@ -157,6 +157,41 @@ pub(crate) async fn text(client: &Client, css: &str) -> String {
     }
 }
 
+/// Marks the page, so that [`assert_not_reloaded`] can tell whether it was loaded again.
+pub(crate) async fn mark_page(client: &Client) {
+    client
+        .execute("window.anytradeMark = 1; return 1;", vec![])
+        .await
+        .expect("mark the page");
+}
+
+/// The page marked by [`mark_page`] is still the one shown: live updates changed it in
+/// place.
+pub(crate) async fn assert_not_reloaded(client: &Client) {
+    let mark = client
+        .execute("return window.anytradeMark ?? null;", vec![])
+        .await
+        .expect("read the mark");
+    assert_eq!(mark, json!(1), "the page was reloaded");
+}
+
+/// Shows the dashboard's page `hash` names (`#/jobs`), as a link to it would.
+pub(crate) async fn go(client: &Client, hash: &str) {
+    client
+        .execute("location.hash = arguments[0]; return 1;", vec![json!(hash)])
+        .await
+        .unwrap_or_else(|e| panic!("go to {hash}: {e}"));
+}
+
+/// How many elements `css` matches.
+pub(crate) async fn count(client: &Client, css: &str) -> usize {
+    client
+        .find_all(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("find {css}: {e}"))
+        .len()
+}
+
 pub(crate) async fn wait_for_text(client: &Client, css: &str, wanted: &str, within: Duration) {
     poll_until(within, Duration::from_millis(250), || async {
         let seen = text(client, css).await;
@@ -202,10 +237,7 @@ async fn the_fleet_page_follows_a_bot_live_and_only_admins_get_buttons() {
     let strategy = crate::bot_lifecycle::strategy(&app, "always enter", ALWAYS_ENTER).await;
     log_in(&client, &app, "admin", ADMIN_PASSWORD).await;
     // Marks this page: a reload would lose it.
-    client
-        .execute("window.anytradeMark = 1; return 1;", vec![])
-        .await
-        .expect("mark the page");
+    mark_page(&client).await;
 
     // A new bot through the page's form, started once created. Market orders fill at
     // once in a dry run, so its first trade comes in seconds.
@@ -290,18 +322,11 @@ async fn the_fleet_page_follows_a_bot_live_and_only_admins_get_buttons() {
     .await;
 
     the_bot_page_follows_its_trades(&client, &bot).await;
-    client
-        .execute("location.hash = '#/fleet'; return 1;", vec![])
-        .await
-        .expect("back to the fleet");
+    go(&client, "#/fleet").await;
 
     click(&client, &format!("#bot-{bot} button[data-action=stopBot]")).await;
     wait_for_text(&client, &status, "STOPPED", Duration::from_secs(120)).await;
-    let mark = client
-        .execute("return window.anytradeMark ?? null;", vec![])
-        .await
-        .expect("read the mark");
-    assert_eq!(mark, json!(1), "the page was reloaded");
+    assert_not_reloaded(&client).await;
 
     // A viewer sees the same fleet, without buttons.
     client
@@ -318,15 +343,8 @@ async fn the_fleet_page_follows_a_bot_live_and_only_admins_get_buttons() {
         .expect("back at the login");
     log_in(&client, &app, "viewer", VIEWER_PASSWORD).await;
     wait_for_text(&client, &status, "STOPPED", Duration::from_secs(10)).await;
-    let buttons = client
-        .find_all(Locator::Css("button[data-action]"))
-        .await
-        .expect("buttons");
-    assert!(
-        buttons.is_empty(),
-        "a viewer sees {} buttons",
-        buttons.len()
-    );
+    let buttons = count(&client, "button[data-action]").await;
+    assert_eq!(buttons, 0, "a viewer sees {buttons} buttons");
     screenshot(&client, "fleet-viewer").await;
 
     // The viewer's token revoked elsewhere (its sessions ended): the next page it asks
@@ -345,10 +363,7 @@ async fn the_fleet_page_follows_a_bot_live_and_only_admins_get_buttons() {
         .await
         .expect("logout");
     assert_eq!(ended.status().as_u16(), 204);
-    client
-        .execute("location.hash = '#/jobs'; return 1;", vec![])
-        .await
-        .expect("another page");
+    go(&client, "#/jobs").await;
     wait_for_text(
         &client,
         "#login-error",
@@ -398,26 +413,14 @@ async fn the_bot_page_follows_its_trades(client: &Client, bot: &str) {
             .await
             .unwrap_or_else(|e| panic!("{chart} drawn: {e}"));
     }
-    let mark = client
-        .execute("return window.anytradeMark ?? null;", vec![])
-        .await
-        .expect("read the mark");
-    assert_eq!(mark, json!(1), "the page was reloaded");
+    assert_not_reloaded(client).await;
     screenshot(client, "bot-closed").await;
 }
 
 #[tokio::test]
 async fn fragments_need_a_current_token_and_show_buttons_to_admins_only() {
     let app = TestApp::spawn().await;
-    let exchange = app
-        .query(
-            r#"mutation { createExchange(input: { name: "binance" }) { id } }"#,
-            json!({}),
-        )
-        .await["createExchange"]["id"]
-        .as_str()
-        .expect("exchange")
-        .to_owned();
+    let exchange = crate::graphql_bots::create_exchange(&app).await;
     let strategy = crate::bot_lifecycle::strategy(&app, "always", ALWAYS_ENTER).await;
     // A token under a name the domain lets through: its page hides it.
     let config = json!({ "config": {

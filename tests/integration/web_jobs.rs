@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use serde_json::json;
 
 use crate::app::ADMIN_PASSWORD;
 use crate::bot_lifecycle::{PROVISION_WITHIN, managing_app, strategy};
@@ -39,14 +38,14 @@ class Wide(IStrategy):
         dataframe["exit_long"] = 0
         return dataframe
 "#;
-use crate::web_fleet::{browser, click, form_field, log_in, screenshot, text, wait_for_text};
+use crate::web_fleet::{
+    assert_not_reloaded, browser, click, count, form_field, go, log_in, mark_page, screenshot,
+    text, wait_for_text,
+};
 
 /// Fills the new-job form and runs it; the page moves to the job's own.
 async fn run_job(client: &Client, kind: &str, strategy: &str, epochs: Option<u32>) {
-    client
-        .execute("location.hash = '#/jobs'; return 1;", vec![])
-        .await
-        .expect("the jobs page");
+    go(client, "#/jobs").await;
     client
         .wait()
         .for_element(Locator::Css("#new-job summary"))
@@ -122,11 +121,11 @@ async fn a_backtest_draws_its_equity_curve_and_a_hyperopts_bar_runs_to_100() {
     wait_for_text(&client, "#job-status", "COMPLETED", PROVISION_WITHIN).await;
     let points = chart_points(&client, "#equity").await;
     assert!(points > 10, "the equity curve has {points} points");
-    let pairs = client
-        .find_all(Locator::Css("#summary-of .per-pair tbody tr"))
-        .await
-        .expect("per-pair rows");
-    assert_eq!(pairs.len(), 2, "BTC/USDT and ETH/USDT");
+    assert_eq!(
+        count(&client, "#summary-of .per-pair tbody tr").await,
+        2,
+        "BTC/USDT and ETH/USDT"
+    );
     screenshot(&client, "backtest").await;
     let first = client
         .find(Locator::Css("#backtest"))
@@ -152,17 +151,17 @@ async fn a_backtest_draws_its_equity_curve_and_a_hyperopts_bar_runs_to_100() {
         .for_element(Locator::Css("#compare"))
         .await
         .expect("the comparison");
-    let curves = client
-        .find_all(Locator::Css("#compare-equity svg polyline"))
-        .await
-        .expect("curves");
-    assert_eq!(curves.len(), 3, "the zero line and two curves");
+    assert_eq!(
+        count(&client, "#compare-equity svg polyline").await,
+        3,
+        "the zero line and two curves"
+    );
     for side in ["#compare-left", "#compare-right"] {
-        let pairs = client
-            .find_all(Locator::Css(&format!("{side} .per-pair tbody tr")))
-            .await
-            .expect("per-pair rows");
-        assert_eq!(pairs.len(), 2, "{side}: BTC/USDT and ETH/USDT");
+        assert_eq!(
+            count(&client, &format!("{side} .per-pair tbody tr")).await,
+            2,
+            "{side}: BTC/USDT and ETH/USDT"
+        );
     }
     let left = text(&client, "#compare-left h2 a").await;
     assert!(
@@ -172,10 +171,7 @@ async fn a_backtest_draws_its_equity_curve_and_a_hyperopts_bar_runs_to_100() {
     screenshot(&client, "compare").await;
 
     run_job(&client, "hyperopt", &wide, Some(40)).await;
-    client
-        .execute("window.anytradeMark = 1; return 1;", vec![])
-        .await
-        .expect("mark the page");
+    mark_page(&client).await;
     let seen = std::sync::Mutex::new(Vec::new());
     poll_until(PROVISION_WITHIN, Duration::from_millis(100), || {
         let seen = &seen;
@@ -210,11 +206,7 @@ async fn a_backtest_draws_its_equity_curve_and_a_hyperopts_bar_runs_to_100() {
         "the bar only jumped: {seen:?}"
     );
     assert_eq!(seen.last(), Some(&100.0), "{seen:?}");
-    let mark = client
-        .execute("return window.anytradeMark ?? null;", vec![])
-        .await
-        .expect("read the mark");
-    assert_eq!(mark, json!(1), "the page was reloaded");
+    assert_not_reloaded(&client).await;
     // Once done, the page shows the best parameters found.
     wait_for_text(
         &client,

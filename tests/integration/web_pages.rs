@@ -5,13 +5,16 @@
 
 use std::time::Duration;
 
-use fantoccini::Locator;
 use serde_json::json;
 
 use crate::app::{ADMIN_PASSWORD, TestApp};
 use crate::bot_lifecycle::{create_bot, strategy};
+use crate::graphql_bots::create_exchange;
 use crate::sandbox::ALWAYS_ENTER;
-use crate::web_fleet::{browser, click, form_field, log_in, screenshot, text, wait_for_text};
+use crate::web_fleet::{
+    assert_not_reloaded, browser, click, count, form_field, go, log_in, mark_page, screenshot,
+    text, wait_for_text,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strategies_show_their_versions_and_the_event_log_follows_live() {
@@ -19,15 +22,7 @@ async fn strategies_show_their_versions_and_the_event_log_follows_live() {
         return;
     };
     let app = TestApp::spawn().await;
-    let exchange = app
-        .query(
-            r#"mutation { createExchange(input: { name: "binance" }) { id } }"#,
-            json!({}),
-        )
-        .await["createExchange"]["id"]
-        .as_str()
-        .expect("exchange")
-        .to_owned();
+    let exchange = create_exchange(&app).await;
     let always = strategy(&app, "always", ALWAYS_ENTER).await;
     create_bot(&app, "on-one", &exchange, &always, json!({})).await;
     let quicker = ALWAYS_ENTER.replace(r#"{"0": 0.001}"#, r#"{"0": 0.002}"#);
@@ -42,10 +37,7 @@ async fn strategies_show_their_versions_and_the_event_log_follows_live() {
     create_bot(&app, "on-two", &exchange, &always, json!({})).await;
 
     log_in(&client, &app, "admin", ADMIN_PASSWORD).await;
-    client
-        .execute("window.anytradeMark = 1; return 1;", vec![])
-        .await
-        .expect("mark the page");
+    mark_page(&client).await;
 
     // The list, then the strategy: each version with the bots that run it, and what
     // changed from version 1 to 2.
@@ -100,10 +92,7 @@ async fn strategies_show_their_versions_and_the_event_log_follows_live() {
     assert!(code.contains("0.001") && !code.contains("0.002"), "{code}");
 
     // The bots' events, newest first; a new bot's creation arrives live on top.
-    client
-        .execute("location.hash = '#/events?type=bot'; return 1;", vec![])
-        .await
-        .expect("the event log");
+    go(&client, "#/events?type=bot").await;
     wait_for_text(
         &client,
         "#events-table tbody tr .event-type",
@@ -111,11 +100,11 @@ async fn strategies_show_their_versions_and_the_event_log_follows_live() {
         Duration::from_secs(10),
     )
     .await;
-    let shown = client
-        .find_all(Locator::Css("#events-table tbody tr"))
-        .await
-        .expect("rows");
-    assert_eq!(shown.len(), 2, "one BotCreated per bot");
+    assert_eq!(
+        count(&client, "#events-table tbody tr").await,
+        2,
+        "one BotCreated per bot"
+    );
     let newest = text(&client, "#events-table tbody tr").await;
     let live = create_bot(&app, "live-one", &exchange, &always, json!({})).await;
     wait_for_text(
@@ -125,11 +114,11 @@ async fn strategies_show_their_versions_and_the_event_log_follows_live() {
         Duration::from_secs(10),
     )
     .await;
-    let after = client
-        .find_all(Locator::Css("#events-table tbody tr"))
-        .await
-        .expect("rows");
-    assert_eq!(after.len(), 3, "the live event on top of the two: {newest}");
+    assert_eq!(
+        count(&client, "#events-table tbody tr").await,
+        3,
+        "the live event on top of the two: {newest}"
+    );
     // Not another aggregate's events, which the filter leaves out: a strategy's event,
     // then a bot's, which arrives alone.
     strategy(&app, "another", ALWAYS_ENTER).await;
@@ -154,18 +143,11 @@ async fn strategies_show_their_versions_and_the_event_log_follows_live() {
         json!(["bot", "bot", "bot", "bot"]),
         "only the bots' events"
     );
-    let mark = client
-        .execute("return window.anytradeMark ?? null;", vec![])
-        .await
-        .expect("read the mark");
-    assert_eq!(mark, json!(1), "the page was reloaded");
+    assert_not_reloaded(&client).await;
     screenshot(&client, "events").await;
 
     // A bad filter is refused by name.
-    client
-        .execute("location.hash = '#/events?id=nope'; return 1;", vec![])
-        .await
-        .expect("a bad filter");
+    go(&client, "#/events?id=nope").await;
     wait_for_text(
         &client,
         "#page-error",

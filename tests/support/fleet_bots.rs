@@ -5,8 +5,9 @@
 
 use anytrade::crypto::Keyring;
 use anytrade::store::{CommandMetadata, Commands};
+use anytrade_aggregates::BotCommand;
+use anytrade_aggregates::testing::create_dry_run_bot;
 use anytrade_aggregates::values::BotId;
-use anytrade_aggregates::{BotCommand, BotConfigInput};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -35,20 +36,13 @@ impl SimulatedBots<'_> {
             let id = BotId::new();
             let runtime_id = format!("fleet-{n}");
             let steps = [
-                BotCommand::CreateBot {
-                    bot_id: id,
-                    name: format!("fleet-{n}"),
-                    exchange_id: self.exchange,
-                    strategy_id: self.strategy,
-                    mode: "dry_run".into(),
-                    runtime: None,
-                    config: BotConfigInput {
-                        pairs: Some(vec!["BTC/USDT".into()]),
-                        ..Default::default()
-                    },
-                    resources: Default::default(),
-                    freqtrade_version: None,
-                },
+                create_dry_run_bot(
+                    id,
+                    format!("fleet-{n}"),
+                    self.exchange,
+                    self.strategy,
+                    &["BTC/USDT"],
+                ),
                 BotCommand::ConfirmBotProvisioned {
                     runtime_id: runtime_id.clone(),
                 },

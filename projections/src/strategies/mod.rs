@@ -61,6 +61,19 @@ pub async fn names(db: impl PgExecutor<'_>) -> sqlx::Result<HashMap<Uuid, String
     Ok(rows.into_iter().collect())
 }
 
+/// The names of the strategies `ids` (those that exist).
+pub async fn names_of(
+    db: impl PgExecutor<'_>,
+    ids: &[Uuid],
+) -> sqlx::Result<HashMap<Uuid, String>> {
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, name FROM strategies WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
 pub async fn by_ids(
     db: impl PgExecutor<'_>,
     ids: &[Uuid],
