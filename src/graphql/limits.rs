@@ -1,18 +1,13 @@
 //! How deep and how complex an operation may be. The standard introspection query
 //! (GraphiQL's schema explorer, code generators) nests `ofType` deeper than any query
 //! of the API needs, and async-graphql applies one limit to both (its issue #1696), so
-//! the limits are applied here: an operation that only introspects is bounded by how
-//! many list fields it nests (at most three, as the standard query does: types, fields,
-//! args), which bounds its answer by the size of the schema; every other operation by
-//! its depth and complexity.
+//! there are two schemas (`gate`): an operation that only introspects runs on one
+//! without limits once it is found to nest at most three list fields (as the standard
+//! query does: types, fields, args), which bounds its answer by the size of the schema;
+//! every other operation runs on one limited in depth and complexity.
 
-use std::sync::{Arc, Mutex};
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Response, ServerError};
 
 use super::error_codes::{VALIDATION_FAILED, coded};
 
@@ -37,66 +32,40 @@ const MAX_INTROSPECTION_LISTS: usize = 3;
 const MAX_INTROSPECTION_DEPTH: usize = 32;
 const MAX_WALKED: usize = 10_000;
 
-pub struct Limits;
-
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimits::default())
+/// Which schema may run `document`: the one without depth and complexity limits for an
+/// operation that only introspects (within its list bound), the limited one for any
+/// other; a refusal when introspection nests too many lists.
+pub fn introspection_only(document: &ExecutableDocument) -> Result<bool, ServerError> {
+    match introspection_lists(document) {
+        Some(lists) if lists > MAX_INTROSPECTION_LISTS => Err(coded(
+            ServerError::new(
+                format!(
+                    "Introspection nests {lists} list fields; at most {MAX_INTROSPECTION_LISTS}."
+                ),
+                None,
+            ),
+            VALIDATION_FAILED,
+        )),
+        Some(_) => Ok(true),
+        None => Ok(false),
     }
 }
 
-/// One request's: what its document turned out to be once parsed.
-#[derive(Default)]
-struct RequestLimits {
-    introspection_lists: Mutex<Option<usize>>,
-}
-
-#[async_trait::async_trait]
-impl Extension for RequestLimits {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if let Ok(mut lists) = self.introspection_lists.lock() {
-            *lists = introspection_lists(&document);
-        }
-        Ok(document)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        let introspection = self.introspection_lists.lock().ok().and_then(|l| *l);
-        let refusal = match introspection {
-            Some(lists) if lists > MAX_INTROSPECTION_LISTS => Some(format!(
-                "Introspection nests {lists} list fields; at most {MAX_INTROSPECTION_LISTS}."
-            )),
-            Some(_) => None,
-            None if result.depth > MAX_DEPTH => Some(format!(
-                "Query is nested too deep: {} levels, at most {MAX_DEPTH}.",
-                result.depth
-            )),
-            None if result.complexity > MAX_COMPLEXITY => Some(format!(
-                "Query is too complex: {}, at most {MAX_COMPLEXITY}.",
-                result.complexity
-            )),
-            None => None,
+/// async-graphql's refusal of a document over the limits, with the limit it broke.
+pub fn explained(mut response: Response) -> Response {
+    for error in &mut response.errors {
+        let message = match error.message.as_str() {
+            "Query is nested too deep." => {
+                format!("Query is nested too deep: at most {MAX_DEPTH} levels.")
+            }
+            "Query is too complex." => {
+                format!("Query is too complex: at most {MAX_COMPLEXITY}.")
+            }
+            _ => continue,
         };
-        match refusal {
-            Some(message) => Err(vec![coded(
-                ServerError::new(message, None),
-                VALIDATION_FAILED,
-            )]),
-            None => Ok(result),
-        }
+        error.message = message;
     }
+    response
 }
 
 /// For a document whose every operation selects only `__schema`, `__type` and

@@ -13,6 +13,7 @@ mod error_codes;
 mod errors;
 mod events;
 mod exchanges;
+mod gate;
 mod guard;
 mod jobs;
 mod limits;
@@ -32,7 +33,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{MergedObject, MergedSubscription, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use async_graphql_axum::GraphQLProtocol;
 use axum::Router;
 use axum::extract::{State, WebSocketUpgrade};
@@ -82,16 +83,12 @@ const WS_READ_BUFFER: usize = 4 * 1024;
 /// subscription requests, never bulk data.
 const WS_MAX_MESSAGE: usize = 256 * 1024;
 
+/// The schema, limited in depth and complexity (`limits`); with `api`, able to
+/// answer (without, only to describe itself).
 pub fn schema(api: Option<ApiContext>) -> AnyTradeSchema {
-    let builder = Schema::build(
-        Query::default(),
-        Mutation::default(),
-        Subscription::default(),
-    )
-    .extension(error_codes::ErrorCodes)
-    .extension(nul_input::NulInput)
-    .extension(limits::Limits)
-    .extension(guard::AuthGuard);
+    let builder = builder()
+        .limit_depth(limits::MAX_DEPTH)
+        .limit_complexity(limits::MAX_COMPLEXITY);
     match api {
         Some(api) => builder
             .data(loader(strategies::VersionsLoader(api.pool.clone())))
@@ -108,13 +105,21 @@ pub fn schema(api: Option<ApiContext>) -> AnyTradeSchema {
     }
 }
 
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+}
+
 fn loader<T: Send + Sync + 'static>(load: T) -> DataLoader<T> {
     DataLoader::new(load, tokio::spawn)
 }
 
 #[derive(Clone)]
 struct GraphqlState {
-    schema: AnyTradeSchema,
+    gate: gate::Gate,
     keys: TokenKeys,
     availability: crate::db::Availability,
     users: Arc<crate::auth::CurrentUsers>,
@@ -122,10 +127,13 @@ struct GraphqlState {
 
 /// Routes `/graphql`.
 pub fn router(api: ApiContext, keys: TokenKeys) -> Router {
+    let (availability, users) = (api.availability.clone(), api.users.clone());
+    // Operations that only introspect need no data, and no depth limit (`limits`).
+    let introspection = builder().finish();
     let state = GraphqlState {
-        availability: api.availability.clone(),
-        users: api.users.clone(),
-        schema: schema(Some(api)),
+        gate: gate::Gate::new(schema(Some(api)), introspection, users.clone()),
+        availability,
+        users,
         keys,
     };
     Router::new()
@@ -151,7 +159,7 @@ async fn subscribe(
         .max_message_size(WS_MAX_MESSAGE)
         .max_frame_size(WS_MAX_MESSAGE)
         .on_upgrade(move |socket| async move {
-            socket::serve(socket, state.schema, protocol, state.keys, state.users).await;
+            socket::serve(socket, state.gate, protocol, state.keys, state.users).await;
             drop(slot);
         })
 }

@@ -3,43 +3,23 @@
 //! config failed deep in a query or an append with INTERNAL. It is refused here, before
 //! anything runs, with VALIDATION and the variable's path, for every field at once.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{ErrorExtensions, Name, ServerError, ServerResult, Value, Variables};
+use async_graphql::{ErrorExtensions, Name, ServerError, Value, Variables};
 
 use super::error_codes::INPUT_INVALID;
 
-pub struct NulInput;
-
-impl ExtensionFactory for NulInput {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(NulInput)
+/// A refusal naming the first place (the query, or a variable's path) that holds a NUL.
+pub fn check(query: &str, variables: &Variables) -> Result<(), ServerError> {
+    // In the document, a NUL can only be written as an escape (a raw one does not
+    // parse), in a string literal.
+    if query.contains('\0') || query.contains("\\u0000") {
+        return Err(refusal("query"));
     }
-}
-
-#[async_trait::async_trait]
-impl Extension for NulInput {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        // In the document, a NUL can only be written as an escape (a raw one does not
-        // parse), in a string literal.
-        if query.contains('\0') || query.contains("\\u0000") {
-            return Err(refusal("query"));
+    for (name, value) in variables.iter() {
+        if let Some(path) = nul_at(value, format!("variables.{name}")) {
+            return Err(refusal(&path));
         }
-        for (name, value) in variables.iter() {
-            if let Some(path) = nul_at(value, format!("variables.{name}")) {
-                return Err(refusal(&path));
-            }
-        }
-        next.run(ctx, query, variables).await
     }
+    Ok(())
 }
 
 /// The path of the first string or key in `value` holding a NUL.

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use async_graphql::{Pos, Request, Response};
+use async_graphql::{Executor, Pos, Request, Response};
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
 use axum::extract::State;
@@ -82,7 +82,7 @@ pub(super) async fn execute(
         Err(e) => return answer(StatusCode::OK, errors::check(e)),
     };
     let authentication: context::Authentication = Ok(principal);
-    let response = state.schema.execute(request.data(authentication)).await;
+    let response = state.gate.execute(request.data(authentication)).await;
     GraphQLResponse::from(response).into_response()
 }
 

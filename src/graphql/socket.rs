@@ -23,7 +23,8 @@ use crate::auth::{
     AuthError, CheckError, CurrentUsers, Principal, TokenKeys, authenticate_connection_init,
 };
 
-use super::{AnyTradeSchema, context};
+use super::context;
+use super::gate::Gate;
 
 /// How long a client has to send `connection_init`.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,7 +36,7 @@ const REFUSED: u8 = 2;
 
 pub(super) async fn serve(
     socket: WebSocket,
-    schema: AnyTradeSchema,
+    gate: Gate,
     protocol: GraphQLProtocol,
     keys: TokenKeys,
     users: Arc<CurrentUsers>,
@@ -51,7 +52,7 @@ pub(super) async fn serve(
     let holder: Arc<Mutex<Option<Principal>>> = Arc::default();
     let accepted = holder.clone();
     let checker = users.clone();
-    let session = GraphQLWebSocket::new_with_pair(replies, from_client, schema, protocol)
+    let session = GraphQLWebSocket::new_with_pair(replies, from_client, gate, protocol)
         .on_connection_init(move |payload| async move {
             let principal = match authenticate_connection_init(&payload, &keys) {
                 Ok(principal) => users.current(&principal).await.map_err(|e| e.to_string()),
