@@ -81,7 +81,8 @@ const SUBSCRIPTION: &str =
     "subscription { events(filter: { aggregateTypes: [\"exchange\"] }) { position committedAt } }";
 
 // The statements the resolvers run for those two queries, as their QueryBuilders emit
-// them (src/graphql/bots.rs, trades.rs; the loaders' in exchanges.rs, strategies.rs).
+// them (projections/src/bots/list.rs, trades/list.rs; the page's exchanges and
+// strategies as src/graphql/bots.rs reads them, through exchanges.rs and strategies.rs).
 const BOTS_COUNT: &str = "SELECT count(*) FROM bots b WHERE TRUE";
 const BOTS_PAGE: &str = "
 SELECT b.id, b.name, b.exchange_id, b.strategy_id, b.strategy_version, b.status, b.mode,
@@ -481,17 +482,15 @@ async fn post(client: &reqwest::Client, url: &str, auth: &str, body: String) -> 
     }
 }
 
-/// What the bots resolver and its two DataLoaders run, in the same order: the count,
-/// the page, then exchanges and strategies of the page at the same time.
+/// What the bots resolver runs, in the same order: the count and the page at the same
+/// time, then the page's exchanges and strategies at the same time.
 async fn bots_sql(pool: &PgPool) -> bool {
     use sqlx::Row;
-    let Ok(_total) = sqlx::query_scalar::<_, i64>(BOTS_COUNT)
-        .fetch_one(pool)
-        .await
-    else {
-        return false;
-    };
-    let Ok(rows) = sqlx::query(BOTS_PAGE).bind(51_i64).fetch_all(pool).await else {
+    let (total, rows) = tokio::join!(
+        sqlx::query_scalar::<_, i64>(BOTS_COUNT).fetch_one(pool),
+        sqlx::query(BOTS_PAGE).bind(51_i64).fetch_all(pool),
+    );
+    let (Ok(_total), Ok(rows)) = (total, rows) else {
         return false;
     };
     let mut exchanges: Vec<Uuid> = rows.iter().map(|r| r.get("exchange_id")).collect();
@@ -511,18 +510,18 @@ async fn bots_sql(pool: &PgPool) -> bool {
     e.is_ok() && s.is_ok()
 }
 
+/// What the trades resolver runs: the count and the page at the same time.
 async fn trades_sql(pool: &PgPool, bot: Uuid) -> bool {
-    sqlx::query_scalar::<_, i64>(TRADES_COUNT)
-        .bind(bot)
-        .fetch_one(pool)
-        .await
-        .is_ok()
-        && sqlx::query(TRADES_PAGE)
+    let (total, rows) = tokio::join!(
+        sqlx::query_scalar::<_, i64>(TRADES_COUNT)
+            .bind(bot)
+            .fetch_one(pool),
+        sqlx::query(TRADES_PAGE)
             .bind(bot)
             .bind(101_i64)
-            .fetch_all(pool)
-            .await
-            .is_ok()
+            .fetch_all(pool),
+    );
+    total.is_ok() && rows.is_ok()
 }
 
 /// A client for the one-off requests (login, checks), bounded like the rest.

@@ -10,21 +10,25 @@ use anytrade_aggregates::BotCommand;
 use anytrade_aggregates::values::BotId;
 use anytrade_projections::bot_health::{self, BotHealth};
 use anytrade_projections::bots::{self, BotRow};
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{
-    Context, Enum, ID, InputObject, InputValueError, InputValueResult, Json, Object, Result,
-    Scalar, ScalarType, SimpleObject,
+    Context, Enum, ID, InputObject, InputValueError, InputValueResult, Json, Lookahead, Object,
+    Result, Scalar, ScalarType, SimpleObject,
 };
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use super::context::{ContextExt, execute, parse_bot_id, parse_id};
 use super::errors;
 use super::exchanges::Exchange;
 use super::loaders::{BotHealthLoader, ExchangeLoader, StrategyLoader};
-use super::pagination::{OrderDirection, Page, connection, decode_cursor, page_size};
+use super::pagination::{Cursor, OrderDirection, Page, connection, decode_cursor, page_size};
 use super::strategies::Strategy;
 
 /// Where a bot is in its life. Requests (start, stop, restart, delete) move it to a
@@ -154,9 +158,62 @@ struct StoredResources {
     memory: Option<String>,
 }
 
-/// A bot as the `bots` read model shows it.
+/// A bot as the `bots` read model shows it, with its exchange and strategy when the
+/// page that holds it has read them already.
 #[derive(Clone)]
-pub struct Bot(pub BotRow);
+pub struct Bot(pub BotRow, Owners);
+
+impl Bot {
+    pub fn new(row: BotRow) -> Self {
+        Self(row, Owners::default())
+    }
+}
+
+/// A page's exchanges and strategies, each read once for all its bots when the
+/// selection asks for them (async-graphql's look-ahead): no DataLoader round (and its
+/// batching delay) and no copy per bot. A bot outside a page reads them through the
+/// DataLoaders.
+#[derive(Clone, Default)]
+struct Owners {
+    exchanges: Option<Arc<HashMap<Uuid, Arc<Exchange>>>>,
+    strategies: Option<Arc<HashMap<Uuid, Arc<Strategy>>>>,
+}
+
+impl Owners {
+    /// Those of `rows` that `node` (the selection of a page's bot) asks for.
+    async fn read(pool: &PgPool, rows: &[(BotRow, Cursor)], node: Lookahead<'_>) -> Result<Self> {
+        let distinct = |id: fn(&BotRow) -> Uuid| {
+            let mut ids: Vec<Uuid> = rows.iter().map(|(row, _)| id(row)).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let exchanges = async {
+            if !node.field("exchange").exists() {
+                return Ok(None);
+            }
+            let found = super::exchanges::load_many(pool, &distinct(|r| r.exchange_id)).await?;
+            Ok(Some(shared(found)))
+        };
+        let strategies = async {
+            if !node.field("strategy").exists() {
+                return Ok(None);
+            }
+            let found = super::strategies::load_many(pool, &distinct(|r| r.strategy_id)).await?;
+            Ok(Some(shared(found)))
+        };
+        let (exchanges, strategies) = tokio::try_join!(exchanges, strategies)
+            .map_err(|e: sqlx::Error| errors::internal("reading the read models", e))?;
+        Ok(Self {
+            exchanges,
+            strategies,
+        })
+    }
+}
+
+fn shared<T>(found: HashMap<Uuid, T>) -> Arc<HashMap<Uuid, Arc<T>>> {
+    Arc::new(found.into_iter().map(|(id, v)| (id, Arc::new(v))).collect())
+}
 
 fn unexpected(column: &str, value: impl std::fmt::Display) -> async_graphql::Error {
     errors::internal(
@@ -257,18 +314,28 @@ impl Bot {
         self.0.error_message.as_deref()
     }
 
-    async fn exchange(&self, ctx: &Context<'_>) -> Result<Option<Exchange>> {
+    async fn exchange(&self, ctx: &Context<'_>) -> Result<Option<Arc<Exchange>>> {
+        let id = self.0.exchange_id;
+        if let Some(read) = &self.1.exchanges {
+            return Ok(read.get(&id).cloned());
+        }
         ctx.data_unchecked::<DataLoader<ExchangeLoader>>()
-            .load_one(self.0.exchange_id)
+            .load_one(id)
             .await
+            .map(|found| found.map(Arc::new))
             .map_err(|e| errors::internal("reading the read models", e))
     }
 
     /// The strategy as it is now; `strategyVersion` tells which version the bot runs.
-    async fn strategy(&self, ctx: &Context<'_>) -> Result<Option<Strategy>> {
+    async fn strategy(&self, ctx: &Context<'_>) -> Result<Option<Arc<Strategy>>> {
+        let id = self.0.strategy_id;
+        if let Some(read) = &self.1.strategies {
+            return Ok(read.get(&id).cloned());
+        }
         ctx.data_unchecked::<DataLoader<StrategyLoader>>()
-            .load_one(self.0.strategy_id)
+            .load_one(id)
             .await
+            .map(|found| found.map(Arc::new))
             .map_err(|e| errors::internal("reading the read models", e))
     }
 
@@ -323,7 +390,7 @@ pub(super) async fn load(pool: &PgPool, id: BotId) -> Result<Option<Bot>> {
     Ok(bots::get(pool, id)
         .await
         .map_err(errors::database)?
-        .map(Bot))
+        .map(Bot::new))
 }
 
 async fn load_existing(ctx: &Context<'_>, id: BotId) -> Result<Bot> {
@@ -413,10 +480,15 @@ impl BotQuery {
         let order = bots::BotOrder::from(order_by.unwrap_or_default());
         let limit = page_size(first)?;
         let after = decode_cursor(after.as_deref())?;
-        let page = bots::list(&ctx.api().pool, &filter, order, after.as_ref(), limit)
+        let pool = &ctx.api().pool;
+        let page = bots::list(pool, &filter, order, after.as_ref(), limit)
             .await
             .map_err(errors::page)?;
-        Ok(connection(page, after.is_some(), Bot))
+        let node = ctx.look_ahead().field("edges").field("node");
+        let owners = Owners::read(pool, &page.rows, node).await?;
+        Ok(connection(page, after.is_some(), |row| {
+            Bot(row, owners.clone())
+        }))
     }
 
     async fn bot(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Bot>> {

@@ -87,7 +87,7 @@ async fn by_owners(
     let rows = bots::by_owners(pool, owner, ids).await.map_err(Arc::new)?;
     Ok(rows
         .into_iter()
-        .map(|(owner, rows)| (owner, rows.into_iter().map(Bot).collect()))
+        .map(|(owner, rows)| (owner, rows.into_iter().map(Bot::new).collect()))
         .collect())
 }
 
