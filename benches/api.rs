@@ -30,7 +30,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+#[path = "api/baseline.rs"]
+mod baseline;
 mod common;
+
+use baseline::Baseline;
 
 use common::{
     SEED_TRADE_TOTALS, SEED_TRADES, Socket, drop_database, env, fresh_database_url, graphql_socket,
@@ -71,6 +75,8 @@ const MAX_OPS_PER_TASK: usize = 5_000_000;
 /// How long setting up the subscribers, and draining them afterwards, may take.
 const SETUP_LIMIT: Duration = Duration::from_secs(120);
 const DRAIN_LIMIT: Duration = Duration::from_secs(60);
+/// How long the baseline's clients get after the last frame was sent.
+const BASELINE_DRAIN: Duration = Duration::from_secs(5);
 /// Longest any one request, query or command may take before it counts as failed.
 const OP_TIMEOUT: Duration = Duration::from_secs(30);
 const ADMIN_PASSWORD: &str = "admin-password-for-the-bench";
@@ -607,6 +613,8 @@ struct Received {
     seen: Vec<u64>,
     duplicates: usize,
     failed: Option<String>,
+    /// When the last first delivery arrived.
+    last_at: Option<Instant>,
 }
 
 impl Received {
@@ -627,12 +635,32 @@ impl Received {
     }
 }
 
-/// Opens a socket, authenticates in `connection_init` and subscribes.
-async fn subscribe(
-    address: std::net::SocketAddr,
-    token: &str,
-    deadline: tokio::time::Instant,
-) -> Result<Socket, String> {
+/// Whom the subscribers connect to.
+#[derive(Clone)]
+enum Target {
+    /// The service's `/graphql/ws`, signed in with `token`, subscribed to `SUBSCRIPTION`.
+    Service {
+        address: std::net::SocketAddr,
+        token: String,
+    },
+    /// The minimal WebSocket server of the baseline, which needs no handshake.
+    Baseline(std::net::SocketAddr),
+}
+
+/// Opens a socket and, on the service, authenticates in `connection_init` and
+/// subscribes.
+async fn subscribe(target: &Target, deadline: tokio::time::Instant) -> Result<Socket, String> {
+    let (address, token) = match target {
+        Target::Service { address, token } => (address, token),
+        Target::Baseline(address) => {
+            let connect = tokio_tungstenite::connect_async(format!("ws://{address}/ws"));
+            return match tokio::time::timeout_at(deadline, connect).await {
+                Ok(Ok((socket, _))) => Ok(socket),
+                Ok(Err(e)) => Err(format!("connect: {e}")),
+                Err(_) => Err("connect: timed out".into()),
+            };
+        }
+    };
     let mut socket = graphql_socket(address, token, deadline).await?;
     let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIPTION } });
     socket
@@ -645,8 +673,7 @@ async fn subscribe(
 /// One subscriber: subscribes, then records each event's delay after its commit until
 /// told it has seen them all (or to stop).
 async fn subscriber(
-    address: std::net::SocketAddr,
-    token: String,
+    target: Target,
     connecting: Arc<Semaphore>,
     after: i64,
     mut phase: watch::Receiver<Phase>,
@@ -655,7 +682,7 @@ async fn subscriber(
 ) -> Received {
     let received = Received::default();
     let permit = connecting.acquire_owned().await.expect("semaphore");
-    let mut socket = match subscribe(address, &token, deadline).await {
+    let mut socket = match subscribe(&target, deadline).await {
         Ok(socket) => socket,
         Err(e) => return received.fail(e),
     };
@@ -697,6 +724,7 @@ async fn subscriber(
         received
             .latencies
             .push(u32::try_from(micros.max(0)).unwrap_or(u32::MAX));
+        received.last_at = Some(Instant::now());
         delivered.fetch_add(1, Ordering::Relaxed);
     }
     let _ = socket.close(None).await;
@@ -704,6 +732,7 @@ async fn subscriber(
 }
 
 struct Subscriptions {
+    path: &'static str,
     subscribers: usize,
     offered: f64,
     achieved: f64,
@@ -711,6 +740,8 @@ struct Subscriptions {
     command_failures: usize,
     first_command_error: Option<String>,
     deliveries: usize,
+    /// Deliveries per second, from the first event sent to the last delivery.
+    delivery_rate: f64,
     duplicates: usize,
     failed_subscribers: usize,
     first_failure: Option<String>,
@@ -718,6 +749,173 @@ struct Subscriptions {
     timeline: Vec<(usize, usize)>,
     cpu: CpuShare,
     latencies: Vec<u32>,
+}
+
+/// The subscribers of one run, connected and recording.
+struct Audience {
+    tasks: Vec<tokio::task::JoinHandle<Received>>,
+    phase: watch::Sender<Phase>,
+    delivered: Arc<AtomicUsize>,
+}
+
+impl Audience {
+    /// Connects `subscribers` clients to `target` and waits until `registered` (the
+    /// server's count of them) has grown by that many.
+    async fn connect(
+        clients: &Handle,
+        target: Target,
+        subscribers: usize,
+        after: i64,
+        deadline: tokio::time::Instant,
+        registered: impl Fn() -> usize,
+    ) -> Self {
+        let before = registered();
+        let (phase, phase_rx) = watch::channel(Phase::Running);
+        let connecting = Arc::new(Semaphore::new(64));
+        let delivered = Arc::new(AtomicUsize::new(0));
+        let tasks = (0..subscribers)
+            .map(|_| {
+                clients.spawn(subscriber(
+                    target.clone(),
+                    connecting.clone(),
+                    after,
+                    phase_rx.clone(),
+                    delivered.clone(),
+                    deadline,
+                ))
+            })
+            .collect();
+        let setup = Instant::now();
+        while registered() < before + subscribers {
+            assert!(
+                setup.elapsed() < SETUP_LIMIT,
+                "only {} of {subscribers} subscriptions registered",
+                registered() - before,
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        println!(
+            "{subscribers} subscriptions registered in {:.1} s",
+            setup.elapsed().as_secs_f64()
+        );
+        Self {
+            tasks,
+            phase,
+            delivered,
+        }
+    }
+
+    /// Samples events sent and deliveries once a second from `start` while `sampling`.
+    fn sample(
+        &self,
+        start: Instant,
+        sent: Arc<AtomicUsize>,
+        sampling: Arc<AtomicBool>,
+    ) -> tokio::task::JoinHandle<Vec<(usize, usize)>> {
+        let delivered = self.delivered.clone();
+        let limit = SETUP_LIMIT + DRAIN_LIMIT + Duration::from_secs(600);
+        tokio::spawn(async move {
+            let mut timeline = Vec::new();
+            let (mut c0, mut d0) = (0, 0);
+            let mut tick = tokio::time::interval_at(
+                (start + Duration::from_secs(1)).into(),
+                Duration::from_secs(1),
+            );
+            while sampling.load(Ordering::Relaxed) && start.elapsed() < limit {
+                tick.tick().await;
+                let (c, d) = (
+                    sent.load(Ordering::Relaxed),
+                    delivered.load(Ordering::Relaxed),
+                );
+                timeline.push((c - c0, d - d0));
+                (c0, d0) = (c, d);
+            }
+            timeline
+        })
+    }
+
+    /// Tells the subscribers that `events` were sent and collects what they received,
+    /// waiting at most `drain` for the last of them.
+    async fn finish(self, events: usize, drain: Duration) -> Vec<Received> {
+        self.phase.send_replace(Phase::Expect(events));
+        let drain = tokio::time::Instant::now() + drain;
+        let mut results = Vec::new();
+        for mut task in self.tasks {
+            let result = tokio::select! {
+                result = &mut task => result,
+                _ = tokio::time::sleep_until(drain) => {
+                    self.phase.send_replace(Phase::Stop);
+                    task.await
+                }
+            };
+            results.push(result.expect("subscriber"));
+        }
+        results
+    }
+}
+
+/// What was sent during a run: its rate, and how the sending went.
+struct Sent {
+    offered: f64,
+    achieved: f64,
+    events: usize,
+    failures: usize,
+    first_error: Option<String>,
+}
+
+/// One run's figures from what its subscribers received.
+fn summarize(
+    path: &'static str,
+    sent: Sent,
+    results: Vec<Received>,
+    start: Instant,
+    timeline: Vec<(usize, usize)>,
+    cpu: CpuShare,
+) -> Subscriptions {
+    let subscribers = results.len();
+    let mut latencies = Vec::with_capacity(sent.events * subscribers);
+    let (mut duplicates, mut failed_subscribers, mut first_failure) = (0, 0, None);
+    let mut last = start;
+    for result in results {
+        latencies.extend_from_slice(&result.latencies);
+        duplicates += result.duplicates;
+        last = last.max(result.last_at.unwrap_or(start));
+        if let Some(failure) = result.failed {
+            failed_subscribers += 1;
+            first_failure.get_or_insert(failure);
+        }
+    }
+    latencies.sort_unstable();
+    let span = (last - start).as_secs_f64();
+    Subscriptions {
+        path,
+        subscribers,
+        offered: sent.offered,
+        achieved: sent.achieved,
+        events: sent.events,
+        command_failures: sent.failures,
+        first_command_error: sent.first_error,
+        deliveries: latencies.len(),
+        delivery_rate: if span > 0.0 {
+            latencies.len() as f64 / span
+        } else {
+            0.0
+        },
+        duplicates,
+        failed_subscribers,
+        first_failure,
+        timeline: trimmed(timeline),
+        cpu,
+        latencies,
+    }
+}
+
+/// `timeline` without its idle tail.
+fn trimmed(mut timeline: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    while timeline.last().is_some_and(|&(c, d)| c == 0 && d == 0) {
+        timeline.pop();
+    }
+    timeline
 }
 
 /// `subscribers` subscriptions to exchange events while `WRITERS` writers update
@@ -758,42 +956,20 @@ async fn subscriptions(
         .fetch_one(pool)
         .await
         .expect("last position");
-    let before = hub.subscribers();
-
-    let deadline = tokio::time::Instant::now()
-        + SETUP_LIMIT
-        + Duration::from_secs(seconds)
-        + DRAIN_LIMIT
-        + Duration::from_secs(30);
-    let (phase, phase_rx) = watch::channel(Phase::Running);
-    let connecting = Arc::new(Semaphore::new(64));
-    let delivered = Arc::new(AtomicUsize::new(0));
-    let tasks: Vec<_> = (0..subscribers)
-        .map(|_| {
-            clients.spawn(subscriber(
-                address,
-                token.to_owned(),
-                connecting.clone(),
-                after,
-                phase_rx.clone(),
-                delivered.clone(),
-                deadline,
-            ))
-        })
-        .collect();
-    let setup = Instant::now();
-    while hub.subscribers() < before + subscribers {
-        assert!(
-            setup.elapsed() < SETUP_LIMIT,
-            "only {} of {subscribers} subscriptions registered",
-            hub.subscribers() - before,
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    println!(
-        "{subscribers} subscriptions registered in {:.1} s; {rate:.0} events/s for {seconds} s",
-        setup.elapsed().as_secs_f64()
-    );
+    let target = Target::Service {
+        address,
+        token: token.to_owned(),
+    };
+    let audience = Audience::connect(
+        clients,
+        target,
+        subscribers,
+        after,
+        run_deadline(seconds),
+        || hub.subscribers(),
+    )
+    .await;
+    println!("AnyTrade: {rate:.0} events/s for {seconds} s");
 
     // Open loop: WRITERS writers, each at rate / WRITERS, on a fixed schedule.
     let interval = Duration::from_secs_f64(WRITERS as f64 / rate);
@@ -842,85 +1018,82 @@ async fn subscriptions(
             })
         })
         .collect();
-    // Sample progress once a second while the writers run and the subscribers drain.
     let sampling = Arc::new(AtomicBool::new(true));
-    let sampler = {
-        let (committed, delivered) = (committed.clone(), delivered.clone());
-        let sampling = sampling.clone();
-        let limit = Duration::from_secs(seconds) + SETUP_LIMIT + DRAIN_LIMIT;
-        tokio::spawn(async move {
-            let mut timeline = Vec::new();
-            let (mut c0, mut d0) = (0, 0);
-            let mut tick = tokio::time::interval_at(
-                (start + Duration::from_secs(1)).into(),
-                Duration::from_secs(1),
-            );
-            while sampling.load(Ordering::Relaxed) && start.elapsed() < limit {
-                tick.tick().await;
-                let (c, d) = (
-                    committed.load(Ordering::Relaxed),
-                    delivered.load(Ordering::Relaxed),
-                );
-                timeline.push((c - c0, d - d0));
-                (c0, d0) = (c, d);
-            }
-            timeline
-        })
-    };
-    let (mut command_failures, mut first_command_error) = (0, None);
+    let sampler = audience.sample(start, committed.clone(), sampling.clone());
+    let (mut failures, mut first_error) = (0, None);
     for writer in writers {
         let (failed, error) = writer.await.expect("writer");
-        command_failures += failed;
-        first_command_error = first_command_error.or(error);
+        failures += failed;
+        first_error = first_error.or(error);
     }
     let events = committed.load(Ordering::Relaxed);
-    let achieved = events as f64 / start.elapsed().as_secs_f64();
-
-    phase.send_replace(Phase::Expect(events));
-    let drain = tokio::time::Instant::now() + DRAIN_LIMIT;
-    let mut results = Vec::new();
-    for mut task in tasks {
-        let result = tokio::select! {
-            result = &mut task => result,
-            _ = tokio::time::sleep_until(drain) => {
-                phase.send_replace(Phase::Stop);
-                task.await
-            }
-        };
-        results.push(result.expect("subscriber"));
-    }
+    let sent = Sent {
+        offered: rate,
+        achieved: events as f64 / start.elapsed().as_secs_f64(),
+        events,
+        failures,
+        first_error,
+    };
+    let results = audience.finish(events, DRAIN_LIMIT).await;
     let cpu = CpuTicks::now().since(cpu);
     sampling.store(false, Ordering::Relaxed);
-    let mut timeline = sampler.await.expect("sampler");
-    while timeline.last().is_some_and(|&(c, d)| c == 0 && d == 0) {
-        timeline.pop();
+    let timeline = sampler.await.expect("sampler");
+    summarize("AnyTrade", sent, results, start, timeline, cpu)
+}
+
+/// The same number of clients, at the same rate, on the minimal WebSocket server of
+/// `baseline` (served by the service's runtime, as AnyTrade is): one serialized frame
+/// per event, the same bytes to every client.
+async fn baseline_fanout(
+    clients: &Handle,
+    baseline: &Baseline,
+    subscribers: usize,
+    rate: f64,
+    seconds: u64,
+) -> Subscriptions {
+    let target = Target::Baseline(baseline.address);
+    let deadline = run_deadline(seconds);
+    let audience = Audience::connect(clients, target, subscribers, 0, deadline, || {
+        baseline.clients()
+    })
+    .await;
+    println!("WebSocket baseline: {rate:.0} frames/s for {seconds} s");
+    let sent = Arc::new(AtomicUsize::new(0));
+    let cpu = CpuTicks::now();
+    let start = Instant::now();
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = audience.sample(start, sent.clone(), sampling.clone());
+    let total = (rate * seconds as f64) as usize;
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    for position in 1..=total {
+        tick.tick().await;
+        baseline.publish(position as i64);
+        sent.fetch_add(1, Ordering::Relaxed);
     }
-    let mut latencies = Vec::with_capacity(events * subscribers);
-    let (mut duplicates, mut failed_subscribers, mut first_failure) = (0, 0, None);
-    for result in results {
-        latencies.extend_from_slice(&result.latencies);
-        duplicates += result.duplicates;
-        if let Some(failure) = result.failed {
-            failed_subscribers += 1;
-            first_failure.get_or_insert(failure);
-        }
-    }
-    latencies.sort_unstable();
-    Subscriptions {
-        subscribers,
+    let sent = Sent {
         offered: rate,
-        achieved,
-        events,
-        command_failures,
-        first_command_error,
-        deliveries: latencies.len(),
-        duplicates,
-        failed_subscribers,
-        first_failure,
-        timeline,
-        cpu,
-        latencies,
-    }
+        achieved: total as f64 / start.elapsed().as_secs_f64(),
+        events: total,
+        failures: 0,
+        first_error: None,
+    };
+    // A client that lagged lost frames for good: waiting longer brings nothing.
+    let results = audience.finish(total, BASELINE_DRAIN).await;
+    let cpu = CpuTicks::now().since(cpu);
+    sampling.store(false, Ordering::Relaxed);
+    let timeline = sampler.await.expect("sampler");
+    summarize("WebSocket baseline", sent, results, start, timeline, cpu)
+}
+
+/// When a run's clients give up, whatever happens.
+fn run_deadline(seconds: u64) -> tokio::time::Instant {
+    tokio::time::Instant::now()
+        + SETUP_LIMIT
+        + Duration::from_secs(seconds)
+        + DRAIN_LIMIT
+        + Duration::from_secs(30)
 }
 
 /// The delay below which a fraction `p` of all expected deliveries arrived, in ms;
@@ -938,27 +1111,62 @@ fn delivery_percentile(sorted: &[u32], expected: usize, p: f64) -> String {
 
 fn print_subscriptions(runs: Vec<Subscriptions>) {
     println!(
-        "\n| subscribers | events/s offered | events/s committed | delivered / expected | p50 ms | p99 ms | max ms |"
+        "\n| path | subscribers | events/s offered | events/s committed | delivered / expected | deliveries/s | share of baseline | p50 ms | p99 ms | max ms | CPU % client / service / other |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for s in &runs {
         let expected = s.events * s.subscribers;
+        // AnyTrade against the baseline run with the same clients and rate; the run
+        // with no subscribers against AnyTrade's, by events committed.
+        let share = if s.subscribers == 0 {
+            "-".to_owned()
+        } else {
+            runs.iter()
+                .find(|b| {
+                    b.path == "WebSocket baseline"
+                        && b.subscribers == s.subscribers
+                        && b.offered == s.offered
+                })
+                .filter(|b| b.delivery_rate > 0.0)
+                .map(|b| format!("{:.2}", s.delivery_rate / b.delivery_rate))
+                .unwrap_or_else(|| "-".into())
+        };
         println!(
-            "| {} | {:.0} | {:.0} | {} / {} ({:.2} %) | {} | {} | {} |",
+            "| {} | {} | {:.0} | {:.0} | {} / {} ({:.2} %) | {:.0} | {share} | {} | {} | {} | {} |",
+            s.path,
             s.subscribers,
             s.offered,
             s.achieved,
             s.deliveries,
             expected,
             100.0 * s.deliveries as f64 / expected.max(1) as f64,
+            s.delivery_rate,
             delivery_percentile(&s.latencies, expected, 0.50),
             delivery_percentile(&s.latencies, expected, 0.99),
             delivery_percentile(&s.latencies, expected, 1.0),
+            s.cpu,
         );
+    }
+    for quiet in runs.iter().filter(|s| s.subscribers == 0) {
+        for busy in runs
+            .iter()
+            .filter(|s| s.path == "AnyTrade" && s.subscribers > 0 && s.offered == quiet.offered)
+        {
+            println!(
+                "\nCommands at {:.0} events/s offered: {:.0}/s committed with {} subscribers, {:.0}/s with none: {:.2} of the throughput without subscribers",
+                quiet.offered,
+                busy.achieved,
+                busy.subscribers,
+                quiet.achieved,
+                busy.achieved / quiet.achieved.max(f64::MIN_POSITIVE),
+            );
+        }
     }
     for s in runs {
         println!(
-            "\nAt {:.0} events/s: {} events committed, {} commands failed{}; {} duplicate deliveries; {} subscribers failed{}",
+            "\n{} with {} subscribers at {:.0} events/s: {} events committed, {} commands failed{}; {} duplicate deliveries; {} subscribers failed{}",
+            s.path,
+            s.subscribers,
             s.offered,
             s.events,
             s.command_failures,
@@ -1140,22 +1348,29 @@ async fn main() {
     }
 
     let mut runs = Vec::new();
-    for &rate in rates.iter().filter(|_| parts.contains("subscriptions")) {
-        println!();
-        runs.push(
-            subscriptions(
-                &clients,
-                commands.clone(),
-                &hub,
-                &pool,
-                address,
-                &token,
-                subscribers,
-                rate,
-                seconds,
-            )
-            .await,
-        );
+    if parts.contains("subscriptions") {
+        // Served by the service's runtime, as AnyTrade's subscriptions are.
+        let baseline = Baseline::start().await;
+        for &rate in &rates {
+            println!();
+            runs.push(baseline_fanout(&clients, &baseline, subscribers, rate, seconds).await);
+            for audience in [0, subscribers] {
+                println!();
+                let run = subscriptions(
+                    &clients,
+                    commands.clone(),
+                    &hub,
+                    &pool,
+                    address,
+                    &token,
+                    audience,
+                    rate,
+                    seconds,
+                )
+                .await;
+                runs.push(run);
+            }
+        }
     }
     if !runs.is_empty() {
         print_subscriptions(runs);
