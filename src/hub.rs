@@ -17,11 +17,15 @@ use std::time::Duration;
 
 use anytrade_projections::{EventLog, LogPosition, LoggedEvent, Projections, TypedEvent};
 use futures::Stream;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{Semaphore, broadcast, watch};
 
 /// Events buffered per subscriber before it is considered lagging.
 const FEED_CAPACITY: usize = 4096;
 const BATCH: i64 = 500;
+/// Subscribers reading what they missed from the database at one time. When a
+/// thousand fall behind together, each reading on its own took every pooled
+/// connection and starved the commands (docs/benchmarks.md); the rest wait their turn.
+const CATCH_UP_READERS: usize = 4;
 
 /// One event as the hub hands it out.
 #[derive(Debug)]
@@ -64,6 +68,8 @@ pub struct Hub {
     feed: broadcast::Sender<Arc<FeedEvent>>,
     /// The last position published on `feed` (updated before the event is sent).
     published: watch::Receiver<LogPosition>,
+    /// Permits to read the log for a subscriber's catch-up.
+    catch_up: Arc<Semaphore>,
 }
 
 impl Hub {
@@ -79,6 +85,7 @@ impl Hub {
             log: log.clone(),
             feed: feed.clone(),
             published,
+            catch_up: Arc::new(Semaphore::new(CATCH_UP_READERS)),
         };
         let task = tokio::spawn(async move {
             let mut at = head;
@@ -149,7 +156,10 @@ impl Hub {
                             if from >= reached {
                                 break;
                             }
-                            let batch = match hub.log.read_after(from, BATCH).await {
+                            let permit = hub.catch_up.acquire().await;
+                            let read = hub.log.read_after(from, BATCH).await;
+                            drop(permit);
+                            let batch = match read {
                                 Ok(batch) => batch,
                                 Err(e) => {
                                     tracing::warn!(error = %e, "subscriber catch-up failed; retrying");
