@@ -202,7 +202,10 @@ impl HealthMonitor {
         if failures == self.policy.unhealthy_after && bot.status == BotStatus::Running {
             let reason =
                 format!("unhealthy: {failures} health checks failed in a row (last: {error})");
-            self.send(bot.id, BotCommand::ReportBotFailure { reason })
+            // Refused unless the bot is still running: when the reconciler has started
+            // it again meanwhile, this report is about the instance it replaced (a
+            // failure reported while STARTING left it in error for good).
+            self.send(bot.id, BotCommand::ReportBotLost { reason })
                 .await;
         }
         if failures > self.policy.stop_after {

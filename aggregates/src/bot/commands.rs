@@ -50,8 +50,9 @@ pub enum BotCommand {
     RestartBot,
     /// Any state but deleted → error.
     ReportBotFailure { reason: String },
-    /// Running → error: the runtime has lost its process (the reconciler then starts it
-    /// again); refused from any other status, so a stop or delete meanwhile wins.
+    /// Running → error: the runtime has lost its process, or the health monitor found it
+    /// unhealthy (the reconciler then starts it again); refused from any other status,
+    /// so a stop, delete or restart meanwhile wins.
     ReportBotLost { reason: String },
     /// The health monitor reaches a bot it had reported unhealthy again (error →
     /// running).
