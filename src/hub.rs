@@ -22,9 +22,10 @@ use tokio::sync::{Semaphore, broadcast, watch};
 /// Events buffered per subscriber before it is considered lagging.
 const FEED_CAPACITY: usize = 4096;
 const BATCH: i64 = 500;
-/// Subscribers reading what they missed from the database at one time. When a
-/// thousand fall behind together, each reading on its own took every pooled
-/// connection and starved the commands (docs/benchmarks.md); the rest wait their turn.
+/// Subscribers reading what they missed from the database at one time; the rest wait
+/// their turn. When a thousand fell behind together and each read on its own, the
+/// commands, which share the pool, fell from 1,000 to about 50 a second
+/// (docs/benchmarks.md).
 const CATCH_UP_READERS: usize = 4;
 
 /// One event as the hub hands it out.

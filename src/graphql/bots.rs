@@ -5,14 +5,15 @@
 //! provisioned (then STOPPED), and a started bot reads STARTING until the runtime
 //! reports it up (then RUNNING). Nothing here pretends a step happened.
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
 use anytrade_aggregates as domain;
 use anytrade_aggregates::BotCommand;
 use anytrade_aggregates::values::BotId;
 use anytrade_projections::bot_health::{self, BotHealth};
 use anytrade_projections::bots::{self, BotRow};
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{
     Context, Enum, ID, InputObject, InputValueError, InputValueResult, Json, Lookahead, Object,
@@ -188,22 +189,19 @@ impl Owners {
             ids.dedup();
             ids
         };
-        let exchanges = async {
-            if !node.field("exchange").exists() {
-                return Ok(None);
-            }
-            let found = super::exchanges::load_many(pool, &distinct(|r| r.exchange_id)).await?;
-            Ok(Some(shared(found)))
-        };
-        let strategies = async {
-            if !node.field("strategy").exists() {
-                return Ok(None);
-            }
-            let found = super::strategies::load_many(pool, &distinct(|r| r.strategy_id)).await?;
-            Ok(Some(shared(found)))
-        };
-        let (exchanges, strategies) = tokio::try_join!(exchanges, strategies)
-            .map_err(|e: sqlx::Error| errors::internal("reading the read models", e))?;
+        let (exchange_ids, strategy_ids) =
+            (distinct(|r| r.exchange_id), distinct(|r| r.strategy_id));
+        let (exchanges, strategies) = tokio::try_join!(
+            shared(
+                node.field("exchange").exists(),
+                super::exchanges::load_many(pool, &exchange_ids)
+            ),
+            shared(
+                node.field("strategy").exists(),
+                super::strategies::load_many(pool, &strategy_ids)
+            ),
+        )
+        .map_err(|e| errors::internal("reading the read models", e))?;
         Ok(Self {
             exchanges,
             strategies,
@@ -211,8 +209,19 @@ impl Owners {
     }
 }
 
-fn shared<T>(found: HashMap<Uuid, T>) -> Arc<HashMap<Uuid, Arc<T>>> {
-    Arc::new(found.into_iter().map(|(id, v)| (id, Arc::new(v))).collect())
+/// What `load` finds, each shared by every bot of the page; nothing (not even the
+/// query) when the selection does not ask for it.
+async fn shared<T>(
+    wanted: bool,
+    load: impl Future<Output = sqlx::Result<HashMap<Uuid, T>>>,
+) -> sqlx::Result<Option<Arc<HashMap<Uuid, Arc<T>>>>> {
+    if !wanted {
+        return Ok(None);
+    }
+    let found = load.await?;
+    Ok(Some(Arc::new(
+        found.into_iter().map(|(id, v)| (id, Arc::new(v))).collect(),
+    )))
 }
 
 fn unexpected(column: &str, value: impl std::fmt::Display) -> async_graphql::Error {
